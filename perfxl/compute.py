@@ -1,0 +1,88 @@
+"""Compute every formula cell of a plan from its inputs, exactly, as the template's formulas would.
+
+Used twice: by the template writer for the cached values it stores, and by the checker for
+the recomputation it compares a return against. Pure: no file I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from . import expr, rules
+from .layout import Cell, Plan
+from .rules import Outcome
+
+Scalar = Decimal | str | None
+
+
+@dataclass(frozen=True)
+class Computation:
+    values: dict[str, Scalar]  # formula cell id -> value (None: the formula shows "")
+    outcomes: dict[str, Outcome]  # rubric item id -> the rule's verdict
+
+    def number(self, fid: str) -> Decimal | None:
+        v = self.values.get(fid)
+        return v if isinstance(v, Decimal) else None
+
+
+def grade_bands(plan: Plan) -> tuple[tuple[str, Decimal], ...]:
+    return tuple((g.label, g.min) for g in plan.edition.rubric.grades)
+
+
+def compute(plan: Plan, inputs: Mapping[str, Scalar]) -> Computation:
+    rubric = plan.edition.rubric
+    values: dict[str, Scalar] = {}
+    outcomes: dict[str, Outcome] = {}
+
+    def get(fid: str) -> Scalar:
+        cell = plan.cells[fid]
+        if cell.calc is None:
+            return inputs.get(fid)
+        if fid not in values:
+            values[fid] = _formula(cell)
+        return values[fid]
+
+    def num(fid: str) -> Decimal:
+        v = get(fid)
+        return v if isinstance(v, Decimal) else Decimal(0)
+
+    def text(fid: str) -> object:
+        return get(fid)
+
+    def outcome(item_id: str) -> Outcome:
+        if item_id not in outcomes:
+            item = rubric.item(item_id)
+            outcomes[item_id] = rules.score(item, num, text, num(f"score.{item_id}.self"),
+                                            rubric.rate_decimals, rubric.score_decimals)
+        return outcomes[item_id]
+
+    def _formula(cell: Cell) -> Scalar:
+        calc = cell.calc
+        assert calc is not None
+        if calc.kind == "expr":
+            assert calc.expr is not None
+            return expr.evaluate(calc.expr, num)
+        if calc.kind == "sum":
+            return sum((num(a) for a in calc.args), Decimal(0))
+        if calc.kind == "metric":
+            assert calc.item is not None
+            return rules.metric_value(rubric.item(calc.item).rule, num, rubric.rate_decimals)
+        if calc.kind == "score":
+            assert calc.item is not None
+            return outcome(calc.item).score
+        if calc.kind == "grade":
+            total, *counted = calc.args
+            if counted and all(not isinstance(get(c), Decimal) for c in counted):
+                return None  # nothing self-scored yet: no grade to show
+            return rules.grade(num(total), grade_bands(plan))
+        if calc.kind == "copy":
+            return get(calc.args[0])
+        raise ValueError(f"unknown calc kind {calc.kind}")
+
+    for cell in plan.formulas():
+        get(cell.id)
+    for item in rubric.items:
+        outcome(item.id)
+    return Computation(values, outcomes)

@@ -1,0 +1,65 @@
+"""Render each formula cell of a plan as Excel formula text (the twin of compute.py)."""
+
+from __future__ import annotations
+
+from . import expr, rules
+from .compute import grade_bands
+from .layout import Cell, Plan, a1
+
+
+def cell_ref(plan: Plan, fid: str, from_sheet: str) -> str:
+    """A1 reference to a field, sheet-qualified when it lives on another sheet."""
+    target = plan.cells[fid]
+    return target.ref if target.sheet == from_sheet else f"'{target.sheet}'!{target.ref}"
+
+
+def _ranges(plan: Plan, ids: tuple[str, ...] | list[str], sheet: str) -> str:
+    """Comma-joined references, with runs of consecutive cells in one column as ranges."""
+    cells = [plan.cells[i] for i in ids]
+    parts: list[str] = []
+    k = 0
+    while k < len(cells):
+        end = k
+        while (end + 1 < len(cells) and cells[end + 1].sheet == cells[k].sheet
+               and cells[end + 1].col == cells[k].col and cells[end + 1].row == cells[end].row + 1):
+            end += 1
+        first = cell_ref(plan, cells[k].id, sheet)
+        parts.append(first if end == k else f"{first}:{a1(cells[end].row, cells[end].col)}")
+        k = end + 1
+    return ",".join(parts)
+
+
+def formula(plan: Plan, cell: Cell) -> str:
+    """The formula of a formula cell, with the leading '='."""
+    calc = cell.calc
+    assert calc is not None
+    rubric = plan.edition.rubric
+
+    def ref(fid: str) -> str:
+        return cell_ref(plan, fid, cell.sheet)
+
+    if calc.kind == "expr":
+        assert calc.expr is not None
+        text = expr.to_excel(calc.expr, ref)
+    elif calc.kind == "sum":
+        text = f"SUM({_ranges(plan, calc.args, cell.sheet)})"
+    elif calc.kind == "metric":
+        assert calc.item is not None
+        text = rules.metric_formula(rubric.item(calc.item).rule, ref, rubric.rate_decimals)
+    elif calc.kind == "score":
+        assert calc.item is not None
+        item = rubric.item(calc.item)
+        metric = f"metric.{item.id}"
+        text = rules.score_formula(item, ref, ref(metric) if metric in plan.cells else None,
+                                   ref(f"score.{item.id}.self"), rubric.score_decimals)
+    elif calc.kind == "grade":
+        total, *counted = calc.args
+        text = rules.grade_formula(ref(total), grade_bands(plan))
+        if counted:
+            text = f'IF(COUNT({_ranges(plan, counted, cell.sheet)})=0,"",{text})'
+    elif calc.kind == "copy":
+        source = ref(calc.args[0])
+        text = f'IF({source}="","",{source})'
+    else:
+        raise ValueError(f"unknown calc kind {calc.kind}")
+    return "=" + text

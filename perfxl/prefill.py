@@ -1,0 +1,152 @@
+"""Read what users give us to prefill templates: a roster of units and values keyed by field id.
+
+CSV files from Excel on Chinese Windows are often GBK; both UTF-8 (with or without BOM) and
+GBK are accepted. Every mistake names the file, the row and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .compute import Scalar
+from .layout import Plan
+from .meta import Unit
+from .numbers import parse_number, parse_yesno
+
+NUMBER_UNITS = {"amount": "万元", "percent": "%", "integer": "人", "count": "个", "score": "分"}
+
+# Roster columns: English key or the Chinese heading a bureau would type.
+ROSTER_COLUMNS = {
+    "code": ("code", "预算编码", "单位编码", "编码"),
+    "name": ("name", "单位名称", "单位", "名称"),
+    "year": ("year", "年度"),
+    "sub_units": ("sub_units", "二级机构数"),
+    "qualitative": ("qualitative", "定性目标数"),
+    "reviewers": ("reviewers", "评价人员数"),
+}
+INDICATOR_HEADINGS = {"质量指标数": "quality", "数量指标数": "quantity", "时效指标数": "timeliness",
+                      "成本指标数": "cost"}
+
+
+class PrefillError(ValueError):
+    """A prefill or roster file cannot be used; the message says where and why."""
+
+
+@dataclass
+class RosterRow:
+    unit: Unit
+    options: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def coerce(plan: Plan, fid: str, raw: Any, where: str = "") -> Scalar:
+    """A prefill value as the form stores it; PrefillError for unknown fields or bad values."""
+    prefix = f"{where}：" if where else ""
+    cell = plan.cells.get(fid)
+    if cell is None:
+        raise PrefillError(f"{prefix}表上没有字段 “{fid}”（可用 perfxl fields 查看字段清单）")
+    if not cell.is_input:
+        raise PrefillError(f"{prefix}“{fid}”（{cell.label}）由公式计算，不能预填")
+    if cell.type == "yesno":
+        parsed = parse_yesno(raw)
+    elif cell.type in NUMBER_UNITS:
+        parsed = parse_number(raw, NUMBER_UNITS[cell.type])
+    else:
+        return str(raw)
+    if parsed.error:
+        raise PrefillError(f"{prefix}“{fid}”（{cell.label}）：{parsed.error}")
+    return parsed.value
+
+
+def read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise PrefillError(f"{path}：无法读取（{e.strerror}）") from None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise PrefillError(f"{path}：无法识别文字编码，请另存为 UTF-8 的 CSV")
+
+
+def load_values(path: Path) -> dict[str, Any]:
+    """{field id: value} from .json, .yaml/.yml or a two-column .csv (field id, value)."""
+    text = read_text(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
+        if rows and rows[0][0].strip().lower() in ("field", "id", "字段"):
+            rows = rows[1:]
+        out: dict[str, Any] = {}
+        for n, row in enumerate(rows, start=1):
+            if len(row) < 2:
+                raise PrefillError(f"{path} 第 {n} 行：应为“字段 id,值”两列")
+            out[row[0].strip()] = row[1]
+        return out
+    try:
+        data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as e:
+        raise PrefillError(f"{path}：格式错误（{e}）") from None
+    if isinstance(data, Mapping) and isinstance(data.get("values"), Mapping):
+        data = data["values"]
+    if not isinstance(data, Mapping):
+        raise PrefillError(f"{path}：应为“字段 id: 值”的键值表")
+    return {str(k): v for k, v in data.items()}
+
+
+def load_roster(path: Path, field_ids: set[str]) -> list[RosterRow]:
+    """Units from a CSV roster: code and name, optional year and row counts, optional field ids."""
+    reader = csv.DictReader(io.StringIO(read_text(path)))
+    headings = [h.strip() for h in (reader.fieldnames or [])]
+    lookup = {alias: key for key, aliases in ROSTER_COLUMNS.items() for alias in aliases}
+    if not any(lookup.get(h) == "name" for h in headings):
+        raise PrefillError(f"{path}：缺少“单位名称”（name）列；现有列：{', '.join(headings)}")
+    rows = []
+    for n, raw in enumerate(reader, start=2):
+        row = RosterRow(Unit())
+        unit: dict[str, Any] = {"name": "", "code": "", "year": None}
+        for heading, value in raw.items():
+            if heading is None:
+                raise PrefillError(f"{path} 第 {n} 行：列数多于表头")
+            heading, value = heading.strip(), (value or "").strip()
+            if not value:
+                continue
+            key = lookup.get(heading)
+            where = f"{path} 第 {n} 行“{heading}”列"
+            if key in ("name", "code"):
+                unit[key] = value
+            elif key == "year":
+                unit["year"] = _int(value, where)
+            elif key is not None:
+                row.options[key] = _int(value, where)
+            elif heading in INDICATOR_HEADINGS or heading.startswith("indicators."):
+                cat = INDICATOR_HEADINGS.get(heading, heading.removeprefix("indicators."))
+                row.options.setdefault("indicators", {})[cat] = _int(value, where)
+            elif heading in field_ids:
+                row.values[heading] = value
+            else:
+                raise PrefillError(f"{path}：无法识别的列“{heading}”（既不是名册列，也不是字段 id）")
+        if not unit["name"]:
+            raise PrefillError(f"{path} 第 {n} 行：单位名称为空")
+        row.unit = Unit(unit["name"], unit["code"], unit["year"])
+        rows.append(row)
+    if not rows:
+        raise PrefillError(f"{path}：名册中没有单位")
+    return rows
+
+
+def _int(value: str, where: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise PrefillError(f"{where}：应为整数，实际为“{value}”") from None
