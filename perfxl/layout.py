@@ -120,6 +120,7 @@ class SheetPlan:
     merges: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)  # cell merges
     heights: dict[int, float] = field(default_factory=dict)
     repeat: tuple[int, int] | None = None  # rows repeated on every printed page
+    breaks: list[int] = field(default_factory=list)  # rows that start a new printed page
     row: int = 0  # next free row while building
 
     def put(self, row: int, col: int, text: str, role: str, rows: int = 1, cols: int = 1) -> None:
@@ -297,8 +298,11 @@ def _finance(ed: Edition, opts: Mapping[str, Any]) -> SheetPlan:
     sp.put(0, 0, spec["title"], "title", cols=width + 1)
     sp.heights[0] = 30
     rows = unit_rows(ed, opts)
+    per_page = int(spec.get("tables_per_page", len(ed.form.tables)))
     row = 2
-    for table in ed.form.tables:
+    for t, table in enumerate(ed.form.tables):
+        if t and t % per_page == 0:
+            sp.breaks.append(row)  # each table whole on one page
         sp.put(row, 0, table.title, "subtitle", cols=width + 1)
         row += 1
         depth = max(len(c.header) for c in table.columns)
@@ -368,7 +372,7 @@ def _basis(ed: Edition) -> SheetPlan:
         sp.put(row, 0, title, "subtitle", cols=4)
         row += 1
         for f in fields:
-            sp.put(row, 0, f.label, "label")
+            sp.put(row, 0, f.label, "label_left")
             sp.add(_input(name, row, 1, f, (name, title, f.label)))
             sp.put(row, 2, "是/否" if f.type == "yesno" else (f.unit or ""), "label")
             used = [f"{i} {names[i]}" for i in feeds.get(f.id, ()) if i in names]
@@ -381,7 +385,7 @@ def _basis(ed: Edition) -> SheetPlan:
         metric = item.rule.metric
         if metric is None:
             continue
-        sp.put(row, 0, metric.label, "label")
+        sp.put(row, 0, metric.label, "label_left")
         sp.add(Cell(f"metric.{item.id}", name, row, 1, "amount" if metric.unit == "万元" else "percent",
                     metric.label, (name, "计算结果", metric.label), metric.unit,
                     calc=Calc("metric", item=item.id)))
@@ -462,7 +466,7 @@ def _reviewers(ed: Edition, opts: Mapping[str, Any]) -> SheetPlan:
         sp.heights[row] = 26
     row = 2 + opts["reviewers"]
     for text in spec["signatures"]:
-        sp.put(row, 0, text + "\n\n\n\n" + " " * 40 + "（签章）    年    月    日", "text", cols=4)
+        sp.put(row, 0, text + "\n\n\n\n" + " " * 90 + "（签章）    年    月    日", "text", cols=4)
         sp.heights[row] = 110
         row += 1
     row += 1
@@ -511,7 +515,7 @@ def _rubric(ed: Edition) -> SheetPlan:
                 sp.add(_score_cell(item, name, row, 5, "self", spec["header"][5]))
                 sp.add(_score_cell(item, name, row, 6, "ref", spec["header"][6]))
                 sp.add(_score_cell(item, name, row, 7, "note", spec["header"][7]))
-                lines = max(-(-len(item.standard or "") // 38), -(-len(item.name) // 8), 1)
+                lines = max(-(-len(item.standard or "") // 52), -(-len(item.name) // 8), 1)
                 sp.heights[row] = max(24, 14.5 * lines + 6)
                 row += 1
             sp.put(std_row, 3, std_text, "text", rows=row - std_row)
@@ -534,7 +538,7 @@ def _rubric(ed: Edition) -> SheetPlan:
                     calc=Calc("grade", args=_grade_args(part, items))))
     grade_text = "；".join(f"{g.label} ≥ {_fmt(g.min)}" for g in rub.grades if g.min > 0)
     sp.put(row, 7, f"{grade_text}；其余为{rub.grades[-1].label}", "note")
-    sp.heights[row] = 24
+    sp.heights[row] = 32
     row += 2
     sp.put(row, 0, spec["summary_title"], "subtitle", cols=8)
     row += 1

@@ -11,6 +11,7 @@ import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,35 @@ def read_text(path: Path) -> str:
         except UnicodeDecodeError:
             continue
     raise PrefillError(f"{path}：无法识别文字编码，请另存为 UTF-8 的 CSV")
+
+
+@dataclass
+class Prefill:
+    """Values by field id, and optionally the unit and a fixed generation time (reproducible files)."""
+
+    values: dict[str, Any]
+    unit: Unit | None = None
+    generated_at: datetime | None = None
+
+
+def load_prefill(path: Path) -> Prefill:
+    """A prefill file: ``values`` (or a plain mapping), optional ``unit`` and ``generated_at``."""
+    values = load_values(path)
+    if path.suffix.lower() == ".csv":
+        return Prefill(values)
+    data = yaml.safe_load(read_text(path))
+    unit, stamp = None, None
+    if isinstance(data.get("unit"), Mapping):
+        raw = data["unit"]
+        year = raw.get("year")
+        unit = Unit(str(raw.get("name", "")), str(raw.get("code", "")),
+                    _int(str(year), f"{path}：unit.year") if year is not None else None)
+    if data.get("generated_at") is not None:
+        try:
+            stamp = datetime.fromisoformat(str(data["generated_at"]))
+        except ValueError:
+            raise PrefillError(f"{path}：generated_at 应为 ISO 时间，如 2021-03-31T09:00:00+08:00") from None
+    return Prefill(values, unit, stamp)
 
 
 def load_values(path: Path) -> dict[str, Any]:

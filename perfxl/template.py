@@ -47,6 +47,7 @@ class _Styles:
             "header": wb.add_format({**boxed, "font_name": TITLE_FONT, "bold": True, "align": "center",
                                      "bg_color": HEADER_FILL}),
             "label": wb.add_format({**boxed, "align": "center"}),
+            "label_left": wb.add_format({**boxed, "align": "left"}),
             "text": wb.add_format({**boxed, "font_size": 10, "align": "left", "valign": "top"}),
             "note": wb.add_format({**base, "font_size": 10, "align": "left", "valign": "top"}),
             "blank": wb.add_format(boxed),
@@ -63,7 +64,7 @@ class _Styles:
             props["locked"] = not cell.is_input
             if cell.type in NUMBER_FORMATS:
                 props["num_format"] = NUMBER_FORMATS[cell.type]
-                props["align"] = "right"
+                props["align"] = "center" if cell.type == "score" else "right"
             elif cell.type in ("yesno", "text") or not cell.is_input:
                 props["align"] = "center"
             else:
@@ -163,8 +164,26 @@ def _draw(ws: Worksheet, sp: SheetPlan, plan: Plan, styles: _Styles, unit: Unit,
             _validate(ws, cell, plan)
         else:
             ws.write_formula(cell.row, cell.col, formula(plan, cell), fmt, _cached(values.get(cell.id)))
+    _fit_text_rows(ws, sp, inputs)
     _page(ws, sp, plan, unit)
     ws.protect("", {"format_columns": True, "format_rows": True})
+
+
+def _fit_text_rows(ws: Worksheet, sp: SheetPlan, inputs: Mapping[str, Scalar]) -> None:
+    """Grow rows whose prefilled long text would not fit the planned height (Excel won't on print)."""
+    heights = dict(sp.heights)
+    for cell in sp.cells:
+        text = inputs.get(cell.id)
+        if cell.type != "longtext" or not isinstance(text, str):
+            continue
+        cols = sp.merges.get((cell.row, cell.col), (1, 1))[1]
+        width = sum(sp.widths[cell.col : cell.col + cols])
+        per_line = max(1, int(width / 2.1))  # a CJK character is about two width units at 11 pt
+        lines = sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
+        needed = min(409, 15 * lines + 8)
+        if needed > heights.get(cell.row, 15):
+            heights[cell.row] = needed
+            ws.set_row(cell.row, needed)
 
 
 def _cached(value: Scalar) -> float | str:
@@ -253,6 +272,8 @@ def _page(ws: Worksheet, sp: SheetPlan, plan: Plan, unit: Unit) -> None:
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
     if sp.repeat:
         ws.repeat_rows(*sp.repeat)
+    if sp.breaks:
+        ws.set_h_pagebreaks(sp.breaks)
     name = (unit.name or plan.edition.form.title).replace("&", "&&")
     ws.set_footer(f"&L&8{name}&C&8第 &P 页，共 &N 页&R&8{sp.name}")
     ws.hide_gridlines(2)

@@ -391,9 +391,9 @@ def _shift_formula(text: str, drow: int, dcol: int) -> str:
 # Building a Cell through its frozen-dataclass __init__ costs about twice as much
 # as filling the slots directly; the worksheet loop is hot, so it does the latter.
 _new_cell = object.__new__
-_set_value = Cell.value.__set__  # type: ignore[attr-defined]
-_set_formula = Cell.formula.__set__  # type: ignore[attr-defined]
-_set_raw = Cell.raw.__set__  # type: ignore[attr-defined]
+_set_value = vars(Cell)["value"].__set__
+_set_formula = vars(Cell)["formula"].__set__
+_set_raw = vars(Cell)["raw"].__set__
 
 
 def _read_worksheet(root: Element, sst: list[str], name: str) -> tuple[dict[str, Cell], tuple[str, ...]]:
@@ -466,15 +466,12 @@ def _read_worksheet(root: Element, sst: list[str], name: str) -> tuple[dict[str,
                     value = v
                 formula = None
                 if f is not None:
-                    text = f.text
+                    formula = f.text or None
                     if f.get("t") == "shared" and (si := f.get("si")) is not None:
-                        if text:
-                            if si not in masters or f.get("ref"):
-                                masters[si] = [ref, text, None]
-                        else:
-                            pending.append((ref, si))
-                    elif text:
-                        formula = text
+                        if formula is None:
+                            pending.append((ref, si))  # child: filled in below
+                        elif si not in masters or f.get("ref"):
+                            masters[si] = [ref, formula, None]
                 cell = _new_cell(Cell)
                 _set_value(cell, value)
                 _set_formula(cell, formula)

@@ -1,0 +1,164 @@
+"""The ``perfxl`` command line: parse, call one library function, print, choose the exit code.
+
+Exit codes: 0 done / no 错误; 1 findings with 错误; 2 unusable input or wrong usage.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .layout import build_plan
+from .meta import Unit
+from .prefill import PrefillError, load_prefill, load_roster
+from .spec import Edition, SpecError, available_editions, load_edition
+from .template import file_name, write_template
+
+
+class UsageError(click.ClickException):
+    exit_code = 2
+
+
+def edition_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--edition", default="hunan-2020", show_default=True,
+                        help="表样与评分规则版本（见 perfxl editions）")(f)
+
+
+def layout_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--indicator", "indicators", multiple=True, metavar="类别=行数",
+                     help="定量目标某类指标的行数，如 quality=4（可重复）")(f)
+    f = click.option("--reviewers", type=int, help="评价人员行数")(f)
+    f = click.option("--qualitative", type=int, help="定性目标行数")(f)
+    f = click.option("--sub-units", type=int, help="二级机构行数（默认 2）")(f)
+    return f
+
+
+def _options(sub_units: int | None, qualitative: int | None, reviewers: int | None,
+             indicators: tuple[str, ...]) -> dict[str, Any]:
+    opts: dict[str, Any] = {"sub_units": sub_units, "qualitative": qualitative, "reviewers": reviewers}
+    if indicators:
+        cats = {}
+        for text in indicators:
+            cat, sep, n = text.partition("=")
+            if not sep or not n.strip().isdigit():
+                raise UsageError(f"--indicator 应写成 类别=行数，如 quality=4，实际为 “{text}”")
+            cats[cat.strip()] = int(n)
+        opts["indicators"] = cats
+    return opts
+
+
+def _edition(name: str) -> Edition:
+    try:
+        return load_edition(name)
+    except SpecError as e:
+        raise UsageError(str(e)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="perfxl")
+def cli() -> None:
+    """perfxl：部门整体支出绩效自评——生成模板、审核报表、汇总全区。"""
+
+
+@cli.command()
+def editions() -> None:
+    """列出可用的表样与评分规则版本。
+
+    Example:
+
+        perfxl editions
+    """
+    for name in available_editions():
+        ed = load_edition(name)
+        click.echo(f"{name}\t{ed.form.region}\t{ed.form.title}（表样 v{ed.form.version}，评分规则 v{ed.rubric.version}）")
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="输出的 .xlsx 文件")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="单位名册 CSV（批量生成，每个单位一个工作簿）")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), help="批量生成的输出目录")
+@edition_option
+@click.option("--unit", "unit_name", help="单位名称（写入表头与页脚）")
+@click.option("--code", help="预算编码")
+@click.option("--year", type=int, help="年度")
+@click.option("--values", "values_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="预填数据（JSON/YAML/CSV，按字段 id），如部门决算数")
+@layout_options
+@click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
+def template(output: Path | None, roster: Path | None, out_dir: Path | None, edition: str,
+             unit_name: str | None, code: str | None, year: int | None, values_path: Path | None,
+             sub_units: int | None, qualitative: int | None, reviewers: int | None,
+             indicators: tuple[str, ...], force: bool) -> None:
+    """生成空白（或预填）的自评工作簿。
+
+    Example:
+
+        perfxl template -o 信访局.xlsx --unit 岳阳市君山区信访局 --code 430611 --year 2020
+
+        perfxl template --roster 单位名册.csv --out-dir 模板/ --year 2021
+    """
+    ed = _edition(edition)
+    opts = _options(sub_units, qualitative, reviewers, indicators)
+    try:
+        if roster is not None:
+            if output is not None or out_dir is None:
+                raise UsageError("批量生成请用 --roster 名册.csv --out-dir 目录（不要同时给 -o）")
+            rows = load_roster(roster, {c.id for c in build_plan(ed).inputs()})
+            made = 0
+            for row in rows:
+                unit = Unit(row.unit.name, row.unit.code, row.unit.year or year)
+                path = out_dir / file_name(unit)
+                if path.exists() and not force:
+                    raise UsageError(f"{path} 已存在；如需覆盖请加 --force")
+                write_template(path, ed, unit, row.values, {**opts, **row.options})
+                made += 1
+            click.echo(f"已生成 {made} 个工作簿：{out_dir}", err=True)
+            return
+        if output is None:
+            raise UsageError("请用 -o 指定输出文件，或用 --roster 与 --out-dir 批量生成")
+        if output.exists() and not force:
+            raise UsageError(f"{output} 已存在；如需覆盖请加 --force")
+        prefill = load_prefill(values_path) if values_path else None
+        base = prefill.unit if prefill and prefill.unit else Unit()
+        unit = Unit(unit_name or base.name, code or base.code, year or base.year)
+        write_template(output, ed, unit, prefill.values if prefill else {}, opts,
+                       prefill.generated_at if prefill else None)
+        click.echo(f"已生成：{output}", err=True)
+    except (SpecError, PrefillError) as e:
+        raise UsageError(str(e)) from None
+
+
+@cli.command()
+@edition_option
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供脚本使用，键名稳定）")
+@layout_options
+def fields(edition: str, as_json: bool, sub_units: int | None, qualitative: int | None,
+           reviewers: int | None, indicators: tuple[str, ...]) -> None:
+    """列出模板的全部填写项：字段 id、定义名称、工作表、单元格、类型、单位和标签。
+
+    Example:
+
+        perfxl fields --json > fields.json
+    """
+    from .fields import dictionary, text_table
+
+    try:
+        plan = build_plan(_edition(edition), _options(sub_units, qualitative, reviewers, indicators))
+    except SpecError as e:
+        raise UsageError(str(e)) from None
+    if as_json:
+        json.dump(dictionary(plan), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        click.echo(text_table(plan))
+
+
+def main() -> None:  # pragma: no cover - console entry
+    cli()
