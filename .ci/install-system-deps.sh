@@ -9,21 +9,27 @@ set -euo pipefail
 
 packages=(libreoffice-calc-nogui poppler-utils fonts-wqy-zenhei)
 
-if command -v soffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then
-    echo "install-system-deps: soffice and pdftoppm already present, nothing to do"
+have_cjk_font() { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]; }
+if command -v soffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && have_cjk_font; then
+    echo "install-system-deps: soffice, pdftoppm and a Chinese font already present, nothing to do"
     exit 0
 fi
 
+sudo=""
 if [ "$(id -u)" -ne 0 ]; then
-    echo "install-system-deps: soffice/pdftoppm missing and not root; install: ${packages[*]}" >&2
-    exit 1
+    if command -v sudo >/dev/null 2>&1; then
+        sudo="sudo"
+    else
+        echo "install-system-deps: not root and no sudo; please install: ${packages[*]}" >&2
+        exit 1
+    fi
 fi
 
 export DEBIAN_FRONTEND=noninteractive
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-if ! { apt-get update -qq &&
-       apt-get install -y -qq --no-install-recommends "${packages[@]}"; } \
+if ! { $sudo apt-get update -qq &&
+       $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}"; } \
        </dev/null >"$log" 2>&1; then
     cat "$log" >&2
     echo "install-system-deps: apt-get failed installing: ${packages[*]}" >&2

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any
 
@@ -188,7 +189,17 @@ def _count(key: str, value: Any, low: int) -> int:
 
 
 def build_plan(edition: Edition, overrides: Mapping[str, Any] | None = None) -> Plan:
+    """The plan for these options; plans are immutable in use, so equal requests share one."""
     opts = resolve_options(edition, overrides)
+    return _cached_plan(edition, json.dumps(opts, sort_keys=True))
+
+
+@lru_cache(maxsize=64)
+def _cached_plan(edition: Edition, options: str) -> Plan:
+    return _build_plan(edition, json.loads(options))
+
+
+def _build_plan(edition: Edition, opts: dict[str, Any]) -> Plan:
     sheets = [
         _instructions(edition),
         _basic(edition),
@@ -321,8 +332,9 @@ def _finance(ed: Edition, opts: Mapping[str, Any]) -> SheetPlan:
                     calc = Calc("sum", args=tuple(f"{table.id}.{u}.{col.id}" for u, _ in rows[1:]))
                 elif col.formula:
                     calc = Calc("expr", expr=_row_expr(col.formula, table.id, rid))
+                # Blank amounts read as 0, as on the official form; whole blank tables are flagged by check.
                 sp.add(Cell(fid, name, row, c + 1, "amount", col.header[-1], path, "万元",
-                            required=calc is None, signed=col.signed, calc=calc))
+                            signed=col.signed, calc=calc))
             row += 1
         row += 1
     return sp

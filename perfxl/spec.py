@@ -207,6 +207,7 @@ class Rubric:
     identities: tuple[Identity, ...]
     sections: tuple[Section, ...]
     source: str
+    plausibility: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -216,7 +217,7 @@ class Rubric:
         return next(i for i in self.items if i.id == item_id)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity semantics: hashable, so plans can be cached per edition
 class Edition:
     form: Form
     rubric: Rubric
@@ -252,6 +253,12 @@ def _get(ctx: _Ctx, data: Any, key: str, default: Any = ...) -> Any:
             raise ctx.at(key).fail("缺少此项")
         return default
     return data[key]
+
+
+def _int(ctx: _Ctx, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        raise ctx.fail(f"应为非负整数，实际为 {value!r}")
+    return int(value)
 
 
 def _dec(ctx: _Ctx, value: Any) -> Decimal:
@@ -327,7 +334,7 @@ def load_form(path: Path) -> Form:
             cols.append(
                 Column(
                     id=str(_get(cctx, col, "id")),
-                    header=tuple(str(h) for h in _list(cctx.at("header"), col["header"])),
+                    header=tuple(str(h) for h in _list(cctx.at("header"), _get(cctx, col, "header"))),
                     formula=formula,
                     signed=bool(col.get("signed", False)),
                 )
@@ -351,7 +358,7 @@ def load_form(path: Path) -> Form:
             (
                 str(_get(gctx, raw, "label")),
                 tuple(
-                    Category(str(c["id"]), str(c["label"]), bool(c.get("counted", False)))
+                    Category(str(_get(gctx, c, "id")), str(_get(gctx, c, "label")), bool(c.get("counted", False)))
                     for c in _list(gctx, _get(gctx, raw, "categories"))
                 ),
             )
@@ -363,7 +370,7 @@ def load_form(path: Path) -> Form:
     )
     form = Form(
         edition=str(_get(ctx, data, "edition")),
-        version=int(_get(ctx, data, "version")),
+        version=_int(ctx.at("version"), _get(ctx, data, "version")),
         title=str(_get(ctx, data, "title")),
         region=str(data.get("region", "")),
         options=_get(ctx, data, "options"),
@@ -452,10 +459,10 @@ def _rule(ctx: _Ctx, raw: Any, maximum: Decimal, readings: Mapping[str, str]) ->
     if kind == "judgement":
         return Rule(kind)
     if kind == "per_count":
-        return Rule(kind, count=str(_get(ctx, raw, "count")), step=_dec(ctx.at("step"), raw["step"]))
+        return Rule(kind, count=str(_get(ctx, raw, "count")), step=_dec(ctx.at("step"), _get(ctx, raw, "step")))
     if kind == "checklist":
         checks = tuple(
-            (str(_get(ctx.at(f"checks.{i}"), c, "field")), _dec(ctx.at(f"checks.{i}"), c["points"]))
+            (str(_get(ctx.at(f"checks.{i}"), c, "field")), _dec(ctx.at(f"checks.{i}.points"), _get(ctx.at(f"checks.{i}"), c, "points")))
             for i, c in enumerate(_list(ctx.at("checks"), _get(ctx, raw, "checks")))
         )
         total = sum((p for _, p in checks), Decimal(0))
@@ -509,6 +516,8 @@ def _check_numeric_overlap(ctx: _Ctx, bands: tuple[Band, ...]) -> None:
         lo, hi = edge(b.low, Decimal("-1e30")), edge(b.high, Decimal("1e30"))
         if lo is None or hi is None:
             return
+        if lo[0] > hi[0] or (lo[0] == hi[0] and not (lo[1] and hi[1])):
+            raise ctx.fail(f"区间 “{b.text}” 是空的（下限不小于上限）")
         spans.append((lo, hi, b.text))
     for i, (lo1, hi1, t1) in enumerate(spans):
         for lo2, hi2, t2 in spans[i + 1 :]:
@@ -555,12 +564,12 @@ def load_rubric(path: Path) -> Rubric:
         _check_sum(sctx, "一级指标", slabel, smax, sum((g.max for g in groups), Decimal(0)))
         sections.append(Section(slabel, smax, tuple(groups)))
     total = _dec(ctx.at("total"), _get(ctx, data, "total"))
-    _check_sum(ctx, "总分", "", total, sum((s.max for s in sections), Decimal(0)))
+    _check_sum(ctx, "总分", "", total, sum((s.max for s in sections), Decimal(0)), key="total")
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
         raise ctx.at("sections").fail(f"评分项 id 重复：{', '.join(dup)}")
     grades = tuple(
-        Grade(str(_get(ctx.at(f"grades.{i}"), g, "label")), _dec(ctx.at(f"grades.{i}.min"), g["min"]))
+        Grade(str(_get(ctx.at(f"grades.{i}"), g, "label")), _dec(ctx.at(f"grades.{i}.min"), _get(ctx.at(f"grades.{i}"), g, "min")))
         for i, g in enumerate(_list(ctx.at("grades"), _get(ctx, data, "grades")))
     )
     if not grades or any(a.min <= b.min for a, b in zip(grades, grades[1:], strict=False)):
@@ -571,33 +580,50 @@ def load_rubric(path: Path) -> Rubric:
         Identity(
             id=str(_get(ctx.at(f"identities.{i}"), r, "id")),
             label=str(_get(ctx.at(f"identities.{i}"), r, "label")),
-            left=_expr(ctx.at(f"identities.{i}.left"), r["left"]),
-            right=_expr(ctx.at(f"identities.{i}.right"), r["right"]),
-            when_filled=tuple(r.get("when_filled", ())),
+            left=_expr(ctx.at(f"identities.{i}.left"), _get(ctx.at(f"identities.{i}"), r, "left")),
+            right=_expr(ctx.at(f"identities.{i}.right"), _get(ctx.at(f"identities.{i}"), r, "right")),
+            when_filled=tuple(_list(ctx.at(f"identities.{i}.when_filled"), r.get("when_filled", []))),
         )
         for i, r in enumerate(_list(ctx.at("identities"), data.get("identities", [])))
     )
     return Rubric(
         edition=str(_get(ctx, data, "edition")),
-        version=int(_get(ctx, data, "version")),
+        version=_int(ctx.at("version"), _get(ctx, data, "version")),
         form=str(_get(ctx, data, "form")),
         title=str(data.get("title", "")),
         total=total,
         tolerance=_dec(ctx.at("tolerance"), data.get("tolerance", "0.01")),
         score_tolerance=_dec(ctx.at("score_tolerance"), data.get("score_tolerance", "0.005")),
-        rate_decimals=int(data.get("rate_decimals", 2)),
-        score_decimals=int(data.get("score_decimals", 2)),
+        rate_decimals=_int(ctx.at("rate_decimals"), data.get("rate_decimals", 2)),
+        score_decimals=_int(ctx.at("score_decimals"), data.get("score_decimals", 2)),
         grades=grades,
         readings=readings,
         identities=identities,
         sections=tuple(sections),
         source=str(path),
+        plausibility=_plausibility(ctx.at("plausibility"), data.get("plausibility") or {}),
     )
 
 
-def _check_sum(ctx: _Ctx, what: str, label: str, declared: Decimal, actual: Decimal) -> None:
+def _plausibility(ctx: _Ctx, raw: Any) -> dict[str, Any]:
+    """Thresholds of the plausibility checks; each pair is [field, field] compared by magnitude."""
+    out = {
+        "max_amount": _dec(ctx.at("max_amount"), _get(ctx, raw, "max_amount", "1000000")),
+        "max_per_capita": _dec(ctx.at("max_per_capita"), _get(ctx, raw, "max_per_capita", "500")),
+        "pair_ratio": _dec(ctx.at("pair_ratio"), _get(ctx, raw, "pair_ratio", "1000")),
+        "grade_margin": _dec(ctx.at("grade_margin"), _get(ctx, raw, "grade_margin", "1")),
+        "pairs": [],
+    }
+    for i, pair in enumerate(_list(ctx.at("pairs"), raw.get("pairs", []))):
+        if not (isinstance(pair, list) and len(pair) == 2):
+            raise ctx.at(f"pairs.{i}").fail("应为两个字段 id 组成的列表")
+        out["pairs"].append((str(pair[0]), str(pair[1])))
+    return out
+
+
+def _check_sum(ctx: _Ctx, what: str, label: str, declared: Decimal, actual: Decimal, key: str = "max") -> None:
     if declared != actual:
-        raise ctx.at("max").fail(f"{what}“{label}”分值 {declared} 与下级分值合计 {actual} 不符")
+        raise ctx.at(key).fail(f"{what}“{label}”分值 {declared} 与下级分值合计 {actual} 不符")
 
 
 # ---------------------------------------------------------------- editions
@@ -642,6 +668,10 @@ def _check_references(ed: Edition) -> None:
         for ref in rule_refs(item.rule):
             if ref not in known:
                 raise ctx.at(f"{item.id}.rule").fail(f"引用了表样中不存在的字段 “{ref}”")
+    for a, b in ed.rubric.plausibility.get("pairs", []):
+        for ref in (a, b):
+            if ref not in known:
+                raise ctx.at("plausibility.pairs").fail(f"引用了表样中不存在的字段 “{ref}”")
     for ident in ed.rubric.identities:
         for ref in [*expr.refs(ident.left), *expr.refs(ident.right), *ident.when_filled]:
             if ref not in known:

@@ -115,7 +115,10 @@ XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 SHEET1 = f"""{XML_DECL}<worksheet xmlns="{{main}}" xmlns:r="{{rel}}"><sheetData>
 <row r="1">
   <c r="A1"><v>1</v></c><c r="B1"><v>10</v></c>
-  <c r="C1"><f t="shared" ref="C1:C3" si="0">A1*$B$1+SUM('评分依据'!C5:C9)&amp;"A1"&amp;ROWS(1:2)</f><v>1</v></c>
+  <c r="C1">
+    <f t="shared" ref="C1:C3" si="0">A1*$B$1+SUM('评分依据'!C5:C9)&amp;"A1"&amp;ROWS(1:2)</f>
+    <v>1</v>
+  </c>
   <c r="D1" t="inlineStr"><is><t xml:space="preserve"> 内联 </t></is></c>
   <c r="E1" t="inlineStr"><is><r><t>富</t></r><r><rPr><b/></rPr><t>文本</t></r></is></c>
 </row>
@@ -229,7 +232,9 @@ def _openpyxl_view(path: Path | io.BytesIO) -> dict[str, dict[str, tuple[object,
     return out
 
 
-def _assert_same_as_openpyxl(ours: Workbook, path: Path | io.BytesIO) -> None:
+def _assert_same_as_openpyxl(
+    ours: Workbook, path: Path | io.BytesIO, skip: frozenset[str] = frozenset()
+) -> None:
     theirs = _openpyxl_view(path)
     assert list(ours.sheets) == list(theirs)
     for name, expected in theirs.items():
@@ -238,6 +243,8 @@ def _assert_same_as_openpyxl(ours: Workbook, path: Path | io.BytesIO) -> None:
         for ref, (value, formula) in expected.items():
             cell = cells[ref]
             assert cell.formula == formula, (name, ref)
+            if ref in skip:
+                continue
             if isinstance(value, bool) or value is None or isinstance(value, str):
                 assert cell.value == value and type(cell.value) is type(value), (name, ref)
             elif isinstance(value, datetime.datetime):
@@ -262,9 +269,7 @@ def test_matches_openpyxl(xlsx_path: Path) -> None:
         assert sheet.state == ws.sheet_state
         assert sorted(sheet.merged) == sorted(str(r) for r in ws.merged_cells.ranges)
     assert wb.defined_names == {
-        name: dn.attr_text
-        for name, dn in op.defined_names.items()
-        if not name.startswith("_xlnm.")
+        name: dn.attr_text for name, dn in op.defined_names.items() if not name.startswith("_xlnm.")
     }
     assert {p.name for p in op.custom_doc_props.props} == set(wb.custom_properties)
 
@@ -395,10 +400,8 @@ def test_hand_made_matches_openpyxl() -> None:
     data = io.BytesIO(_zip(_hand_made_parts()))
     ours = read_xlsx(data)
     data.seek(0)
-    theirs = _openpyxl_view(data)
-    for name, expected in theirs.items():
-        for ref, (_value, formula) in expected.items():
-            assert ours.sheets[name].cells[ref].formula == formula, ref
+    # openpyxl leaves the _x000D_ escape in H5 undecoded; Excel shows a carriage return.
+    _assert_same_as_openpyxl(ours, data, skip=frozenset({"H5"}))
 
 
 @pytest.mark.parametrize(

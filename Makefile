@@ -1,0 +1,34 @@
+# Two entry points (see README): `make sample` and `make test`. Both build a private virtualenv.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+OUT    ?= out
+
+.PHONY: sample test lint clean
+
+$(BIN)/perfxl: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+# Install, then generate the blank template and the seed-filled sample and check the sample.
+sample: $(BIN)/perfxl
+	mkdir -p $(OUT)
+	$(BIN)/perfxl template --force -o $(OUT)/空白模板_hunan-2020.xlsx
+	$(BIN)/perfxl template --force --values sample_workbooks/君山区信访局_2020.yaml -o $(OUT)/岳阳市君山区信访局_2020.xlsx
+	$(BIN)/perfxl check --force --out-dir $(OUT) $(OUT)/岳阳市君山区信访局_2020.xlsx; test $$? -le 1
+	@echo "样例已生成于 $(OUT)/"
+
+# System packages (LibreOffice for recalculation tests), Python test deps, then the whole suite.
+test: $(BIN)/perfxl
+	bash .ci/install-system-deps.sh
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: $(BIN)/perfxl
+	$(BIN)/ruff check perfxl tests benchmarks
+	$(BIN)/ruff format --check perfxl tests benchmarks
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) $(OUT) build dist *.egg-info

@@ -1,0 +1,202 @@
+"""Read a returned workbook: identify it, then find every field of its plan.
+
+Fields are found by their defined names; where names were lost (re-saved by other tools) or
+point nowhere (rows deleted), by the form's own labels, row by row. How each field was found,
+and every sheet or label that could not be, is reported as a finding, never as a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .findings import ERROR, INFO, WARNING, Finding
+from .layout import META_SHEET, Plan, SheetPlan, a1, build_plan, parse_a1
+from .spec import SpecError, available_editions, load_edition
+from .xlsxread import Sheet, Workbook, XlsxReadError, read_xlsx, resolve_name
+
+
+class UnusableInput(Exception):
+    """The file cannot be checked at all (not a workbook, not a perfxl return, unknown edition)."""
+
+
+@dataclass(frozen=True)
+class Located:
+    """A field's cell as found in the return."""
+
+    sheet: str
+    ref: str
+    value: str | float | bool | None
+    formula: str | None
+    how: str  # name | label
+
+
+@dataclass
+class Return:
+    path: str
+    sha256: str
+    meta: dict[str, str]
+    plan: Plan
+    cells: dict[str, Located]
+    sheet_names: dict[str, str]  # plan sheet name -> the name it has in the return
+    findings: list[Finding] = field(default_factory=list)
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def _norm(text: object) -> str:
+    return _SPACES.sub("", str(text)) if text is not None else ""
+
+
+def read_return(path: str | Path) -> Return:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise UnusableInput(f"无法读取文件（{e.strerror}）") from None
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise UnusableInput("这是旧版 .xls（或加密的）工作簿，请用 Excel/WPS 另存为 .xlsx 后重新报送")
+    try:
+        wb = read_xlsx(data)
+    except XlsxReadError as e:
+        raise UnusableInput(str(e)) from None
+    meta = _metadata(wb)
+    plan = _plan(meta)
+    ret = Return(str(path), hashlib.sha256(data).hexdigest(), meta, plan, {}, {})
+    if meta.get("fingerprint") != plan.fingerprint:
+        ret.findings.append(Finding(
+            "layout.fingerprint", WARNING,
+            f"工作簿的版式指纹 {meta.get('fingerprint')} 与本程序按同一版本生成的 {plan.fingerprint} "
+            "不同，已按标签核对位置", sheet=META_SHEET))
+    _map_sheets(wb, ret)
+    _locate(wb, ret)
+    return ret
+
+
+def _metadata(wb: Workbook) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    for key, value in wb.custom_properties.items():
+        if key.startswith("perfxl."):
+            meta[key.removeprefix("perfxl.")] = "" if value == "-" else value
+    sheet = wb.sheets.get(META_SHEET)
+    if sheet is not None:
+        for ref, cell in sheet.cells.items():
+            if ref.startswith("A") and isinstance(cell.value, str):
+                value = sheet.cells.get("B" + ref[1:])
+                meta[cell.value] = "" if value is None or value.value is None else str(value.value)
+    if "edition" not in meta:
+        raise UnusableInput("不是 perfxl 生成的自评表（缺少隐藏的版本信息），无法审核；请使用财政部门下发的模板填报")
+    return meta
+
+
+def _plan(meta: dict[str, str]) -> Plan:
+    name = meta["edition"]
+    if name not in available_editions():
+        raise UnusableInput(f"未知的表样版本“{name}”；本程序支持：{'、'.join(available_editions())}")
+    edition = load_edition(name)
+    for key, mine in (("form_version", edition.form.version), ("rubric_version", edition.rubric.version)):
+        try:
+            theirs = int(meta.get(key) or mine)
+        except ValueError:
+            raise UnusableInput(f"隐藏的版本信息已损坏（{key}={meta.get(key)!r}）") from None
+        if theirs > mine:
+            raise UnusableInput(f"该表由更新版本的 perfxl 生成（{name} {key} v{theirs}，本程序为 v{mine}），请升级 perfxl")
+    try:
+        options = json.loads(meta.get("options") or "{}")
+        return build_plan(edition, options)
+    except (ValueError, SpecError) as e:
+        raise UnusableInput(f"隐藏的模板选项已损坏：{e}") from None
+
+
+def _map_sheets(wb: Workbook, ret: Return) -> None:
+    """Plan sheet -> return sheet; a renamed sheet is recognised by its title."""
+    unused = [n for n in wb.sheets if n != META_SHEET and n not in {s.name for s in ret.plan.sheets}]
+    for sp in ret.plan.sheets:
+        if sp.name in wb.sheets:
+            ret.sheet_names[sp.name] = sp.name
+            continue
+        title = next((_norm(s.text) for s in sp.slots if s.role == "title"), None)
+        found = next((n for n in unused if title and any(_norm(c.value) == title
+                                                          for c in wb.sheets[n].cells.values())), None)
+        if found is not None:
+            unused.remove(found)
+            ret.sheet_names[sp.name] = found
+            ret.findings.append(Finding("layout.sheet_renamed", WARNING,
+                                        f"工作表“{sp.name}”被改名为“{found}”，已按表头识别；请勿改动工作表名称",
+                                        sheet=found))
+        elif sp.cells:
+            ret.findings.append(Finding("layout.sheet_missing", ERROR,
+                                        f"缺少工作表“{sp.name}”，该表的 {len(sp.cells)} 个项目无法审核",
+                                        sheet=sp.name))
+
+
+def _locate(wb: Workbook, ret: Return) -> None:
+    by_label = 0
+    for sp in ret.plan.sheets:
+        actual = ret.sheet_names.get(sp.name)
+        if actual is None:
+            continue
+        sheet = wb.sheets[actual]
+        rows: dict[int, int | None] | None = None
+        for cell in sp.cells:
+            named = resolve_name(wb, cell.name)
+            if named is not None and named[0] == actual:
+                ref, how = named[1], "name"
+            else:
+                if rows is None:
+                    rows = _align_rows(sp, sheet, ret)
+                row = rows.get(cell.row)
+                if row is None:
+                    continue
+                ref, how = a1(row, cell.col), "label"
+                by_label += 1
+            found = sheet.cells.get(ref)
+            ret.cells[cell.id] = Located(actual, ref, found.value if found else None,
+                                         found.formula if found else None, how)
+    if by_label:
+        ret.findings.append(Finding("layout.by_label", INFO,
+                                    f"有 {by_label} 个项目的定义名称缺失或失效（文件可能被其他软件另存或改动过），"
+                                    "已按表上标签定位"))
+
+
+def _align_rows(sp: SheetPlan, sheet: Sheet, ret: Return) -> dict[int, int | None]:
+    """Plan row -> actual row, matching each labelled row in order; unlabelled rows follow their neighbours."""
+    anchors: dict[int, tuple[int, str]] = {}
+    for s in sp.slots:
+        if s.role in ("label", "label_left", "header", "subtitle", "title") and _norm(s.text):
+            if s.row not in anchors or s.col < anchors[s.row][0]:
+                anchors[s.row] = (s.col, _norm(s.text))
+    texts: dict[tuple[int, int], str] = {}
+    for ref, c in sheet.cells.items():
+        if isinstance(c.value, str):
+            texts[parse_a1(ref)] = _norm(c.value)
+    last = max((r for r, _ in texts), default=0)
+    mapping: dict[int, int | None] = {}
+    cursor, moved = 0, False
+    for prow in sorted(anchors):
+        col, text = anchors[prow]
+        hit = next((r for r in range(cursor, last + 1) if texts.get((r, col)) == text), None)
+        mapping[prow] = hit
+        if hit is None:
+            ret.findings.append(Finding("layout.label_missing", ERROR,
+                                        f"找不到标签“{text}”所在的行（行被删除或标签被改动），该行的项目无法审核",
+                                        sheet=sheet.name))
+            continue
+        moved |= hit != prow
+        cursor = hit + 1
+    prev: tuple[int, int] | None = None
+    for prow in range(0, max((c.row for c in sp.cells), default=0) + 1):
+        if prow in mapping:
+            hit = mapping[prow]
+            prev = (prow, hit) if hit is not None else None
+        elif prev is not None:
+            mapping[prow] = prev[1] + (prow - prev[0])
+    if moved:
+        ret.findings.append(Finding("layout.rows_moved", WARNING,
+                                    f"工作表“{sheet.name}”的行被插入或删除过，已按标签重新定位各项目；请勿增删行",
+                                    sheet=sheet.name))
+    return mapping
