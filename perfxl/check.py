@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from . import expr, rules
 from .compute import Computation, Scalar, compute, grade_bands
 from .findings import ERROR, INFO, SEVERITIES, WARNING, CheckResult, Finding, ItemResult
-from .formulas import formula as expected_formula
+from .formulas import formulas_of
 from .layout import Cell, Plan
 from .numbers import parse_number, parse_yesno
 from .reader import Located, Return, UnusableInput, read_return
@@ -146,6 +147,7 @@ def _int_text(x: float) -> str:
 
 def _check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal) -> Iterator[Finding]:
     rubric = plan.edition.rubric
+    expected = _expected_formulas(plan)
     for cell in plan.formulas():
         found = ret.cells.get(cell.id)
         if found is None:
@@ -155,33 +157,39 @@ def _check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal) ->
                           f"{_where(found)} {_label(plan, cell)}：原为公式，现被改为固定值"
                           f"“{_show(found.value)}”；请恢复公式", found.sheet, found.ref,
                           reported=found.value)
-        elif found.how == "name" and found.ref == cell.ref and _same_formula(found.formula, plan, cell) is False:
+        elif found.how == "name" and found.ref == cell.ref and _norm_formula(found.formula) != expected[cell.id]:
             yield Finding("formula.changed", WARNING,
                           f"{_where(found)} {_label(plan, cell)}：公式被改动（现为 ={found.formula}，"
-                          f"应为 {expected_formula(plan, cell)}）", found.sheet, found.ref,
-                          reported="=" + found.formula, expected=expected_formula(plan, cell))
+                          f"应为 {formulas_of(plan)[cell.id]}）", found.sheet, found.ref,
+                          reported="=" + found.formula, expected=formulas_of(plan)[cell.id])
         if found.formula is not None and found.value is None and cell.type != "text":
             continue  # never calculated (written by a tool without cached values): nothing was reported
-        expected = calc.values.get(cell.id)
+        want = calc.values.get(cell.id)
         if cell.type == "text":
             reported_text = _text(found.value) or None
-            if reported_text != expected:
-                yield _mismatch(plan, cell, found, reported_text, expected, None)
+            if reported_text != want:
+                yield _mismatch(plan, cell, found, reported_text, want, None)
             continue
         reported = _number(found, cell.type)
-        if reported is None and expected is None:
+        if reported is None and want is None:
             continue
         limit = rubric.score_tolerance if cell.type == "score" else tol
-        if reported is None or expected is None or abs(reported - expected) > limit:
-            diff = reported - expected if reported is not None and isinstance(expected, Decimal) else None
-            yield _mismatch(plan, cell, found, reported, expected, diff)
+        if reported is None or not isinstance(want, Decimal) or abs(reported - want) > limit:
+            diff = reported - want if reported is not None and isinstance(want, Decimal) else None
+            yield _mismatch(plan, cell, found, reported, want, diff)
 
 
-def _same_formula(text: str, plan: Plan, cell: Cell) -> bool:
-    def norm(f: str) -> str:
-        return re.sub(r"[\s$']", "", f.lstrip("=")).upper()
+_FORMULA_NOISE = re.compile(r"[\s$']")
 
-    return norm(text) == norm(expected_formula(plan, cell))
+
+def _norm_formula(text: str) -> str:
+    """Formula text without what re-saving tools change: spaces, $, sheet-name quotes, case."""
+    return _FORMULA_NOISE.sub("", text.lstrip("=")).upper()
+
+
+@lru_cache(maxsize=64)
+def _expected_formulas(plan: Plan) -> dict[str, str]:
+    return {k: _norm_formula(v) for k, v in formulas_of(plan).items()}
 
 
 def _mismatch(plan: Plan, cell: Cell, found: Located, reported: Any, expected: Any,

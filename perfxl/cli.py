@@ -160,5 +160,99 @@ def fields(edition: str, as_json: bool, sub_units: int | None, qualitative: int 
         click.echo(text_table(plan))
 
 
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="审核副本的文件名（只审一个文件时）")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="审核副本的输出目录（默认与原文件同目录）")
+@click.option("--json", "json_path", metavar="PATH|-", help="机器可读的审核结果（- 表示输出到标准输出）")
+@click.option("--tolerance", type=str, default=None, metavar="万元",
+              help="金额勾稽允许误差，默认取评分规则中的设置（0.01 万元）")
+@click.option("--no-review", is_flag=True, help="不写审核副本，只输出结果")
+@click.option("--force", is_flag=True, help="覆盖已存在的审核副本")
+def check(files: tuple[Path, ...], output: Path | None, out_dir: Path | None, json_path: str | None,
+          tolerance: str | None, no_review: bool, force: bool) -> None:
+    """审核报回的自评表：独立重算全部合计、勾稽关系和评分，写出带“审核意见”的副本。
+
+    退出码：0 无错误；1 有“错误”级问题；2 有文件无法使用。原文件从不改动。
+
+    Example:
+
+        perfxl check 信访局.xlsx
+
+        perfxl check 报表/*.xlsx --out-dir 审核/ --json 审核结果.json
+    """
+    from decimal import Decimal, InvalidOperation
+
+    from .check import check_file
+    from .review import write_review
+
+    if output is not None and len(files) > 1:
+        raise UsageError("-o 只能用于单个文件；多个文件请用 --out-dir")
+    tol = None
+    if tolerance is not None:
+        try:
+            tol = Decimal(tolerance)
+        except InvalidOperation:
+            raise UsageError(f"--tolerance 应为数字（万元），实际为 “{tolerance}”") from None
+    worst, reports = 0, []
+    for path in files:
+        result = check_file(path, tol)
+        if result.status != "unusable" and not no_review:
+            target = output or review_path(path, out_dir)
+            if target.resolve() == path.resolve():
+                raise UsageError(f"审核副本不能覆盖原文件：{path}")
+            if target.exists() and not force:
+                click.echo(f"{path}：审核副本 {target} 已存在，未覆盖（加 --force 覆盖）", err=True)
+                worst = max(worst, 2)
+            else:
+                write_review(path, result, target)
+        click.echo(summary_line(result), err=True)
+        reports.append(result.to_json())
+        worst = max(worst, result.exit_code)
+    if json_path is not None:
+        payload = reports[0] if len(reports) == 1 else reports
+        text = json.dumps(payload, ensure_ascii=False, indent=2)
+        if json_path == "-":
+            click.echo(text)
+        else:
+            _atomic_text(Path(json_path), text + "\n")
+    sys.exit(worst)
+
+
+def review_path(source: Path, out_dir: Path | None) -> Path:
+    """Default name of the annotated copy: ``<stem>_审核.xlsx`` beside the input or in out_dir."""
+    return (out_dir or source.parent) / f"{source.stem}_审核.xlsx"
+
+
+def summary_line(result: Any) -> str:
+    """One line per file: unit, 自评总分, 复核总分, counts per severity."""
+    name = Path(result.file).name
+    if result.status == "unusable":
+        return f"✗ {name}：无法审核——{result.reason}"
+    c = result.counts
+    mark = "✗" if c["错误"] else "✓"
+    return (f"{mark} {name}  {result.unit or '（未填单位）'}  自评 {_num(result.reported_total)} 分 / "
+            f"复核 {_num(result.recomputed_total)} 分  错误 {c['错误']}  警告 {c['警告']}  提示 {c['提示']}")
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return "—"
+    return format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".perfxl-", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
 def main() -> None:  # pragma: no cover - console entry
     cli()

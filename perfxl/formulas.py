@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from . import expr, rules
 from .compute import grade_bands
 from .layout import Cell, Plan, a1
@@ -63,3 +65,9 @@ def formula(plan: Plan, cell: Cell) -> str:
     else:
         raise ValueError(f"unknown calc kind {calc.kind}")
     return "=" + text
+
+
+@lru_cache(maxsize=64)
+def formulas_of(plan: Plan) -> dict[str, str]:
+    """Every formula cell's formula, computed once per plan."""
+    return {c.id: formula(plan, c) for c in plan.formulas()}

@@ -133,7 +133,7 @@ class SheetPlan:
             self.merges[(cell.row, cell.col)] = (rows, cols)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity semantics: plans are cached, so they can key caches
 class Plan:
     edition: Edition
     options: Mapping[str, Any]

@@ -134,7 +134,19 @@ def _map_sheets(wb: Workbook, ret: Return) -> None:
                                         sheet=sp.name))
 
 
+def _names(wb: Workbook) -> dict[str, tuple[str, str]]:
+    """Our defined names (case-insensitive, as Excel treats them) resolved to (sheet, cell) once."""
+    out = {}
+    for name in wb.defined_names:
+        if name.lower().startswith("px_"):
+            where = resolve_name(wb, name)
+            if where is not None:
+                out[name.lower()] = where
+    return out
+
+
 def _locate(wb: Workbook, ret: Return) -> None:
+    names = _names(wb)
     by_label = 0
     for sp in ret.plan.sheets:
         actual = ret.sheet_names.get(sp.name)
@@ -143,7 +155,7 @@ def _locate(wb: Workbook, ret: Return) -> None:
         sheet = wb.sheets[actual]
         rows: dict[int, int | None] | None = None
         for cell in sp.cells:
-            named = resolve_name(wb, cell.name)
+            named = names.get(cell.name.lower())
             if named is not None and named[0] == actual:
                 ref, how = named[1], "name"
             else:

@@ -1,0 +1,17 @@
+"""Suite-wide settings: in CI, tests that need LibreOffice must run, never silently skip."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    needs_lo = [i for i in items if i.get_closest_marker("libreoffice")]
+    if needs_lo and os.environ.get("CI") and shutil.which("soffice") is None:
+        raise pytest.UsageError(
+            "CI=true but soffice is not installed: the LibreOffice recalculation tests would be skipped. "
+            "Run .ci/install-system-deps.sh first."
+        )
