@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 
 from perfxl.layout import META_SHEET, Plan, build_plan
@@ -118,15 +119,52 @@ def set_field(src: PathLike, dst: PathLike, field_id: str, value: Any) -> Path:
     return set_fields(src, dst, {field_id: value})
 
 
+def _move_merges(ws: Any, row: int, amount: int) -> None:
+    """Shift merged ranges at/below ``row`` by ``amount`` rows (negative: rows deleted), as a
+    spreadsheet program does; openpyxl leaves them in place, which would blank the moved cells."""
+    coords = [r.coord for r in ws.merged_cells.ranges]
+    for coord in coords:
+        ws.merged_cells.remove(coord)
+    last = row - amount - 1  # last deleted row (deletion only)
+    for coord in coords:
+        min_col, min_row, max_col, max_row = range_boundaries(coord)
+        if amount > 0:
+            if min_row >= row:
+                min_row, max_row = min_row + amount, max_row + amount
+            elif max_row >= row:
+                max_row += amount
+        elif min_row > last:
+            min_row, max_row = min_row + amount, max_row + amount
+        elif max_row >= row:  # overlaps the deleted rows: keep what is left of it
+            gone = min(max_row, last) - max(min_row, row) + 1
+            min_row, max_row = min(min_row, row), max_row - gone
+            if max_row < min_row:
+                continue
+        if (min_row, min_col) != (max_row, max_col):
+            ws.merge_cells(start_row=min_row, start_column=min_col, end_row=max_row, end_column=max_col)
+
+
 def delete_rows(src: PathLike, dst: PathLike, sheet: str, row: int, amount: int = 1) -> Path:
     """Delete whole rows (1-based), leaving defined names and formulas unadjusted, like a hand edit
-    in a tool that does not rewrite references."""
-    return edit(src, dst, lambda wb: wb[sheet].delete_rows(row, amount))
+    in a tool that does not rewrite references (merged ranges do move with their rows)."""
+
+    def change(wb: Workbook) -> None:
+        ws = wb[sheet]
+        ws.delete_rows(row, amount)
+        _move_merges(ws, row, -amount)
+
+    return edit(src, dst, change)
 
 
 def insert_rows(src: PathLike, dst: PathLike, sheet: str, row: int, amount: int = 1) -> Path:
     """Insert empty rows before ``row`` (1-based); names and formulas are not adjusted."""
-    return edit(src, dst, lambda wb: wb[sheet].insert_rows(row, amount))
+
+    def change(wb: Workbook) -> None:
+        ws = wb[sheet]
+        ws.insert_rows(row, amount)
+        _move_merges(ws, row, amount)
+
+    return edit(src, dst, change)
 
 
 def rename_sheet(src: PathLike, dst: PathLike, old: str, new: str) -> Path:

@@ -1,0 +1,384 @@
+"""The annotated copy of a return: a 审核意见 sheet in front, and every flagged cell marked.
+
+``write_review`` loads the return with openpyxl (formulas kept), adds the review sheet as the
+first and active sheet, gives each flagged cell a fill by severity and a comment with its
+findings, and writes the copy atomically. The input file is only read, never written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import os
+import secrets
+import warnings
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.worksheet import Worksheet
+
+from . import __version__
+from .findings import ERROR, INFO, SEVERITIES, WARNING, CheckResult, Finding, ItemResult
+
+SHEET = "审核意见"
+AUTHOR = "perfxl 审核"
+BODY_FONT, TITLE_FONT = "仿宋", "宋体"
+FILLS = {ERROR: "FFC7CE", WARNING: "FFEB9C", INFO: "DDEBF7"}
+HEADER_FILL = "F2F2F2"
+# Column widths of the review sheet; both tables use the same seven columns:
+#   findings: 序号 级别 位置 规则 填报值 复核值 说明
+#   items:    评分项 名称 分值 自评 复核 可接受得分 说明
+WIDTHS = (7, 22, 17, 19, 13, 13, 62)
+FINDING_HEADER = ("序号", "级别", "位置", "规则", "填报值", "复核值", "说明")
+ITEM_HEADER = ("评分项", "名称", "分值", "自评", "复核", "可接受得分", "说明")
+_FORMULA_START = ("=", "+", "-", "@")
+_THIN = Side(style="thin", color="808080")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+
+def write_review(source: Path, result: CheckResult, output: Path, checked_at: datetime | None = None) -> Path:
+    """Write ``source`` annotated with ``result`` to ``output`` (atomically); return ``output``."""
+    source, output = Path(source), Path(output)
+    if result.status == "unusable":
+        raise ValueError(f"{source.name}：无法读取的文件不生成审核意见（{result.reason or '不可用'}）")
+    if output.exists() and output.resolve() == source.resolve():
+        raise ValueError(f"审核意见不能覆盖被审核的文件本身：{source}")
+    data = source.read_bytes()  # read once: the bytes hashed are the bytes annotated
+    sha256 = hashlib.sha256(data).hexdigest()
+    if result.sha256 and result.sha256.lower() != sha256:
+        raise ValueError(f"{source.name} 在审核之后已被改动（SHA-256 不符），请重新审核")
+    with warnings.catch_warnings():
+        # openpyxl warns that it drops x14 data-validation extensions it cannot read; the
+        # template writes none, and a warning must not abort a review.
+        warnings.simplefilter("ignore", UserWarning)
+        wb = load_workbook(io.BytesIO(data))
+    try:
+        _mark_cells(wb, result.findings)
+        ws = wb.create_sheet(SHEET, 0)
+        _draw(ws, result, source.name, sha256, checked_at or datetime.now())
+        for other in wb.worksheets:
+            other.sheet_view.tabSelected = other is ws
+        wb.active = 0
+        _save_atomic(wb, output)
+    finally:
+        wb.close()
+    return output
+
+
+# ------------------------------------------------------------------ marking the return's cells
+
+
+def _mark_cells(wb: Any, findings: Iterable[Finding]) -> None:
+    """Fill each flagged cell by its most severe finding and comment it with all its messages."""
+    by_cell: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        if not f.sheet or not f.cell or f.sheet not in wb.sheetnames:
+            continue
+        cell = _target(wb[f.sheet], f.cell)
+        if cell is not None:
+            by_cell.setdefault((f.sheet, cell.coordinate), []).append(f)
+    for (sheet, coord), found in by_cell.items():
+        cell = wb[sheet][coord]
+        worst = min(found, key=lambda f: _rank(f.severity))
+        if worst.severity in FILLS:
+            cell.fill = _fill(FILLS[worst.severity])
+        text = "\n".join(f"【{f.severity}】{_clean(f.message)}" for f in found)
+        if cell.comment is not None and cell.comment.text:  # keep the unit's own note
+            text = f"{cell.comment.text}\n——\n{text}"
+        lines = sum(max(1, math.ceil(_units(part) / 44)) for part in text.split("\n"))
+        cell.comment = Comment(text[:32000], AUTHOR, width=320, height=min(600, 18 + 15 * lines))
+
+
+def _target(ws: Worksheet, ref: str) -> Cell | None:
+    """The writable cell a finding's reference points to (a range's or a merge's top-left)."""
+    try:
+        min_col, min_row, _, _ = range_boundaries(ref.replace("$", ""))
+    except (ValueError, TypeError):
+        return None
+    if min_col is None or min_row is None:
+        return None
+    for merged in ws.merged_cells.ranges:
+        if merged.min_row <= min_row <= merged.max_row and merged.min_col <= min_col <= merged.max_col:
+            min_row, min_col = merged.min_row, merged.min_col
+            break
+    return ws.cell(row=min_row, column=min_col)
+
+
+# ------------------------------------------------------------------ the review sheet
+
+
+def _draw(ws: Worksheet, result: CheckResult, file_name: str, sha256: str, checked_at: datetime) -> None:
+    for i, width in enumerate(WIDTHS):
+        ws.column_dimensions[chr(ord("A") + i)].width = width
+    ws.sheet_view.showGridLines = False
+    ws.sheet_view.zoomScale = 100
+
+    _put(ws, 1, 1, SHEET, font=_font(TITLE_FONT, 16, bold=True), align="center", span=7)
+    ws.row_dimensions[1].height = 30
+    stamp = checked_at.astimezone() if checked_at.tzinfo else checked_at
+    pairs = [
+        ("单位", result.unit, "预算编码", result.code),
+        ("年度", result.year, "版本", result.edition),
+        ("审核时间", stamp.isoformat(sep=" ", timespec="minutes"), "审核工具", f"perfxl {__version__}"),
+    ]
+    row = 2
+    for label1, value1, label2, value2 in pairs:
+        _label(ws, row, 1, label1, span=2)
+        _put(ws, row, 3, value1, span=3, border=True)
+        _label(ws, row, 6, label2)
+        _put(ws, row, 7, value2, border=True)
+        row += 1
+    for label, value in (("文件", file_name), ("SHA-256", sha256)):
+        _label(ws, row, 1, label, span=2)
+        _put(ws, row, 3, value, span=5, border=True)
+        _fit(ws, row, value, sum(WIDTHS[2:]))
+        row += 1
+
+    # totals: 项目 | 自评 | 复核 | 差异 | 结论 (F:G)
+    _header(ws, row, ("项目", None, "自评", "复核", "差异", "结论", None), spans={1: 2, 6: 2})
+    diff = (result.reported_total - result.recomputed_total
+            if result.reported_total is not None and result.recomputed_total is not None else None)
+    _label(ws, row + 1, 1, "总分", span=2)
+    for col, value in ((3, result.reported_total), (4, result.recomputed_total), (5, diff)):
+        _put(ws, row + 1, col, value, border=True, align="center", number="0.00")
+    verdict, severe = _verdict(result)
+    _put(ws, row + 1, 6, verdict, span=2, border=True, align="left",
+         font=_font(TITLE_FONT, 11, bold=True, color="C00000" if severe else "000000"))
+    _label(ws, row + 2, 1, "评价等次", span=2)
+    same = result.reported_grade == result.recomputed_grade
+    for col, value in ((3, result.reported_grade), (4, result.recomputed_grade),
+                       (5, "一致" if same else "不一致")):
+        _put(ws, row + 2, col, value, border=True, align="center")
+    counts = result.counts
+    _put(ws, row + 2, 6, "　".join(f"{s} {counts[s]} 项" for s in SEVERITIES), span=2, border=True)
+    row += 4
+
+    # findings, frozen and filtered, their header repeated on every printed page
+    section = _font(TITLE_FONT, 12, bold=True)
+    _put(ws, row, 1, f"审核发现（共 {len(result.findings)} 条）", font=section, span=7)
+    row += 1
+    _header(ws, row, FINDING_HEADER)
+    head = row
+    sheets = set(ws.parent.sheetnames)
+    for n, f in enumerate(result.findings, 1):
+        row += 1
+        _finding_row(ws, row, n, f, sheets)
+    if not result.findings:
+        row += 1
+        _put(ws, row, 1, "未发现问题", span=7, border=True, align="center")
+    ws.auto_filter.ref = f"A{head}:G{max(row, head + 1)}"
+    ws.freeze_panes = f"A{head + 1}"
+    ws.print_title_rows = f"{head}:{head}"
+
+    # items
+    row += 2
+    _put(ws, row, 1, "评分项复核", font=section, span=7)
+    row += 1
+    _header(ws, row, ITEM_HEADER)
+    labels = _reading_labels(result.edition)
+    for item in result.items:
+        row += 1
+        _item_row(ws, row, item, labels)
+
+    _page(ws, result.unit)
+
+
+def _finding_row(ws: Worksheet, row: int, n: int, f: Finding, sheets: set[str]) -> None:
+    _put(ws, row, 1, n, border=True, align="center")
+    level = _put(ws, row, 2, f.severity, border=True, align="center")
+    if f.severity in FILLS:
+        level.fill = _fill(FILLS[f.severity])
+    place = _put(ws, row, 3, f.where or "（全表）", border=True, align="center")
+    if f.sheet and f.cell and f.sheet in sheets:
+        quoted = f.sheet.replace("'", "''")
+        place.hyperlink = Hyperlink(ref=place.coordinate, location=f"'{quoted}'!{f.cell}",
+                                    tooltip="转到该单元格", display=f.where)
+        place.font = _font(BODY_FONT, 10, color="0563C1", underline="single")
+    elif f.sheet and f.sheet not in sheets:
+        place.value = f"{_clean(f.where)}（工作表不存在）"
+        place.data_type = "s"
+    _put(ws, row, 4, f.rule, border=True)
+    _put(ws, row, 5, f.reported, border=True, align="center", number="auto")
+    _put(ws, row, 6, f.expected, border=True, align="center", number="auto")
+    _put(ws, row, 7, f.message, border=True)
+    _fit(ws, row, f.message, WIDTHS[6], f.rule, WIDTHS[3], place.value, WIDTHS[2])
+
+
+def _item_row(ws: Worksheet, row: int, item: ItemResult, labels: dict[str, str]) -> None:
+    own_ok = item.self is not None and (item.self == item.recomputed or item.self in item.defensible)
+    values = (item.id, item.name, item.max, item.self, item.recomputed,
+              "、".join(_num_text(d) for d in item.defensible) or None)
+    for col, value in enumerate(values, 1):
+        _put(ws, row, col, value, border=True, align="left" if col == 2 else "center", number="General")
+    notes = [item.note] if item.note else []
+    if item.defensible and item.reading:
+        notes.append(f"自评符合“{labels.get(item.reading, item.reading)}”的读法")
+    text = "；".join(notes) or None
+    _put(ws, row, 7, text, border=True)
+    _fit(ws, row, text, WIDTHS[6], item.name, WIDTHS[1])
+    if item.self != item.recomputed:
+        colour = FILLS[WARNING] if own_ok else FILLS[ERROR]
+        for col in range(1, 8):
+            ws.cell(row=row, column=col).fill = _fill(colour)
+
+
+def _verdict(result: CheckResult) -> tuple[str, bool]:
+    counts = result.counts
+    if counts[ERROR]:
+        return f"有 {counts[ERROR]} 项错误，需退回修改", True
+    if counts[WARNING]:
+        return f"未发现错误，有 {counts[WARNING]} 项警告，请核实", False
+    return "未发现错误", False
+
+
+def _page(ws: Worksheet, unit: str | None) -> None:
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.7
+    name = _clean(unit or "")[:100].replace("&", "&&")
+    ws.oddFooter.left.text, ws.oddFooter.left.size = name, 8
+    ws.oddFooter.center.text, ws.oddFooter.center.size = "第 &P 页，共 &N 页", 8
+    ws.oddFooter.right.text, ws.oddFooter.right.size = SHEET, 8
+    ws.oddFooter.left.font = ws.oddFooter.center.font = ws.oddFooter.right.font = BODY_FONT
+
+
+# ------------------------------------------------------------------ small helpers
+
+
+def _put(ws: Worksheet, row: int, col: int, value: Any, *, span: int = 1, border: bool = False,
+         align: str = "left", font: Font | None = None, number: str | None = None) -> Cell:
+    """Write one value safely: numbers as numbers, text always as text (never a formula)."""
+    cell = ws.cell(row=row, column=col)
+    if isinstance(value, bool):
+        value = "是" if value else "否"
+    if isinstance(value, (Decimal, int, float)) and not isinstance(value, bool):
+        cell.value = _number(value)
+        if number == "auto":  # 256.7 → 256.70, a count or a whole score as is
+            number = "General" if isinstance(cell.value, int) else "0.00"
+        cell.number_format = number or "General"
+    elif value is not None:
+        text = _clean(str(value))
+        cell.value = text
+        cell.data_type = "s"  # e.g. a unit named "=HYPERLINK(…)" stays text
+        if text.startswith(_FORMULA_START):
+            cell.quotePrefix = True
+    cell.font = font or _font(BODY_FONT, 10)
+    cell.alignment = Alignment(horizontal=align, vertical="center", wrap_text=True)
+    if span > 1:
+        ws.merge_cells(start_row=row, start_column=col, end_row=row, end_column=col + span - 1)
+    if border:
+        for c in range(col, col + span):
+            ws.cell(row=row, column=c).border = _BOX
+    return cell
+
+
+def _label(ws: Worksheet, row: int, col: int, text: str, span: int = 1) -> None:
+    _put(ws, row, col, text, span=span, border=True, align="center", font=_font(TITLE_FONT, 10, bold=True))
+    for c in range(col, col + span):
+        ws.cell(row=row, column=c).fill = _fill(HEADER_FILL)
+
+
+def _header(ws: Worksheet, row: int, titles: Iterable[str | None],
+            spans: dict[int, int] | None = None) -> None:
+    spans = spans or {}
+    for col, title in enumerate(titles, 1):
+        if title is not None:
+            _label(ws, row, col, title, span=spans.get(col, 1))
+
+
+def _fit(ws: Worksheet, row: int, *texts_and_widths: Any) -> None:
+    """Set a row tall enough for its wrapped texts (Excel does not grow merged or printed rows)."""
+    lines = 1
+    pairs = zip(texts_and_widths[::2], texts_and_widths[1::2], strict=True)
+    for text, width in pairs:
+        if text is None:
+            continue
+        per_line = max(1.0, width - 1.5)
+        lines = max(lines, sum(max(1, math.ceil(_units(p) / per_line)) for p in str(text).split("\n")))
+    ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 0, 6 + 14 * lines, 20)
+
+
+def _units(text: str) -> float:
+    """Approximate width of a text in column-width units at 10 pt (a CJK character ≈ 1.9)."""
+    return sum(1.9 if ord(ch) > 0x2E7F else 1.0 for ch in text)
+
+
+def _number(value: Decimal | int | float) -> int | float | None:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return None
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _num_text(value: Decimal) -> str:
+    text = format(value.normalize(), "f") if value.is_finite() else str(value)
+    return "0" if text in ("-0", "") else text
+
+
+def _clean(text: str) -> str:
+    """Text openpyxl can store: no XML-illegal control characters, within Excel's cell limit."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)[:32767]
+
+
+def _rank(severity: str) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+
+
+def _font(name: str, size: float, bold: bool = False, color: str = "000000",
+          underline: str | None = None) -> Font:
+    return Font(name=name, size=size, bold=bold, color=color, underline=underline)
+
+
+def _fill(rgb: str) -> PatternFill:
+    return PatternFill(fill_type="solid", start_color=rgb, end_color=rgb)
+
+
+def _reading_labels(edition: str | None) -> dict[str, str]:
+    """The rubric's Chinese names of the readings (“按完整百分点扣分”…), if the edition loads."""
+    if not edition:
+        return {}
+    try:
+        from .spec import load_edition
+
+        return dict(load_edition(edition).rubric.readings)
+    except Exception:  # an edition from elsewhere: the reading's id will do
+        return {}
+
+
+def _save_atomic(wb: Any, output: Path) -> None:
+    """Save to a fresh temp file beside ``output`` and move it into place with os.replace."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        tmp = output.with_name(f".{output.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            break
+        except FileExistsError:
+            continue
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            wb.save(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, output)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,118 @@
+"""The command line as a user runs it: exit codes, messages, files written (and never overwritten)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from perfxl.cli import cli
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_workbooks"
+SEED = SAMPLES / "君山区信访局_2020.xlsx"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_command_is_documented_with_an_example(name: str) -> None:
+    doc = cli.commands[name].help or ""
+    assert doc.strip() and "Example:" in doc, name
+
+
+def test_template_then_check_round_trip(tmp_path: Path) -> None:
+    out = tmp_path / "信访局.xlsx"
+    code, _, err = run("template", "-o", str(out), "--unit", "岳阳市君山区信访局", "--year", "2020")
+    assert code == 0 and out.exists() and "已生成" in err
+    code, _, err = run("template", "-o", str(out))
+    assert code == 2 and "已存在" in err and "--force" in err
+
+
+def test_template_prefill_errors_name_the_file_and_field(tmp_path: Path) -> None:
+    values = tmp_path / "v.yaml"
+    values.write_text("values:\n  income.org.carryover: 约二百万\n", encoding="utf-8")
+    code, _, err = run("template", "-o", str(tmp_path / "x.xlsx"), "--values", str(values))
+    assert code == 2 and "income.org.carryover" in err and "约二百万" in err
+    assert not (tmp_path / "x.xlsx").exists()
+    values.write_text("values:\n  no.such: 1\n", encoding="utf-8")
+    code, _, err = run("template", "-o", str(tmp_path / "x.xlsx"), "--values", str(values))
+    assert code == 2 and "no.such" in err
+
+
+def test_roster_batch_with_gbk_csv_and_per_unit_rows(tmp_path: Path) -> None:
+    roster = tmp_path / "名册.csv"
+    roster.write_bytes("预算编码,单位名称,二级机构数,income.org.fiscal\n001,信访局,1,256.32\n002,财政局,3,\n"
+                       .encode("gbk"))
+    code, _, err = run("template", "--roster", str(roster), "--out-dir", str(tmp_path / "out"), "--year", "2021")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["001_信访局.xlsx", "002_财政局.xlsx"]
+    code, out, _ = run("check", "--no-review", "--json", "-", str(tmp_path / "out" / "001_信访局.xlsx"))
+    doc = json.loads(out)
+    assert doc["unit"] == "信访局" and doc["year"] == 2021 and doc["code"] == "001"
+
+
+def test_bad_roster_column_is_a_usage_error(tmp_path: Path) -> None:
+    roster = tmp_path / "r.csv"
+    roster.write_text("单位名称,颜色\n信访局,红\n", encoding="utf-8")
+    code, _, err = run("template", "--roster", str(roster), "--out-dir", str(tmp_path))
+    assert code == 2 and "颜色" in err
+
+
+def test_fields_json_is_the_documented_contract() -> None:
+    code, out, _ = run("fields", "--json")
+    doc = json.loads(out)
+    assert code == 0
+    assert set(doc) == {"edition", "form_version", "rubric_version", "fingerprint", "options", "fields", "formulas"}
+    assert {"id", "name", "sheet", "cell", "type", "unit", "required", "label", "feeds"} == set(doc["fields"][0])
+    code, out, _ = run("fields", "--sub-units", "3")
+    assert "income.sub3.fiscal" in out
+
+
+def test_check_seed_exit_1_review_beside_input_and_input_untouched(tmp_path: Path) -> None:
+    seed = tmp_path / "君山区信访局_2020.xlsx"
+    shutil.copy(SEED, seed)
+    before = hashlib.sha256(seed.read_bytes()).hexdigest()
+    code, out, err = run("check", str(seed), "--json", "-")
+    assert code == 1
+    assert "自评 98 分 / 复核 97 分" in err and "错误 1" in err
+    doc = json.loads(out)
+    assert doc["sha256"] == before and doc["status"] == "errors"
+    assert (tmp_path / "君山区信访局_2020_审核.xlsx").exists()
+    assert hashlib.sha256(seed.read_bytes()).hexdigest() == before
+    code, _, err = run("check", str(seed))
+    assert code == 2 and "已存在" in err  # never overwrites an earlier review without --force
+    code, _, _ = run("check", "--force", str(seed))
+    assert code == 1
+
+
+def test_check_several_files_worst_exit_code_wins(tmp_path: Path) -> None:
+    bad = tmp_path / "不是表格.xlsx"
+    bad.write_text("hello", encoding="utf-8")
+    blank = tmp_path / "blank.xlsx"
+    shutil.copy(SAMPLES / "空白模板_hunan-2020.xlsx", blank)
+    code, out, err = run("check", "--no-review", "--json", "-", str(bad), str(blank))
+    assert code == 2
+    docs = json.loads(out)
+    assert [d["status"] for d in docs] == ["unusable", "errors"]
+    assert "不是有效的 xlsx 文件" in docs[0]["reason"] and "不是表格.xlsx" in err
+    assert "Traceback" not in err
+
+
+def test_check_json_to_file_and_tolerance_option(tmp_path: Path) -> None:
+    report = tmp_path / "r" / "审核.json"
+    code, _, _ = run("check", "--no-review", "--json", str(report), "--tolerance", "0.5", str(SEED))
+    assert code == 1 and json.loads(report.read_text(encoding="utf-8"))["recomputed_total"] == 97
+    code, _, err = run("check", "--tolerance", "abc", str(SEED))
+    assert code == 2 and "--tolerance" in err
+
+
+def test_editions_lists_the_shipped_edition() -> None:
+    code, out, _ = run("editions")
+    assert code == 0 and "hunan-2020" in out
