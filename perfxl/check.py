@@ -317,7 +317,8 @@ def _explain(plan: Plan, item: Item, outcome: rules.Outcome, inputs: dict[str, S
     unit = "%" if metric.is_rate else UNIT_TEXT.get("amount" if metric.unit == "万元" else "percent", "")
     text = f"{metric.label.split('（')[0]} {_fmt(outcome.metric)}{unit}"
     if rule.kind == "ladder":
-        band = next((b for b in rule.bands if rules._in_band(outcome.metric, b, value)), None)
+        band = next((b for b in rule.bands
+                     if rules._in_band(outcome.metric, b, value, plan.edition.rubric.rate_decimals)), None)
         if band is not None:
             bounds = [b.value for b in (band.low, band.high) if b is not None and isinstance(b.value, expr.Ref)]
             extra = "，".join(f"{plan.cells[b.field].label} {_fmt(value(b.field))}{unit}" for b in bounds)

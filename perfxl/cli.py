@@ -15,10 +15,9 @@ import click
 
 from . import __version__
 from .layout import build_plan
-from .meta import Unit
-from .prefill import PrefillError, load_prefill, load_roster
 from .spec import Edition, SpecError, available_editions, load_edition
-from .template import file_name, write_template
+
+# Commands import their heavy modules (xlsxwriter, openpyxl, pandas) themselves: `perfxl check` starts fast.
 
 
 class UsageError(click.ClickException):
@@ -104,6 +103,10 @@ def template(output: Path | None, roster: Path | None, out_dir: Path | None, edi
 
         perfxl template --roster 单位名册.csv --out-dir 模板/ --year 2021
     """
+    from .meta import Unit
+    from .prefill import PrefillError, load_prefill, load_roster
+    from .template import file_name, write_template
+
     ed = _edition(edition)
     opts = _options(sub_units, qualitative, reviewers, indicators)
     try:
@@ -254,5 +257,5 @@ def _atomic_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def main() -> None:  # pragma: no cover - console entry
+if __name__ == "__main__":  # python -m perfxl.cli
     cli()

@@ -53,7 +53,7 @@ def formula(plan: Plan, cell: Cell) -> str:
         item = rubric.item(calc.item)
         metric = f"metric.{item.id}"
         text = rules.score_formula(item, ref, ref(metric) if metric in plan.cells else None,
-                                   ref(f"score.{item.id}.self"), rubric.score_decimals)
+                                   ref(f"score.{item.id}.self"), rubric.score_decimals, rubric.rate_decimals)
     elif calc.kind == "grade":
         total, *counted = calc.args
         text = rules.grade_formula(ref(total), grade_bands(plan))

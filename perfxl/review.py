@@ -25,6 +25,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import __version__
@@ -34,11 +35,14 @@ SHEET = "审核意见"
 AUTHOR = "perfxl 审核"
 BODY_FONT, TITLE_FONT = "仿宋", "宋体"
 FILLS = {ERROR: "FFC7CE", WARNING: "FFEB9C", INFO: "DDEBF7"}
+# A flagged cell's frame: INFO's fill is the template's own formula-cell colour, and fills fade
+# on a black-and-white printer, so the mark must also show in the cell's outline.
+FRAMES = {ERROR: "C00000", WARNING: "BF8F00", INFO: "2F75B5"}
 HEADER_FILL = "F2F2F2"
 # Column widths of the review sheet; both tables use the same seven columns:
 #   findings: 序号 级别 位置 规则 填报值 复核值 说明
 #   items:    评分项 名称 分值 自评 复核 可接受得分 说明
-WIDTHS = (7, 22, 17, 19, 13, 13, 62)
+WIDTHS = (7, 22, 16, 19, 13, 13, 56)
 FINDING_HEADER = ("序号", "级别", "位置", "规则", "填报值", "复核值", "说明")
 ITEM_HEADER = ("评分项", "名称", "分值", "自评", "复核", "可接受得分", "说明")
 _FORMULA_START = ("=", "+", "-", "@")
@@ -92,6 +96,8 @@ def _mark_cells(wb: Any, findings: Iterable[Finding]) -> None:
         worst = min(found, key=lambda f: _rank(f.severity))
         if worst.severity in FILLS:
             cell.fill = _fill(FILLS[worst.severity])
+            side = Side(style="medium", color=FRAMES[worst.severity])
+            cell.border = Border(left=side, right=side, top=side, bottom=side)
         text = "\n".join(f"【{f.severity}】{_clean(f.message)}" for f in found)
         if cell.comment is not None and cell.comment.text:  # keep the unit's own note
             text = f"{cell.comment.text}\n——\n{text}"
@@ -159,6 +165,11 @@ def _draw(ws: Worksheet, result: CheckResult, file_name: str, sha256: str, check
     for col, value in ((3, result.reported_grade), (4, result.recomputed_grade),
                        (5, "一致" if same else "不一致")):
         _put(ws, row + 2, col, value, border=True, align="center")
+    red = _font(BODY_FONT, 10, bold=True, color="C00000")
+    if diff:
+        ws.cell(row=row + 1, column=5).font = red
+    if not same:
+        ws.cell(row=row + 2, column=5).font = red
     counts = result.counts
     _put(ws, row + 2, 6, "　".join(f"{s} {counts[s]} 项" for s in SEVERITIES), span=2, border=True)
     row += 4
@@ -180,8 +191,10 @@ def _draw(ws: Worksheet, result: CheckResult, file_name: str, sha256: str, check
     ws.freeze_panes = f"A{head + 1}"
     ws.print_title_rows = f"{head}:{head}"
 
-    # items
+    # items, on a page of their own: the repeated findings header row tops every printed page,
+    # so the item table's own header must follow it at once, not half a page further down
     row += 2
+    ws.row_breaks.append(Break(id=row - 1))
     _put(ws, row, 1, "评分项复核", font=section, span=7)
     row += 1
     _header(ws, row, ITEM_HEADER)
@@ -211,7 +224,8 @@ def _finding_row(ws: Worksheet, row: int, n: int, f: Finding, sheets: set[str]) 
     _put(ws, row, 5, f.reported, border=True, align="center", number="auto")
     _put(ws, row, 6, f.expected, border=True, align="center", number="auto")
     _put(ws, row, 7, f.message, border=True)
-    _fit(ws, row, f.message, WIDTHS[6], f.rule, WIDTHS[3], place.value, WIDTHS[2])
+    _fit(ws, row, f.message, WIDTHS[6], f.rule, WIDTHS[3], place.value, WIDTHS[2],
+         _text_or_none(f.reported), WIDTHS[4], _text_or_none(f.expected), WIDTHS[5])
 
 
 def _item_row(ws: Worksheet, row: int, item: ItemResult, labels: dict[str, str]) -> None:
@@ -308,14 +322,18 @@ def _fit(ws: Worksheet, row: int, *texts_and_widths: Any) -> None:
     for text, width in pairs:
         if text is None:
             continue
-        per_line = max(1.0, width - 1.5)
+        per_line = max(1.0, width - 1.0)
         lines = max(lines, sum(max(1, math.ceil(_units(p) / per_line)) for p in str(text).split("\n")))
-    ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 0, 6 + 14 * lines, 20)
+    ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 0, 6 + 15 * lines, 20)
 
 
 def _units(text: str) -> float:
     """Approximate width of a text in column-width units at 10 pt (a CJK character ≈ 1.9)."""
     return sum(1.9 if ord(ch) > 0x2E7F else 1.0 for ch in text)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _number(value: Decimal | int | float) -> int | float | None:

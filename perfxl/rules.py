@@ -43,8 +43,8 @@ def metric_value(rule: Rule, value: Value, rate_decimals: int) -> Decimal | None
     """The rule's rate (in %, rounded as shown on the form) or value; None if the denominator is 0."""
     m = rule.metric
     assert m is not None
-    if m.value is not None:
-        return expr.evaluate(m.value, value)
+    if m.value is not None:  # rounded like rates, so Excel's binary sums compare as Python's decimals do
+        return quantize(expr.evaluate(m.value, value), rate_decimals)
     assert m.num is not None and m.den is not None
     den = expr.evaluate(m.den, value)
     if den == 0:
@@ -56,7 +56,7 @@ def metric_formula(rule: Rule, cell: CellRef, rate_decimals: int) -> str:
     m = rule.metric
     assert m is not None
     if m.value is not None:
-        return expr.to_excel(m.value, cell)
+        return f"ROUND({expr.to_excel(m.value, cell)},{rate_decimals})"
     assert m.num is not None and m.den is not None
     num, den = expr.to_excel(m.num, cell), expr.to_excel(m.den, cell)
     return f'IF({den}=0,"",ROUND(({num})*100/({den}),{rate_decimals}))'
@@ -79,11 +79,13 @@ def _zero_formula(rule: Rule, cell: CellRef) -> str:
 # ------------------------------------------------------------------ ladder
 
 
-def _in_band(x: Decimal, band: Band, value: Value) -> bool:
+def _in_band(x: Decimal, band: Band, value: Value, places: int = 2) -> bool:
     def ok(b: Bound | None, upper: bool) -> bool:
         if b is None:
             return True
         edge = expr.evaluate(b.value, value)
+        if not isinstance(b.value, expr.Num):
+            edge = quantize(edge, places)  # a field edge is compared as shown, like the metric
         if upper:
             return x <= edge if b.closed else x < edge
         return x >= edge if b.closed else x > edge
@@ -91,18 +93,18 @@ def _in_band(x: Decimal, band: Band, value: Value) -> bool:
     return ok(band.low, False) and ok(band.high, True)
 
 
-def ladder(item: Item, value: Value, metric: Decimal | None) -> Outcome:
+def ladder(item: Item, value: Value, metric: Decimal | None, places: int = 2) -> Outcome:
     rule = item.rule
     if metric is None:
         score, note = _zero_case(rule, value)
         return Outcome(score, metric=None, note=note)
     for band in rule.bands:
-        if _in_band(metric, band, value):
+        if _in_band(metric, band, value, places):
             return Outcome(band.score, metric=metric, band=band.label or band.text)
     return Outcome(ZERO, metric=metric, note="不在评分标准的任何档次内，按0分计")
 
 
-def ladder_formula(item: Item, m: str, cell: CellRef) -> str:
+def ladder_formula(item: Item, m: str, cell: CellRef, places: int = 2) -> str:
     rule = item.rule
     body = "0"
     for band in reversed(rule.bands):
@@ -111,10 +113,12 @@ def ladder_formula(item: Item, m: str, cell: CellRef) -> str:
             if b is None:
                 continue
             edge = expr.to_excel(b.value, cell)
+            if not isinstance(b.value, expr.Num):
+                edge = f"ROUND({edge},{places})"
             op = ("<=" if b.closed else "<") if upper else (">=" if b.closed else ">")
             conds.append(f"{m}{op}{edge}")
         if band.low is not None and band.high is not None and band.low == band.high:
-            conds = [f"{m}={expr.to_excel(band.low.value, cell)}"]
+            conds = [conds[0].replace(">=", "=", 1)]
         cond = conds[0] if len(conds) == 1 else f"AND({','.join(conds)})"
         body = f"IF({cond},{expr.num(band.score)},{body})"
     if rule.zero is None:
@@ -202,12 +206,12 @@ def score(item: Item, value: Value, text: Text, self_score: Decimal, rate_decima
         return checklist(item, text)
     metric = metric_value(item.rule, value, rate_decimals)
     if kind == "ladder":
-        return ladder(item, value, metric)
+        return ladder(item, value, metric, rate_decimals)
     return per_point(item, value, metric, score_decimals)
 
 
 def score_formula(item: Item, cell: CellRef, metric_cell: str | None, self_cell: str,
-                  score_decimals: int) -> str:
+                  score_decimals: int, rate_decimals: int = 2) -> str:
     kind = item.rule.kind
     if kind == "judgement":
         return judgement_formula(item, self_cell)
@@ -217,7 +221,7 @@ def score_formula(item: Item, cell: CellRef, metric_cell: str | None, self_cell:
         return checklist_formula(item, cell)
     assert metric_cell is not None
     if kind == "ladder":
-        return ladder_formula(item, metric_cell, cell)
+        return ladder_formula(item, metric_cell, cell, rate_decimals)
     return per_point_formula(item, metric_cell, cell, score_decimals)
 
 

@@ -155,7 +155,9 @@ def named_edge_cases(plan: Plan) -> list[tuple[str, Values]]:
     cases: list[tuple[str, Values]] = []
 
     # 1. every edge target of every rule, packed greedily into as few workbooks as possible
-    pending = {i.id: edge_targets(i) for i in rubric.items if i.rule.metric is not None}
+    #    (zero denominators come in the whole-workbook cases below)
+    pending = {i.id: [t for t in edge_targets(i) if t[0] in ("rate", "value")]
+               for i in rubric.items if i.rule.metric is not None}
     grades = [g.min for g in rubric.grades if g.min > 0]
     ref_edges = grades + [g - CENT for g in grades]
     self_edges = grades + [g - Decimal("0.5") for g in grades]
@@ -516,10 +518,12 @@ class _Builder:
                       / 100)
         elif kind == "half":
             r = Decimal(rng.randint(int(lo * 100), int(hi * 100))) / 100 + HALF_CENT
-            self.rate(item, r) or self.rate(item, abs(r))
+            if not self.rate(item, r):
+                self.rate(item, abs(r))
         else:
             r = Decimal(rng.randint(int(lo * 100), int(hi * 100))) / 100
-            self.rate(item, r, exact=False) or self.rate(item, abs(r), exact=False)
+            if not self.rate(item, r, exact=False):
+                self.rate(item, abs(r), exact=False)
 
     # ------------------------------------------------------------- the rest of the form
 

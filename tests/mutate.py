@@ -211,14 +211,16 @@ def set_meta(src: PathLike, dst: PathLike, key: str, value: str, *, sheet: bool 
     return edit(src, dst, change)
 
 
-def strip_metadata(src: PathLike, dst: PathLike) -> Path:
-    """Delete the very-hidden _perfxl sheet and every perfxl.* custom document property."""
+def strip_metadata(src: PathLike, dst: PathLike, *, sheet: bool = True, properties: bool = True) -> Path:
+    """Delete the very-hidden _perfxl sheet and/or every perfxl.* custom document property."""
 
     def change(wb: Workbook) -> None:
-        wb.remove(wb[META_SHEET])
-        props = wb.custom_doc_props
-        for name in [n for n in props.names if n.startswith("perfxl.")]:
-            del props[name]
+        if sheet:
+            wb.remove(wb[META_SHEET])
+        if properties:
+            props = wb.custom_doc_props
+            for name in [n for n in props.names if n.startswith("perfxl.")]:
+                del props[name]
 
     return edit(src, dst, change)
 

@@ -2,7 +2,7 @@
 edition's data files is refused with a SpecError naming the file and the key path.
 
 Each broken edition is the real hunan-2020 YAML, loaded with yaml.safe_load, with ONE key changed
-and dumped to tmp_path; it is loaded through ``load_edition.__wrapped__`` so the functools.cache
+and dumped to tmp_path; it is loaded through ``read_edition`` (uncached) so the functools.cache
 on ``load_edition`` neither hides an error nor keeps a broken edition around.
 """
 
@@ -28,6 +28,7 @@ from perfxl.spec import (
     load_edition,
     load_form,
     load_rubric,
+    read_edition,
     rule_refs,
 )
 
@@ -127,7 +128,7 @@ def _write(tmp_path: Path, form_mut: Mutation | None = None,
 
 
 def _load(form_path: Path, rubric_path: Path) -> Edition:
-    return load_edition.__wrapped__("hunan-2020", form_path=form_path, rubric_path=rubric_path)
+    return read_edition(form_path, rubric_path)
 
 
 # Key paths of the hunan-2020 rubric used below.
@@ -313,7 +314,7 @@ def test_empty_file_is_a_spec_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["hunan-2099", "zz", "HUNAN-2020x"])
 def test_unknown_edition_lists_available(name: str) -> None:
     with pytest.raises(SpecError) as info:
-        load_edition.__wrapped__(name)
+        load_edition(name)
     msg = str(info.value)
     assert name in msg and "可用" in msg, msg
     for available in available_editions():
@@ -333,7 +334,7 @@ def test_real_edition_loads_and_is_cached(edition: Edition) -> None:
     assert edition.rubric.form == "hunan-2020"
     assert "hunan-2020" in available_editions()
     assert load_edition() is load_edition()  # functools.cache: parsed once per argument list
-    fresh = load_edition.__wrapped__("hunan-2020", form_path=FORM, rubric_path=RUBRIC)
+    fresh = read_edition(FORM, RUBRIC)
     assert (fresh.form, fresh.rubric) == (edition.form, edition.rubric)  # Edition itself compares by identity
 
 

@@ -1,0 +1,760 @@
+"""Consolidate a batch of returns: check every file (in parallel), pick one return per unit, tabulate.
+
+``consolidate(paths)`` returns a :class:`Consolidation` of pandas DataFrames; ``summary.write_summary``
+turns it into the summary workbook and ``store.save`` into a database. pandas lives here and in
+summary.py only. Workers send back compact rows (tuples of plain values), never ``CheckResult``
+objects, so the parent holds the result rows and nothing more.
+
+Frames named after units (``units``, ``scores``, ``finance``) hold the *used* returns only (one per
+unit); frames keyed by file (``returns``, ``findings``, ``facts``) hold every file, with ``sha256``
+(and ``used``) to join on.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+from .check import check_file
+from .findings import ERROR, INFO, SEVERITIES, WARNING, CheckResult, Finding
+from .meta import Unit
+from .spec import Edition, SpecError, available_editions, load_edition
+
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")  # .xls/.et are picked up so they get an "unusable" row
+STATUS_TEXT = {"ok": "通过", "errors": "有错误", "unusable": "无法使用"}
+# A rule failing in more than this share of usable returns (and in at least FLAG_MIN units) is
+# more likely a defect of the rule or the template than of the units.
+FLAG_SHARE, FLAG_MIN = 0.5, 5
+
+RETURN_COLUMNS = ["file", "name", "size", "mtime", "sha256", "edition", "code", "unit", "year",
+                  "generated_at", "status", "reason", "reported_total", "recomputed_total", "difference",
+                  "reported_grade", "recomputed_grade", "errors", "warnings", "infos", "used", "review",
+                  "review_error"]
+SCORE_COLUMNS = ["sha256", "code", "unit", "item", "name", "max", "self", "recomputed", "consistent",
+                 "reading"]
+FINDING_COLUMNS = ["sha256", "file", "name", "code", "unit", "year", "used", "rule", "severity", "sheet",
+                   "cell", "item", "reported", "expected", "difference", "message"]
+RULE_COLUMNS = ["rule", "title", "severity", "units", "share", "findings", "flagged", "note", "example"]
+MISSING_COLUMNS = ["code", "unit", "year"]
+DUPLICATE_COLUMNS = ["group", "key", "code", "unit", "year", "file", "name", "sha256", "generated_at",
+                     "mtime", "used", "reason"]
+FACT_COLUMNS = ["sha256", "field", "value"]
+
+
+class ConsolidateError(ValueError):
+    """The batch cannot start (nothing to read, a bad roster); the message says what to fix."""
+
+
+@dataclass
+class Consolidation:
+    """Everything a consolidation found out, as DataFrames (amounts and scores are ``Decimal``).
+
+    returns     one row per file, unusable and duplicate returns included: ``used`` says whether
+                it counts in the totals, ``reason`` why a file is unusable or (not) used
+    units       the used returns (one per unit), same columns as ``returns``
+    scores      long: one row per used unit × rubric item (max, self, recomputed, consistent)
+    finance     one row per used unit: the recomputed 汇总 row of every finance table,
+                columns ``<table>.total.<column>`` (e.g. ``income.total.total``)
+    findings    long: every finding of every file (``used`` tells whether its return counts)
+    rules       per rule: units failing it among usable used returns, share, flagged as suspect
+    missing     roster units without a used return (empty without a roster)
+    duplicates  every return of a unit that sent several, which one was used and why
+    facts       long: every input read, as text (sha256, field, value)
+    elapsed     seconds the consolidation took
+    """
+
+    returns: pd.DataFrame
+    units: pd.DataFrame
+    scores: pd.DataFrame
+    finance: pd.DataFrame
+    findings: pd.DataFrame
+    rules: pd.DataFrame
+    missing: pd.DataFrame
+    duplicates: pd.DataFrame
+    facts: pd.DataFrame
+    elapsed: float
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Findings per severity over the used returns."""
+        used = self.units
+        return {ERROR: int(used["errors"].sum()), WARNING: int(used["warnings"].sum()),
+                INFO: int(used["infos"].sum())}
+
+    @property
+    def unusable(self) -> int:
+        return int((self.returns["status"] == "unusable").sum())
+
+    @property
+    def exit_code(self) -> int:
+        """2 if any file is unusable; else 1 if a used return has an 错误; else 0."""
+        if self.unusable:
+            return 2
+        return 1 if self.counts[ERROR] else 0
+
+    def summary_line(self) -> str:
+        c = self.counts
+        extra = []
+        if len(self.duplicates):
+            extra.append(f"重复报送未采用 {int((~self.duplicates['used'].astype(bool)).sum())} 份")
+        if len(self.missing):
+            extra.append(f"未报送 {len(self.missing)} 个单位")
+        tail = "，" + "，".join(extra) if extra else ""
+        return (f"汇总完成：文件 {len(self.returns)} 个，单位 {len(self.units)} 个，错误 {c[ERROR]} 条、"
+                f"警告 {c[WARNING]} 条、提示 {c[INFO]} 条，无法使用 {self.unusable} 个{tail}，"
+                f"用时 {self.elapsed:.1f} 秒")
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe summary: counts, every file, missing, duplicates, rules and findings (not facts)."""
+        return {
+            "files": len(self.returns),
+            "units": len(self.units),
+            "counts": self.counts,
+            "unusable": self.unusable,
+            "elapsed": round(self.elapsed, 3),
+            "exit_code": self.exit_code,
+            "returns": _records(self.returns),
+            "missing": _records(self.missing),
+            "duplicates": _records(self.duplicates),
+            "rules": _records(self.rules),
+            "findings": _records(self.findings),
+        }
+
+
+# ------------------------------------------------------------------ finding the files
+
+
+def find_returns(paths: Iterable[str | os.PathLike[str]], exclude: Iterable[str | os.PathLike[str]] = ()
+                 ) -> list[tuple[Path, str]]:
+    """(path, display name) of every return under ``paths``, sorted, each once.
+
+    Folders are searched recursively for .xlsx/.xlsm/.xls/.et; Office lock files (``~$*``), hidden
+    files, our own annotated copies (``*_审核.xlsx``) and ``exclude`` (e.g. the summary being
+    written) are skipped, also when named directly (a shell glob picks them up). A file named
+    directly is taken whatever its extension: it gets an "unusable" row if it is no workbook.
+    """
+    skip = {_key(Path(p)) for p in exclude}
+    found: dict[str, tuple[Path, str]] = {}
+    for raw in paths:
+        root = Path(raw)
+        if root.is_dir():
+            for dirpath, dirnames, filenames in os.walk(root):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for fn in filenames:
+                    p = Path(dirpath) / fn
+                    if p.suffix.lower() in SUFFIXES and not _ignored(p):
+                        found.setdefault(_key(p), (p, p.relative_to(root).as_posix()))
+        elif not root.exists():
+            raise ConsolidateError(f"找不到文件或文件夹：{root}")
+        elif not _ignored(root):
+            found.setdefault(_key(root), (root, root.name))
+    return sorted((v for k, v in found.items() if k not in skip), key=lambda v: (v[1], str(v[0])))
+
+
+def _ignored(p: Path) -> bool:
+    name = p.name
+    return name.startswith(("~$", ".")) or p.stem.endswith("_审核")
+
+
+def _key(p: Path) -> str:
+    return os.path.normcase(os.path.abspath(p))
+
+
+# ------------------------------------------------------------------ the worker
+
+# What a worker sends back for one file: plain values only.
+#   summary  dict of the RETURN_COLUMNS a worker knows (no used/reason of duplicates)
+#   items    tuples (item, name, max, self, recomputed, consistent, reading)
+#   finance  dict "<table>.total.<col>" -> Decimal
+#   findings tuples (rule, severity, sheet, cell, item, reported, expected, difference, message)
+#   facts    (field ids, values as text): two tuples of equal length
+Row = tuple[dict[str, Any], list[tuple[Any, ...]], dict[str, Decimal], list[tuple[Any, ...]],
+            tuple[tuple[str, ...], tuple[str, ...]]]
+Job = tuple[str, str, "str | None", "Decimal | None"]
+
+
+def _check_many(jobs: Sequence[Job]) -> list[Row]:
+    return [check_one(*job) for job in jobs]
+
+
+def check_one(path: str, name: str, review: str | None = None, tolerance: Decimal | None = None) -> Row:
+    """Check one file and reduce the result to a compact row; never raises."""
+    size, mtime = 0, None
+    try:
+        st = os.stat(path)
+        size, mtime = st.st_size, st.st_mtime
+    except OSError:
+        pass
+    try:
+        result = check_file(path, tolerance)
+    except Exception as e:  # a checker bug must not stop the batch; the row says what happened
+        reason = f"审核时程序出错（{type(e).__name__}: {e}），请将此文件反馈给软件维护人员"
+        result = CheckResult(file=path, status="unusable", reason=reason)
+    if result.status == "unusable":
+        result.reason = _unusable_reason(Path(path), size, result.reason or "无法读取")
+        result.findings = [Finding("file.unusable", ERROR, f"{Path(path).name}：{result.reason}")]
+    review_done, review_error = None, None
+    if review and result.status != "unusable":
+        try:
+            from .review import write_review
+
+            if _key(Path(review)) == _key(Path(path)):
+                raise ValueError("审核副本不能覆盖原文件")
+            write_review(Path(path), result, Path(review))
+            review_done = review
+        except Exception as e:  # the check itself is done; report the copy that could not be written
+            review_error = f"审核副本未能写出（{type(e).__name__}: {e}）"
+    counts = result.counts
+    summary = {
+        "file": path, "name": name, "size": size,
+        "mtime": _iso(datetime.fromtimestamp(mtime, timezone.utc).astimezone()) if mtime else None,
+        "_mtime": mtime or 0.0,
+        "sha256": result.sha256, "edition": result.edition, "code": result.code, "unit": result.unit,
+        "year": result.year, "generated_at": result.generated_at, "status": result.status,
+        "reason": result.reason, "reported_total": result.reported_total,
+        "recomputed_total": result.recomputed_total,
+        "difference": _minus(result.reported_total, result.recomputed_total),
+        "reported_grade": result.reported_grade, "recomputed_grade": result.recomputed_grade,
+        "errors": counts[ERROR], "warnings": counts[WARNING], "infos": counts[INFO],
+        "review": review_done, "review_error": review_error,
+    }
+    items: list[tuple[Any, ...]] = []
+    finance: dict[str, Decimal] = {}
+    if result.status != "unusable" and result.edition:
+        ed = load_edition(result.edition)
+        tol = ed.rubric.score_tolerance
+        for it in result.items:
+            ok = it.self is not None and (abs(it.self - it.recomputed) <= tol
+                                          or any(abs(it.self - d) <= tol for d in it.defensible))
+            items.append((it.id, it.name, it.max, it.self, it.recomputed, ok, it.reading))
+        for key, _title, _header in finance_columns(ed):
+            value = result.computed.get(key)
+            if isinstance(value, Decimal):
+                finance[key] = value
+    findings = [(f.rule, f.severity, f.sheet, f.cell, f.item, _plain(f.reported), _plain(f.expected),
+                 f.difference, f.message) for f in result.findings]
+    fields = tuple(result.facts)
+    values = tuple(_text(result.facts[k]) for k in fields)
+    return summary, items, finance, findings, (fields, values)
+
+
+def _minus(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return a - b if a is not None and b is not None else None
+
+
+def _unusable_reason(path: Path, size: int, reason: str) -> str:
+    suffix = path.suffix.lower()
+    if size == 0 and path.exists():
+        return "文件为空（0 字节），可能是保存或传送失败，请重新报送"
+    if suffix == ".et":
+        return "这是 WPS 表格专用格式（.et），请用 WPS 另存为 .xlsx 后重新报送"
+    if suffix == ".xls" and "旧版" not in reason:
+        return f"扩展名为 .xls，但{reason}；请用 Excel/WPS 另存为 .xlsx 后重新报送"
+    return reason
+
+
+def _plain(value: Any) -> Any:
+    """Reported/expected values as Decimal, str or None (one type per kind, easy to store)."""
+    if value is None or isinstance(value, (Decimal, str)):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (int, float)):
+        return Decimal(str(value))
+    return str(value)
+
+
+def _text(value: Any) -> str:
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat(timespec="seconds")
+
+
+def finance_columns(edition: Edition) -> list[tuple[str, str, str]]:
+    """(key, table title, column header) of every column of every finance table's 汇总 row."""
+    out = []
+    for table in edition.form.tables:
+        title = re.sub(r"[（(][^）)]*[）)]$", "", table.title).strip()
+        for col in table.columns:
+            out.append((f"{table.id}.total.{col.id}", title, col.header[-1]))
+    return out
+
+
+# ------------------------------------------------------------------ running the batch
+
+
+def consolidate(paths: Iterable[str | os.PathLike[str]], output: str | os.PathLike[str] | None = None, *,
+                roster: str | os.PathLike[str] | Sequence[Unit] | None = None,
+                review_dir: str | os.PathLike[str] | None = None, workers: int | None = None,
+                tolerance: Decimal | None = None, progress: bool | None = False,
+                exclude: Iterable[str | os.PathLike[str]] = ()) -> Consolidation:
+    """Check every return under ``paths`` and consolidate them; write the summary workbook to ``output``.
+
+    ``workers``: processes (default: the number of CPUs; 1 checks in this process).
+    ``roster``: a roster CSV (预算编码/单位名称/年度) or Units, to list who has not reported.
+    ``review_dir``: also write each return's annotated copy there (by the worker).
+    ``progress``: a carriage-return counter on stderr; None shows it when stderr is a terminal.
+    A file that cannot be used never stops the batch: it gets a row with a Chinese reason.
+    """
+    started = time.perf_counter()
+    expected = _roster(roster) if roster is not None else None
+    skip = [*exclude, *([output] if output is not None else [])]
+    files = find_returns(paths, skip)
+    jobs = _jobs(files, Path(review_dir) if review_dir is not None else None, tolerance)
+    acc = _Accumulator()
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = _Progress(len(jobs), sys.stderr if show else None)
+    for row in _run(jobs, workers):
+        acc.add(row)
+        bar.step()
+    bar.close()
+    con = acc.build(expected)
+    con.elapsed = time.perf_counter() - started
+    if output is not None:
+        from .summary import write_summary
+
+        write_summary(con, output)
+        con.elapsed = time.perf_counter() - started
+    return con
+
+
+def _jobs(files: list[tuple[Path, str]], review_dir: Path | None, tol: Decimal | None) -> list[Job]:
+    jobs: list[Job] = []
+    taken: set[str] = set()
+    for path, name in files:
+        review = None
+        if review_dir is not None:
+            rel = Path(name)
+            target = review_dir / rel.parent / f"{rel.stem}_审核.xlsx"
+            n = 2
+            while _key(target) in taken:  # two inputs with one name (given from different folders)
+                target = review_dir / rel.parent / f"{rel.stem}_{n}_审核.xlsx"
+                n += 1
+            taken.add(_key(target))
+            review = str(target)
+        jobs.append((str(path), name, review, tol))
+    return jobs
+
+
+def _run(jobs: list[Job], workers: int | None) -> Iterator[Row]:
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    if n < 1:
+        raise ConsolidateError(f"进程数应至少为 1（实际为 {n}）")
+    n = min(n, len(jobs))
+    if n <= 1:
+        for job in jobs:
+            yield check_one(*job)
+        return
+    for name in available_editions():  # loaded once here: forked workers inherit the cache
+        try:
+            load_edition(name)
+        except SpecError:
+            pass
+    size = max(1, min(16, len(jobs) // (n * 8)))
+    chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    with ProcessPoolExecutor(max_workers=n) as pool:
+        pending = {pool.submit(_check_many, chunk): chunk for chunk in chunks}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                chunk = pending.pop(fut)
+                try:
+                    rows = fut.result()
+                except BrokenProcessPool:  # a worker died (e.g. killed for memory): these files get a row
+                    rows = [_crashed(job, "审核进程意外退出（可能内存不足），请单独重新审核此文件")
+                            for job in chunk]
+                except Exception as e:  # pragma: no cover - check_one never raises
+                    rows = [_crashed(job, f"审核时程序出错（{type(e).__name__}: {e}）") for job in chunk]
+                yield from rows
+
+
+def _crashed(job: Job, reason: str) -> Row:
+    path, name = job[0], job[1]
+    summary = {"file": path, "name": name, "size": 0, "mtime": None, "_mtime": 0.0, "status": "unusable",
+               "reason": reason, "errors": 1, "warnings": 0, "infos": 0}
+    return summary, [], {}, [("file.unusable", ERROR, None, None, None, None, None, None,
+                              f"{Path(path).name}：{reason}")], ((), ())
+
+
+class _Progress:
+    """``审核 123/1000（12%）…`` on one terminal line, redrawn at most ten times a second."""
+
+    def __init__(self, total: int, stream: TextIO | None) -> None:
+        self.total, self.done, self.stream = total, 0, stream
+        self.start = self.last = time.perf_counter()
+
+    def step(self) -> None:
+        self.done += 1
+        now = time.perf_counter()
+        if self.stream is not None and (now - self.last >= 0.1 or self.done == self.total):
+            self.last = now
+            pct = 100 * self.done // self.total if self.total else 100
+            self.stream.write(f"\r审核 {self.done}/{self.total}（{pct}%） {now - self.start:.0f} 秒")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.stream is not None and self.total:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# ------------------------------------------------------------------ assembling the frames
+
+
+class _Accumulator:
+    """Rows as they come back, kept as column lists (no per-row objects beyond what pandas needs)."""
+
+    def __init__(self) -> None:
+        self.returns: list[dict[str, Any]] = []
+        self.items: dict[str, list[tuple[Any, ...]]] = {}
+        self.finance: dict[str, dict[str, Decimal]] = {}
+        self.findings: list[tuple[Any, ...]] = []
+        self.facts: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._names: dict[str, str] = {}
+
+    def add(self, row: Row) -> None:
+        summary, items, finance, findings, (fields, values) = row
+        index = len(self.returns)
+        summary["_index"] = index
+        self.returns.append(summary)
+        if items:
+            self.items[str(index)] = items
+        if finance:
+            self.finance[str(index)] = finance
+        for f in findings:
+            self.findings.append((index, *f))
+        if fields:
+            intern = self._names.setdefault  # one str per field id, not one per file
+            self.facts[index] = (tuple(intern(k, k) for k in fields), values)
+
+    def build(self, roster: list[Unit] | None) -> Consolidation:
+        rows = self.returns
+        groups = _choose(rows)
+        matched: set[int] = set()
+        if roster is not None:
+            for row in rows:
+                if row.get("used"):
+                    hits = [i for i, u in enumerate(roster) if _matches(u, row)]
+                    matched.update(hits)
+                    if not hits:
+                        row["reason"] = _join(row.get("reason"),
+                                              "单位名册中没有此单位（预算编码、名称均未对上）")
+        order = sorted(range(len(rows)), key=lambda i: _order(rows[i]))
+        returns = _frame([rows[i] for i in order], RETURN_COLUMNS)
+        used_idx = [i for i in order if rows[i].get("used")]
+        units = returns[returns["used"]].reset_index(drop=True)
+
+        score_rows = [(rows[i].get("sha256"), rows[i].get("code"), rows[i].get("unit"), *it)
+                      for i in used_idx for it in self.items.get(str(i), [])]
+        scores = pd.DataFrame(score_rows, columns=SCORE_COLUMNS)
+        if len(scores):
+            scores["consistent"] = scores["consistent"].astype(bool)
+
+        keys: list[str] = []
+        for i in used_idx:
+            for k in self.finance.get(str(i), {}):
+                if k not in keys:
+                    keys.append(k)
+        fin_rows = [{**{k: rows[i].get(k) for k in ("sha256", "code", "unit", "year")},
+                     **self.finance.get(str(i), {})} for i in used_idx]
+        finance = _frame(fin_rows, ["sha256", "code", "unit", "year", *keys])
+
+        rank = {i: n for n, i in enumerate(order)}
+        frows = sorted(self.findings, key=lambda f: rank[f[0]])  # stable: each file's own order kept
+        findings = pd.DataFrame(
+            [(rows[f[0]].get("sha256"), rows[f[0]]["file"], rows[f[0]]["name"], rows[f[0]].get("code"),
+              rows[f[0]].get("unit"), rows[f[0]].get("year"), bool(rows[f[0]].get("used")), *f[1:])
+             for f in frows], columns=FINDING_COLUMNS)
+        findings["year"] = findings["year"].astype("Int64")
+        findings["used"] = findings["used"].astype(bool)
+
+        facts = self._facts(rows, order)
+        usable = [rows[i] for i in used_idx if rows[i]["status"] != "unusable"]
+        rules = _rules(usable, frows)
+        missing = pd.DataFrame([(u.code or None, u.name, u.year) for n, u in enumerate(roster or [])
+                                if n not in matched], columns=MISSING_COLUMNS)
+        missing["year"] = missing["year"].astype("Int64")
+        duplicates = _duplicates(rows, groups, rank)
+        return Consolidation(returns, units, scores, finance, findings, rules, missing, duplicates, facts,
+                             elapsed=0.0)
+
+
+    def _facts(self, rows: list[dict[str, Any]], order: list[int]) -> pd.DataFrame:
+        sha: list[str] = []
+        fields: list[str] = []
+        values: list[str] = []
+        for i in order:
+            if i in self.facts:
+                f, v = self.facts.pop(i)
+                sha.extend([rows[i].get("sha256") or ""] * len(f))
+                fields.extend(f)
+                values.extend(v)
+        return pd.DataFrame({"sha256": pd.Categorical(sha), "field": pd.Categorical(fields), "value": values},
+                            columns=FACT_COLUMNS)
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    df = pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns)
+    for c in ("year", "size", "errors", "warnings", "infos"):
+        if c in df:
+            df[c] = df[c].astype("Int64")
+    if "used" in df:
+        df["used"] = pd.Series([v is True for v in df["used"]], index=df.index, dtype=bool)
+    return df
+
+
+def _order(row: dict[str, Any]) -> tuple[Any, ...]:
+    kind = 0 if row.get("used") else (2 if row["status"] == "unusable" else 1)
+    return kind, row.get("code") or "\uffff", row.get("unit") or "", row.get("year") or 0, row["name"]
+
+
+def _join(a: str | None, b: str) -> str:
+    return f"{a}；{b}" if a else b
+
+
+def _norm(text: str | None) -> str:
+    return re.sub(r"\s+", "", text or "")
+
+
+def _unit_key(row: dict[str, Any]) -> tuple[str, str, int | None] | None:
+    """Same unit, same year: same code, or (without code) same name."""
+    if row["status"] == "unusable":
+        return None
+    if row.get("code"):
+        return "code", str(row["code"]).strip(), row.get("year")
+    if row.get("unit"):
+        return "name", _norm(row["unit"]), row.get("year")
+    return None  # neither code nor name: cannot be a duplicate of anything
+
+
+def _stamp(text: str | None) -> datetime:
+    if text:
+        try:
+            dt = datetime.fromisoformat(text)
+            return dt if dt.tzinfo else dt.astimezone()
+        except ValueError:
+            pass
+    return datetime.min.replace(tzinfo=timezone.utc)
+
+
+def _choose(rows: list[dict[str, Any]]) -> list[list[int]]:
+    """Mark the used return of each unit; the groups (indices, used one first) of units with several."""
+    by_key: dict[tuple[str, str, int | None], list[int]] = {}
+    for i, row in enumerate(rows):
+        row["used"] = False
+        key = _unit_key(row)
+        if row["status"] != "unusable":
+            if key is None:
+                row["used"] = True
+            else:
+                by_key.setdefault(key, []).append(i)
+    groups = []
+    for members in by_key.values():
+        # newest generation time, then newest mtime; among equals the first file name (the sort is
+        # stable, also with reverse=True)
+        best = sorted(sorted(members, key=lambda i: (rows[i]["name"], rows[i]["file"])),
+                      key=lambda i: (_stamp(rows[i].get("generated_at")), rows[i]["_mtime"]), reverse=True)
+        top = best[0]
+        rows[top]["used"] = True
+        if len(members) > 1:
+            groups.append(best)
+            rows[top]["reason"] = _join(rows[top].get("reason"),
+                                        f"重复报送 {len(members)} 份，采用此份：{_why(rows, top, best[1:])}")
+            for i in best[1:]:
+                rows[i]["reason"] = _join(rows[i].get("reason"),
+                                          f"重复报送，未采用，不计入汇总（已采用 {rows[top]['name']}）")
+    return groups
+
+
+def _why(rows: list[dict[str, Any]], top: int, others: list[int]) -> str:
+    t = rows[top]
+    newer_gen = all(_stamp(t.get("generated_at")) > _stamp(rows[i].get("generated_at")) for i in others)
+    if newer_gen:
+        return f"模板生成时间最新（{_show_time(t.get('generated_at'))}）"
+    if all(t["_mtime"] > rows[i]["_mtime"] for i in others
+           if _stamp(rows[i].get("generated_at")) == _stamp(t.get("generated_at"))):
+        return f"模板生成时间相同，文件修改时间最新（{_show_time(t.get('mtime'))}）"
+    if all(rows[i].get("sha256") == t.get("sha256") for i in others):
+        return "各份内容完全相同，取文件名排在最前的一份"
+    return "模板生成时间与文件修改时间均相同，取文件名排在最前的一份"
+
+
+def _show_time(text: str | None) -> str:
+    return (text or "未知").replace("T", " ")
+
+
+def _duplicates(rows: list[dict[str, Any]], groups: list[list[int]], rank: dict[int, int]) -> pd.DataFrame:
+    out = []
+    for g, members in enumerate(sorted(groups, key=lambda m: rank[m[0]]), start=1):
+        for i in members:
+            r = rows[i]
+            key = _unit_key(r)
+            out.append({"group": g, "key": key[1] if key else None, "code": r.get("code"),
+                        "unit": r.get("unit"), "year": r.get("year"), "file": r["file"], "name": r["name"],
+                        "sha256": r.get("sha256"), "generated_at": r.get("generated_at"),
+                        "mtime": r.get("mtime"), "used": bool(r.get("used")), "reason": r.get("reason")})
+    df = _frame(out, DUPLICATE_COLUMNS)
+    df["group"] = df["group"].astype("Int64")
+    return df
+
+
+def _matches(unit: Unit, row: dict[str, Any]) -> bool:
+    if unit.year is not None and row.get("year") is not None and unit.year != row.get("year"):
+        return False
+    if unit.code and row.get("code"):
+        return unit.code.strip() == str(row["code"]).strip()
+    return bool(unit.name) and _norm(unit.name) == _norm(row.get("unit"))
+
+
+def _roster(roster: str | os.PathLike[str] | Sequence[Unit]) -> list[Unit]:
+    if not isinstance(roster, (str, os.PathLike)):
+        return list(roster)
+    from .layout import build_plan
+    from .prefill import PrefillError, load_roster
+
+    ids: set[str] = set()
+    for name in available_editions():  # a roster may carry prefill columns of any edition
+        ids |= {c.id for c in build_plan(load_edition(name)).inputs()}
+    try:
+        return [r.unit for r in load_roster(Path(roster), ids)]
+    except PrefillError as e:
+        raise ConsolidateError(str(e)) from None
+
+
+# ------------------------------------------------------------------ rule statistics
+
+
+_RULE_TITLES = {
+    "file.unusable": "文件无法使用",
+    "formula.changed": "公式被改动",
+    "formula.overwritten": "公式被改为固定数值",
+    "input.invalid": "填报内容不是有效数值",
+    "input.normalized": "填报内容已按规范转换",
+    "input.range": "填报数值超出允许范围",
+    "input.table_blank": "收支表局机关一行未填写",
+    "input.blank": "必填项未填写",
+    "layout.by_label": "定义名称丢失，按标签定位",
+    "layout.label_missing": "找不到表上的标签",
+    "layout.rows_moved": "表格行被插入或删除",
+    "layout.sheet_missing": "缺少工作表",
+    "layout.sheet_renamed": "工作表被改名",
+    "layout.fingerprint": "版式与模板不一致",
+    "meta.unit": "单位名称与下发模板不一致",
+    "meta.year": "年度与下发模板不一致",
+    "plausible.grade_edge": "复核总分接近等次分界线",
+    "plausible.no_number": "定量目标完成情况没有数字",
+    "plausible.per_capita": "人均支出过大（疑按元填报）",
+    "plausible.scale": "两项金额相差上千倍（疑按元填报）",
+    "plausible.yuan": "金额过大（疑按元填报）",
+    "grade.self": "自评等次与总分不符",
+    "grade.ref": "参考等次与总分不符",
+    "total.self": "自评总分与各项合计不符",
+    "total.ref": "参考总分与各项合计不符",
+}
+_SCORE_SUFFIX = {"": "自评得分与评分标准不符", "range": "自评得分超出分值范围",
+                 "reading": "自评按另一种读法计分", "reason": "扣分未说明原因",
+                 "zero": "分母为零，按规则计分", "blank": "未填自评得分"}
+
+
+def rule_title(rule: str, edition: Edition | None) -> str:
+    """A short Chinese name for a rule id (the 规则统计 sheet and the chart of failing rules)."""
+    if rule in _RULE_TITLES:
+        return _RULE_TITLES[rule]
+    parts = rule.split(".")
+    items = {i.id: i.name for i in edition.rubric.items} if edition else {}
+    cols = {k: f"{t}·{h}" for k, t, h in finance_columns(edition)} if edition else {}
+    if parts[0] == "score" and len(parts) >= 2:
+        suffix = _SCORE_SUFFIX.get(".".join(parts[2:]))
+        if suffix:
+            return f"{items.get(parts[1], parts[1])}：{suffix}"
+    if parts[0] in ("metric", "ref") and len(parts) == 2:
+        what = "指标值" if parts[0] == "metric" else "参考得分"
+        return f"{items.get(parts[1], parts[1])}：{what}公式结果不符"
+    if parts[0] == "sum" and len(parts) == 3:
+        return f"{cols.get(f'{parts[1]}.total.{parts[2]}', rule)}：汇总行不等于各行之和"
+    if parts[0] == "identity":
+        idents = {i.id: i.label for i in edition.rubric.identities} if edition else {}
+        rest = ".".join(parts[1:])
+        if rest in idents:
+            return f"勾稽关系：{idents[rest]}"
+        if len(parts) == 3:
+            return f"{cols.get(f'{parts[1]}.total.{parts[2]}', rule)}：勾稽关系不符"
+    if parts[0] == "subtotal":
+        return "评分表小计与各项合计不符"
+    if parts[0] == "perf":
+        return "绩效自评表与评分表不一致"
+    return rule
+
+
+def _rules(usable: list[dict[str, Any]], findings: list[tuple[Any, ...]]) -> pd.DataFrame:
+    used = {r["_index"] for r in usable}
+    n = len(used)
+    edition = None
+    if usable and usable[0].get("edition"):
+        try:
+            edition = load_edition(usable[0]["edition"])
+        except SpecError:
+            edition = None
+    stats: dict[str, dict[str, Any]] = {}
+    for f in findings:
+        if f[0] not in used:
+            continue
+        rule, severity, message = f[1], f[2], f[9]
+        s = stats.setdefault(rule, {"units": set(), "findings": 0, "severity": severity, "example": message})
+        s["units"].add(f[0])
+        s["findings"] += 1
+        if SEVERITIES.index(severity) < SEVERITIES.index(s["severity"]):
+            s["severity"] = severity
+    out = []
+    for rule, s in stats.items():
+        units = len(s["units"])
+        share = units / n if n else None
+        flagged = bool(share is not None and share > FLAG_SHARE and units >= FLAG_MIN
+                       and s["severity"] in (ERROR, WARNING))
+        note = (f"{units}/{n} 个单位（{share:.0%}）未通过此规则，多数单位同时出错，可能是规则或模板本身有误，"
+                "请先核对评分规则与模板" if flagged and share is not None else None)
+        out.append((rule, rule_title(rule, edition), s["severity"], units, share, s["findings"], flagged,
+                    note, s["example"]))
+    out.sort(key=lambda r: (-r[3], SEVERITIES.index(r[2]), r[0]))
+    df = pd.DataFrame(out, columns=RULE_COLUMNS)
+    df["flagged"] = df["flagged"].astype(bool)
+    df["units"] = df["units"].astype("Int64")
+    df["findings"] = df["findings"].astype("Int64")
+    df["share"] = df["share"].astype(float)
+    return df
+
+
+# ------------------------------------------------------------------ JSON
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for rec in df.to_dict("records"):
+        out.append({str(k): _json(v) for k, v in rec.items() if not str(k).startswith("_")})
+    return out
+
+
+def _json(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value

@@ -1,0 +1,708 @@
+"""The queryable store: every checked return, its scores, findings and facts, across units and years.
+
+Any SQLAlchemy database works; the default is one SQLite file (``perfxl.sqlite``). Only portable
+SQL is issued (SQLAlchemy Core, no dialect-specific statements), so the same code runs against
+PostgreSQL (``postgresql+psycopg://…``). The public API takes plain Python rows, so it does not
+depend on how consolidation lays out its tables; ``save_consolidation`` and ``result_rows`` are
+the thin adapters from a ``Consolidation`` and from a ``CheckResult``.
+
+Schema (created on first open; ``perfxl_schema`` holds its version):
+
+- ``units``    id, code, name, name_key, unit_key UNIQUE. A unit is identified by its 预算编码 when
+  it has one, else by its name; ``unit_key`` is ``"c:" + code`` or ``"n:" + name`` after NFKC and
+  whitespace normalisation (so ``（`` and ``(`` and stray spaces do not split a unit). A return
+  with a code adopts an existing name-only unit of the same name; a return without a code
+  joins the one coded unit of that name, if exactly one exists.
+- ``returns``  id, unit_id, year, file, sha256 UNIQUE, edition, status, generated_at, checked_at,
+  loaded_at, reported_total, recomputed_total, reported_grade, recomputed_grade, superseded_by
+  (NULL or returns.id), is_current. Indexes: (unit_id, year), (year, is_current).
+- ``facts``    (return_id, field) PRIMARY KEY, value TEXT, numeric BOOLEAN. Facts are the inputs
+  read from the workbook *and* the recomputed formula values (汇总 rows, totals, scores), so a
+  later year can be prefilled from a computed cell such as ``sangong.total.total``.
+- ``scores``   (return_id, item) PRIMARY KEY, max, self, recomputed.
+- ``findings`` id, return_id, rule, item, severity, sheet, cell, reported, expected, message.
+  Indexes: (return_id), (rule).
+
+Decisions:
+
+- **Exact numbers.** Every Decimal is stored as TEXT in its canonical form: plain notation, no
+  exponent, no trailing zeros (``Decimal("256.70")`` → ``"256.7"``, ``0.1 + 0.2`` → ``"0.3"``,
+  ``Decimal("1E+2")`` → ``"100"``). Equal values always have equal text (SQL equality and
+  GROUP BY work) and read back as an equal Decimal; the display scale (2 decimals for 万元) is
+  the form's business, not the store's. Binary floating point is never involved (SQLite has no
+  exact NUMERIC type). For arithmetic in SQL, ``CAST(x AS NUMERIC)`` (exact in PostgreSQL).
+- **Same file twice** (same sha256): nothing is written, the outcome is ``"unchanged"``, even if
+  the checker has changed since; the stored findings are those of the first load.
+- **Versions.** All returns of one unit and year are versions of each other. Exactly one is
+  current: the one with the newest ``generated_at``, then the newest ``checked_at``, then the one
+  loaded last. Loading order therefore does not matter: an *older* file loaded after a newer
+  one is stored, marked not current, and pointed at the current one (outcome ``"outdated"``).
+  Every non-current version's ``superseded_by`` names the current version directly (one hop),
+  and all versions keep their facts, scores and findings. Times are ISO 8601 text; naive times
+  are taken as UTC, unparseable ones count as missing (oldest).
+- Returns with no year, or with neither code nor name, cannot be matched to other versions: each
+  is stored as its own current return.
+- **Outcomes** of ``save_return``: ``"inserted"`` (first version of its unit and year),
+  ``"superseded"`` (new and current; older versions now point to it), ``"outdated"`` (stored, but a
+  newer version stays current), ``"unchanged"`` (already stored).
+- One transaction per return; facts, scores and findings are inserted with executemany.
+- SQLite connections enforce foreign keys. ``Store`` owns its engine: close it (or use it as a
+  context manager) so the connections are released.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+from sqlalchemy.engine import Connection, Engine
+
+from .meta import Unit
+from .spec import Edition, SpecError, known_field_ids
+
+SCHEMA_VERSION = 1
+OUTCOMES = ("inserted", "superseded", "outdated", "unchanged")
+DEFAULT_PATH = "perfxl.sqlite"
+
+metadata = sa.MetaData()
+
+schema_table = sa.Table(
+    "perfxl_schema", metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+)
+
+units_t = sa.Table(
+    "units", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(64)),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("name_key", sa.String(255), nullable=False, index=True),
+    sa.Column("unit_key", sa.String(300), nullable=False, unique=True),
+)
+
+returns_t = sa.Table(
+    "returns", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id")),
+    sa.Column("year", sa.Integer),
+    sa.Column("file", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("edition", sa.String(64)),
+    sa.Column("status", sa.String(16)),
+    sa.Column("generated_at", sa.String(40)),
+    sa.Column("checked_at", sa.String(40)),
+    sa.Column("loaded_at", sa.String(40), nullable=False),
+    sa.Column("reported_total", sa.String(40)),
+    sa.Column("recomputed_total", sa.String(40)),
+    sa.Column("reported_grade", sa.String(16)),
+    sa.Column("recomputed_grade", sa.String(16)),
+    sa.Column("superseded_by", sa.Integer, sa.ForeignKey("returns.id")),
+    sa.Column("is_current", sa.Boolean, nullable=False),
+    sa.Index("ix_returns_unit_year", "unit_id", "year"),
+    sa.Index("ix_returns_year_current", "year", "is_current"),
+)
+
+facts_t = sa.Table(
+    "facts", metadata,
+    sa.Column("return_id", sa.Integer, sa.ForeignKey("returns.id"), primary_key=True),
+    sa.Column("field", sa.String(120), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("numeric", sa.Boolean, nullable=False),
+)
+
+scores_t = sa.Table(
+    "scores", metadata,
+    sa.Column("return_id", sa.Integer, sa.ForeignKey("returns.id"), primary_key=True),
+    sa.Column("item", sa.String(32), primary_key=True),
+    sa.Column("max", sa.String(40)),
+    sa.Column("self", sa.String(40)),
+    sa.Column("recomputed", sa.String(40)),
+)
+
+findings_t = sa.Table(
+    "findings", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("return_id", sa.Integer, sa.ForeignKey("returns.id"), nullable=False, index=True),
+    sa.Column("rule", sa.String(120), nullable=False, index=True),
+    sa.Column("item", sa.String(32)),
+    sa.Column("severity", sa.String(8), nullable=False),
+    sa.Column("sheet", sa.String(64)),
+    sa.Column("cell", sa.String(32)),
+    sa.Column("reported", sa.Text),
+    sa.Column("expected", sa.Text),
+    sa.Column("message", sa.Text, nullable=False),
+)
+
+SEVERITY_KEYS = {"错误": "errors", "警告": "warnings", "提示": "infos"}
+
+
+class StoreError(ValueError):
+    """A row cannot be stored (e.g. no sha256) or the database is not a perfxl store."""
+
+
+# ------------------------------------------------------------------ values
+
+
+def canonical(value: Decimal) -> str:
+    """The one text of a Decimal's value: plain notation, no exponent, no trailing zeros."""
+    if not value.is_finite():
+        raise StoreError(f"无法保存非有限数值 {value}")
+    if value.is_zero():
+        return "0"
+    return format(value.normalize(), "f")
+
+
+def to_text(value: Any) -> str | None:
+    """A value as stored in a TEXT column: Decimals (and ints, floats) canonical, the rest str()."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Decimal):
+        return canonical(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return canonical(Decimal(repr(value)))
+    return str(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Decimal | int | float) and not isinstance(value, bool)
+
+
+def _dec(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def _norm(text: Any) -> str:
+    """Matching key of a name or code: NFKC (full-width → half-width), all whitespace removed."""
+    return "".join(unicodedata.normalize("NFKC", str(text or "")).split())
+
+
+def _when(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    return str(value)
+
+
+def _instant(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+_EPOCH = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def _recency(row: Any) -> tuple[Any, ...]:
+    """Sort key of a version: newest generated_at, then newest checked_at, then loaded last."""
+    gen, chk = _instant(row.generated_at), _instant(row.checked_at)
+    return (gen is not None, gen or _EPOCH, chk is not None, chk or _EPOCH, row.id)
+
+
+def _year(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value).strip())
+        if number == number.to_integral_value():
+            return int(number)
+    except ArithmeticError:
+        pass
+    raise StoreError(f"年度应为整数，实际为 {value!r}")
+
+
+# ------------------------------------------------------------------ the store
+
+
+def engine_for(url_or_path: str | Path) -> Engine:
+    """An engine for a SQLAlchemy URL, or for a SQLite file given as a plain path."""
+    text = str(url_or_path)
+    if "://" in text:
+        url = sa.engine.make_url(text)
+    else:
+        path = Path(text).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = sa.URL.create("sqlite", database=str(path))
+    engine = sa.create_engine(url)
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_foreign_keys)
+    return engine
+
+
+def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def open_store(url_or_path: str | Path = DEFAULT_PATH) -> Store:
+    """Open (creating the tables if needed) the store at a path (SQLite) or SQLAlchemy URL."""
+    return Store(engine_for(url_or_path))
+
+
+class Store:
+    """Returns, scores, findings and facts in one database. Close it, or use ``with``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        try:
+            metadata.create_all(engine)
+            with engine.begin() as conn:
+                found = conn.execute(sa.select(schema_table.c.version)).scalars().all()
+                if not found:
+                    conn.execute(sa.insert(schema_table).values(version=SCHEMA_VERSION))
+                elif max(found) > SCHEMA_VERSION:
+                    raise StoreError(f"数据库结构版本 {max(found)} 新于本程序支持的 {SCHEMA_VERSION}，"
+                                     "请升级 perfxl")
+        except BaseException:
+            engine.dispose()
+            raise
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -------------------------------------------------------------- writing
+
+    def save_return(self, ret: Mapping[str, Any], scores: Iterable[Mapping[str, Any]] = (),
+                    findings: Iterable[Mapping[str, Any]] = (),
+                    facts: Iterable[Mapping[str, Any]] | Mapping[str, Any] = ()) -> str:
+        """Store one checked return in one transaction; returns the outcome (see module docstring).
+
+        ``ret`` keys: file, sha256, edition, code, unit (the unit's name), year, status,
+        generated_at, checked_at, reported_total, recomputed_total, reported_grade,
+        recomputed_grade. ``scores`` rows: item, max, self, recomputed. ``findings`` rows: rule,
+        item, severity, sheet, cell, reported, expected, message. ``facts``: rows with field and
+        value, or a mapping {field: value}. Decimal values are stored exactly.
+        """
+        sha = str(ret.get("sha256") or "").strip().lower()
+        if not sha:
+            raise StoreError(f"{ret.get('file')}：缺少 sha256，无法入库")
+        score_rows = [_score_row(r) for r in scores]
+        finding_rows = [_finding_row(r) for r in findings]
+        fact_rows = _fact_rows(facts)
+        for attempt in range(2):  # a concurrent writer may win a UNIQUE race once; then re-read
+            try:
+                with self.engine.begin() as conn:
+                    return self._save(conn, sha, ret, score_rows, finding_rows, fact_rows)
+            except sa.exc.IntegrityError:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _save(self, conn: Connection, sha: str, ret: Mapping[str, Any], score_rows: list[dict[str, Any]],
+              finding_rows: list[dict[str, Any]], fact_rows: list[dict[str, Any]]) -> str:
+        if conn.execute(sa.select(returns_t.c.id).where(returns_t.c.sha256 == sha)).first() is not None:
+            return "unchanged"
+        code, name = _norm(ret.get("code")), str(ret.get("unit") or "").strip()
+        year = _year(ret.get("year"))
+        unit_id = _unit_for_save(conn, code, name)
+        new_id = _insert(conn, sa.insert(returns_t).values(
+            unit_id=unit_id,
+            year=year,
+            file=str(ret.get("file") or ""),
+            sha256=sha,
+            edition=ret.get("edition"),
+            status=ret.get("status"),
+            generated_at=_when(ret.get("generated_at")),
+            checked_at=_when(ret.get("checked_at")) or _now(),
+            loaded_at=_now(),
+            reported_total=to_text(ret.get("reported_total")),
+            recomputed_total=to_text(ret.get("recomputed_total")),
+            reported_grade=ret.get("reported_grade"),
+            recomputed_grade=ret.get("recomputed_grade"),
+            superseded_by=None,
+            is_current=True,
+        ))
+        for table, rows in ((facts_t, fact_rows), (scores_t, score_rows), (findings_t, finding_rows)):
+            if rows:
+                conn.execute(sa.insert(table), [{**r, "return_id": new_id} for r in rows])
+        if unit_id is None or year is None:
+            return "inserted"
+        # Lock the unit (portable FOR UPDATE; a no-op on SQLite, which locks the whole file) so two
+        # writers cannot both decide which version of this unit's year is current.
+        conn.execute(sa.select(units_t.c.id).where(units_t.c.id == unit_id).with_for_update()).first()
+        versions = conn.execute(
+            sa.select(returns_t.c.id, returns_t.c.generated_at, returns_t.c.checked_at)
+            .where(returns_t.c.unit_id == unit_id, returns_t.c.year == year)
+        ).all()
+        if len(versions) == 1:
+            return "inserted"
+        current = max(versions, key=_recency).id
+        same = (returns_t.c.unit_id == unit_id) & (returns_t.c.year == year)
+        conn.execute(sa.update(returns_t).where(same, returns_t.c.id != current)
+                     .values(is_current=False, superseded_by=current))
+        conn.execute(sa.update(returns_t).where(returns_t.c.id == current)
+                     .values(is_current=True, superseded_by=None))
+        if current != new_id:
+            return "outdated"
+        if name:  # the current version names the unit
+            conn.execute(sa.update(units_t).where(units_t.c.id == unit_id, units_t.c.name != name)
+                         .values(name=name))
+        return "superseded"
+
+    # -------------------------------------------------------------- reading
+
+    def returns(self, year: int | None = None, *, current_only: bool = False,
+                code: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
+        """Returns as dicts (unit code and name, Decimal totals, finding counts), optionally of
+        one year, one unit, only the current versions. Ordered by unit, year, recency."""
+        query = sa.select(returns_t, units_t.c.code, units_t.c.name.label("unit")).select_from(
+            returns_t.outerjoin(units_t, returns_t.c.unit_id == units_t.c.id))
+        if year is not None:
+            query = query.where(returns_t.c.year == year)
+        if current_only:
+            query = query.where(returns_t.c.is_current == sa.true())
+        with self.engine.connect() as conn:
+            if code is not None or name is not None:
+                unit_id = _find_unit(conn, _norm(code), str(name or ""))
+                if unit_id is None:
+                    return []
+                query = query.where(returns_t.c.unit_id == unit_id)
+            order = (units_t.c.code, units_t.c.name, returns_t.c.year, returns_t.c.id)
+            rows = conn.execute(query.order_by(*order)).all()
+            counts: dict[int, dict[str, int]] = {}
+            if rows:
+                ids = [r.id for r in rows]
+                for chunk in _chunks(ids, 500):
+                    for rid, severity, n in conn.execute(
+                            sa.select(findings_t.c.return_id, findings_t.c.severity, sa.func.count())
+                            .where(findings_t.c.return_id.in_(chunk))
+                            .group_by(findings_t.c.return_id, findings_t.c.severity)):
+                        key = SEVERITY_KEYS.get(severity)
+                        if key:
+                            counts.setdefault(rid, {})[key] = n
+        out = []
+        for r in rows:
+            d = dict(r._mapping)
+            del d["unit_id"]
+            d["is_current"] = bool(d["is_current"])
+            for key in ("reported_total", "recomputed_total"):
+                d[key] = _dec(d[key])
+            d.update({k: counts.get(r.id, {}).get(k, 0) for k in SEVERITY_KEYS.values()})
+            out.append(d)
+        return out
+
+    def current_returns(self, year: int | None = None) -> list[dict[str, Any]]:
+        """The current version of every unit's return (of one year, or of every year)."""
+        return self.returns(year, current_only=True)
+
+    def facts(self, sha256: str, typed: bool = False) -> dict[str, Any]:
+        """{field: value} of one return: text, or Decimal for numbers when ``typed``."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(facts_t.c.field, facts_t.c.value, facts_t.c.numeric)
+                                .join(returns_t, facts_t.c.return_id == returns_t.c.id)
+                                .where(returns_t.c.sha256 == sha256.lower())).all()
+        return {f: (Decimal(v) if typed and n else v) for f, v, n in rows}
+
+    def scores(self, sha256: str) -> list[dict[str, Any]]:
+        """Score rows of one return: item, max, self, recomputed (Decimals)."""
+        with self.engine.connect() as conn:
+            cols = (scores_t.c.item, scores_t.c.max, scores_t.c.self, scores_t.c.recomputed)
+            rows = conn.execute(sa.select(*cols)
+                                .join(returns_t, scores_t.c.return_id == returns_t.c.id)
+                                .where(returns_t.c.sha256 == sha256.lower()).order_by(scores_t.c.item)).all()
+        return [{"item": r.item, "max": _dec(r.max), "self": _dec(r.self), "recomputed": _dec(r.recomputed)}
+                for r in rows]
+
+    def findings(self, sha256: str) -> list[dict[str, Any]]:
+        """Finding rows of one return in the order they were given (reported/expected as text)."""
+        cols = [c for c in findings_t.c if c.name not in ("id", "return_id")]
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(*cols).join(returns_t, findings_t.c.return_id == returns_t.c.id)
+                                .where(returns_t.c.sha256 == sha256.lower()).order_by(findings_t.c.id)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def prior_values(self, code: str | None, name: str | None, year: int,
+                     fields: Sequence[str]) -> dict[str, str]:
+        """Values (as stored text) of ``fields`` in the current return of that unit for ``year``;
+        fields the return does not have are left out, and an unknown unit or year gives {}."""
+        return {f: v for f, (v, _) in self._prior(code, name, year, fields).items()}
+
+    def _prior(self, code: str | None, name: str | None, year: int,
+               fields: Sequence[str]) -> dict[str, tuple[str, bool]]:
+        if not fields:
+            return {}
+        with self.engine.connect() as conn:
+            unit_id = _find_unit(conn, _norm(code), str(name or ""))
+            if unit_id is None:
+                return {}
+            rows = conn.execute(
+                sa.select(facts_t.c.field, facts_t.c.value, facts_t.c.numeric)
+                .join(returns_t, facts_t.c.return_id == returns_t.c.id)
+                .where(returns_t.c.unit_id == unit_id, returns_t.c.year == year,
+                       returns_t.c.is_current == sa.true(), facts_t.c.field.in_(list(fields)))
+            ).all()
+        return {f: (v, bool(n)) for f, v, n in rows}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _find_unit(conn: Connection, code: str, name: str) -> int | None:
+    """The unit a (code, name) pair denotes, or None. See the module docstring for the matching."""
+    name_key = _norm(name)
+    if code:
+        found = conn.execute(sa.select(units_t.c.id).where(units_t.c.unit_key == f"c:{code}")).scalar()
+        if found is not None or not name_key:
+            return found
+        return conn.execute(sa.select(units_t.c.id).where(units_t.c.unit_key == f"n:{name_key}")).scalar()
+    if not name_key:
+        return None
+    found = conn.execute(sa.select(units_t.c.id).where(units_t.c.unit_key == f"n:{name_key}")).scalar()
+    if found is not None:
+        return found
+    same_name = sa.select(units_t.c.id).where(units_t.c.name_key == name_key).limit(2)
+    coded = conn.execute(same_name).scalars().all()
+    return coded[0] if len(coded) == 1 else None
+
+
+def _unit_for_save(conn: Connection, code: str, name: str) -> int | None:
+    name_key = _norm(name)
+    if not code and not name_key:
+        return None
+    found = _find_unit(conn, code, name)
+    if found is not None:
+        if code:  # adopt the code for a unit so far known by name only
+            conn.execute(sa.update(units_t).where(units_t.c.id == found, units_t.c.code.is_(None))
+                         .values(code=code, unit_key=f"c:{code}"))
+        return found
+    key = f"c:{code}" if code else f"n:{name_key}"
+    return _insert(conn, sa.insert(units_t).values(code=code or None, name=name, name_key=name_key,
+                                                   unit_key=key))
+
+
+def _insert(conn: Connection, statement: Any) -> int:
+    """Execute a single-row INSERT and return the new primary key (RETURNING where available)."""
+    key = conn.execute(statement).inserted_primary_key
+    if key is None or key[0] is None:  # pragma: no cover - every supported driver reports it
+        raise StoreError("数据库未返回新记录的编号")
+    return int(key[0])
+
+
+def _score_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    item = row.get("item", row.get("id"))
+    if not item:
+        raise StoreError(f"评分行缺少 item：{dict(row)}")
+    return {"item": str(item), "max": to_text(row.get("max")), "self": to_text(row.get("self")),
+            "recomputed": to_text(row.get("recomputed"))}
+
+
+def _finding_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "rule": str(row.get("rule") or ""),
+        "item": row.get("item") or None,
+        "severity": str(row.get("severity") or ""),
+        "sheet": row.get("sheet") or None,
+        "cell": row.get("cell") or None,
+        "reported": to_text(row.get("reported")),
+        "expected": to_text(row.get("expected")),
+        "message": str(row.get("message") or ""),
+    }
+
+
+def _fact_rows(rows: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> list[dict[str, Any]]:
+    pairs = rows.items() if isinstance(rows, Mapping) else ((r["field"], r["value"]) for r in rows)
+    out: dict[str, dict[str, Any]] = {}
+    for fid, value in pairs:
+        if value is None or (isinstance(value, float) and value != value):  # None / NaN: nothing known
+            continue
+        if isinstance(value, str):
+            out[str(fid)] = {"field": str(fid), "value": value, "numeric": False}
+        else:
+            out[str(fid)] = {"field": str(fid), "value": to_text(value), "numeric": _is_number(value)}
+    return list(out.values())
+
+
+# ------------------------------------------------------------------ adapters
+
+
+def result_rows(result: Any, checked_at: datetime | str | None = None
+                ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """(ret, scores, findings, facts) for ``Store.save_return`` from a ``CheckResult``.
+
+    Facts are the parsed inputs together with the recomputed formula values (汇总 rows, totals,
+    rates, scores), the inputs winning where both exist.
+    """
+    ret = {
+        "file": result.file, "sha256": result.sha256, "edition": result.edition, "code": result.code,
+        "unit": result.unit, "year": result.year, "status": result.status,
+        "generated_at": result.generated_at, "checked_at": _when(checked_at) or _now(),
+        "reported_total": result.reported_total, "recomputed_total": result.recomputed_total,
+        "reported_grade": result.reported_grade, "recomputed_grade": result.recomputed_grade,
+    }
+    score_rows = [{"item": i.id, "max": i.max, "self": i.self, "recomputed": i.recomputed}
+                  for i in result.items]
+    finding_rows = [{"rule": f.rule, "item": f.item, "severity": f.severity, "sheet": f.sheet, "cell": f.cell,
+                     "reported": f.reported, "expected": f.expected, "message": f.message}
+                    for f in result.findings]
+    fact_map = {k: v for k, v in {**result.computed, **result.facts}.items() if v is not None}
+    return ret, score_rows, finding_rows, fact_map
+
+
+def save_result(store: Store, result: Any, checked_at: datetime | str | None = None) -> str:
+    """Store one ``CheckResult`` (unusable files are not stored: outcome ``"skipped"``)."""
+    if result.status == "unusable" or not result.sha256:
+        return "skipped"
+    return store.save_return(*result_rows(result, checked_at))
+
+
+_RET_KEYS = ("file", "sha256", "edition", "code", "unit", "year", "status", "generated_at", "checked_at",
+             "reported_total", "recomputed_total", "reported_grade", "recomputed_grade")
+_ALIASES = {"unit": ("unit", "name", "unit_name"), "item": ("item", "id"), "field": ("field", "fid")}
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    """DataFrame rows as dicts with pandas' missing values (NaN, NaT, NA) turned into None."""
+    if frame is None or len(frame) == 0:
+        return []
+    import pandas as pd
+
+    rows = frame.to_dict("records")
+    return [{k: (None if _missing(v, pd) else v) for k, v in r.items()} for r in rows]
+
+
+def _missing(value: Any, pd: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # list-like values
+        return False
+
+
+def _pick(row: Mapping[str, Any], key: str) -> Any:
+    for alias in _ALIASES.get(key, (key,)):
+        if alias in row:
+            return row[alias]
+    return None
+
+
+def save_consolidation(con: Any, url_or_path: str | Path | Store = DEFAULT_PATH) -> dict[str, int]:
+    """Store every usable return of a ``Consolidation`` (its ``returns``, ``scores``, ``findings`` and
+    ``facts`` DataFrames, joined on sha256); returns the count per outcome.
+
+    Every usable file is stored, whether or not the consolidation used it: the store keeps all
+    versions and decides which one is current itself. Files are saved oldest first, so the
+    outcomes read naturally (a correction "superseded" its original).
+    """
+    counts = dict.fromkeys(OUTCOMES, 0)
+    counts["skipped"] = 0
+    by_sha: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for part in ("scores", "findings", "facts"):
+        for row in _records(getattr(con, part, None)):
+            sha = row.get("sha256")
+            if sha:
+                by_sha.setdefault(str(sha), {}).setdefault(part, []).append(row)
+    todo = []
+    for row in _records(con.returns):
+        if row.get("status") == "unusable" or not row.get("sha256"):
+            counts["skipped"] += 1
+            continue
+        ret = {k: _pick(row, k) for k in _RET_KEYS}
+        if ret["year"] is not None:
+            ret["year"] = _year(ret["year"])
+        todo.append(ret)
+    todo.sort(key=lambda r: (_instant(_when(r["generated_at"])) or _EPOCH,
+                             _instant(_when(r["checked_at"])) or _EPOCH))
+    store = url_or_path if isinstance(url_or_path, Store) else open_store(url_or_path)
+    try:
+        for ret in todo:
+            parts = by_sha.get(str(ret["sha256"]), {})
+            score_rows = [{"item": _pick(r, "item"), "max": r.get("max"), "self": r.get("self"),
+                           "recomputed": r.get("recomputed")} for r in parts.get("scores", [])]
+            fact_rows = [{"field": _pick(r, "field"), "value": r.get("value")}
+                         for r in parts.get("facts", [])]
+            counts[store.save_return(ret, score_rows, parts.get("findings", []), fact_rows)] += 1
+    finally:
+        if store is not url_or_path:
+            store.close()
+    return counts
+
+
+# ------------------------------------------------------------------ prior-year prefill
+
+
+def prior_year_map(edition: Edition) -> dict[str, str]:
+    """{target field: source field}: which inputs of a year's form come from last year's return.
+
+    Data, not code: the optional top-level ``prior_year:`` mapping of the edition's rubric YAML,
+    e.g. ``prior_year: {basis.sangong_prev: sangong.total.total}``. Targets must be input fields
+    of the form; sources any field id a rule may read (inputs and 汇总/total cells).
+    """
+    path = Path(edition.rubric.source)
+    try:
+        with path.open(encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except OSError as e:
+        raise SpecError(f"{path}: 无法读取：{e}") from None
+    except yaml.YAMLError as e:
+        raise SpecError(f"{path}: YAML 格式错误：{e}") from None
+    raw = data.get("prior_year") if isinstance(data, Mapping) else None
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"{path}: prior_year: 应为“本年字段: 上年字段”的键值表")
+    form = edition.form
+    inputs = {f.id for row in form.basic_rows for f in row}
+    inputs |= {f.id for _, fs in form.basis_groups for f in fs}
+    known = known_field_ids(form)
+    out = {}
+    for target, source in raw.items():
+        target, source = str(target), str(source)
+        if target not in inputs:
+            raise SpecError(f"{path}: prior_year.{target}: 不是表样中的填写项，无法预填")
+        if source not in known:
+            raise SpecError(f"{path}: prior_year.{target}: 引用了表样中不存在的字段 “{source}”")
+        out[target] = source
+    return out
+
+
+def prefill_from_store(store: Store, edition: Edition, units: Iterable[Unit],
+                       year: int | None) -> dict[Unit, dict[str, Any]]:
+    """Prefill values for next year's templates from last year's current returns.
+
+    For each unit (its own ``year`` if set, else ``year``), the ``prior_year`` fields of the
+    edition are taken from the unit's current return of the year before: numbers as Decimal,
+    text as str. Keyed by the Unit objects given; units with nothing stored are left out.
+    """
+    mapping = prior_year_map(edition)
+    out: dict[Unit, dict[str, Any]] = {}
+    if not mapping:
+        return out
+    sources = sorted(set(mapping.values()))
+    for unit in units:
+        target_year = unit.year or year
+        if target_year is None:
+            continue
+        found = store._prior(unit.code or None, unit.name or None, target_year - 1, sources)
+        values = {t: (Decimal(found[s][0]) if found[s][1] else found[s][0])
+                  for t, s in mapping.items() if s in found}
+        if values:
+            out[unit] = values
+    return out

@@ -1,0 +1,374 @@
+"""The store: versions of a return (unchanged / superseded / outdated), exact Decimals and Chinese
+text, counts, prior-year values and prefilling next year's templates from the store.
+
+Every store test runs twice: against a SQLite file opened by plain path and by an explicit
+``sqlite:///`` URL (both under a directory with a Chinese name and a space).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+from perfxl.meta import Unit
+from perfxl.spec import Edition, SpecError, data_dirs, load_edition
+from perfxl.store import (
+    Store,
+    StoreError,
+    canonical,
+    metadata,
+    open_store,
+    prefill_from_store,
+    prior_year_map,
+    save_consolidation,
+    save_result,
+)
+
+D = Decimal
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_workbooks" / "君山区信访局_2020.yaml"
+NAME = "岳阳市君山区信访局"
+CODE = "430611-XFJ"
+PRIOR_YAML = "\nprior_year:\n  basis.sangong_prev: sangong.total.total\n"
+
+
+@pytest.fixture(params=["path", "url"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    folder = tmp_path / "汇总 数据"
+    folder.mkdir()
+    path = folder / "perfxl.sqlite"
+    return str(path) if request.param == "path" else f"sqlite:///{path}"
+
+
+@pytest.fixture
+def store(target: str) -> Iterator[Store]:
+    with open_store(target) as st:
+        yield st
+
+
+def ret(sha: str, year: int = 2020, generated_at: str | None = "2021-03-31T09:00:00+08:00",
+        checked_at: str | None = "2021-04-10T10:00:00+08:00", name: str = NAME, code: str | None = CODE,
+        **extra: Any) -> dict[str, Any]:
+    return {"file": f"报表/{name}_{year}.xlsx", "sha256": sha, "edition": "hunan-2020", "code": code,
+            "unit": name, "year": year, "status": "errors", "generated_at": generated_at,
+            "checked_at": checked_at, "reported_total": D("98.0"), "recomputed_total": D("97.00"),
+            "reported_grade": "优秀", "recomputed_grade": "优秀", **extra}
+
+
+def parts(n_facts: int = 200, n_scores: int = 25, n_findings: int = 10, sangong: str = "4.79"
+          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    scores = [{"item": f"X{k:02d}", "max": D(5), "self": D("4.5"), "recomputed": D("4.50")}
+              for k in range(n_scores)]
+    findings = [{"rule": "score.P3", "item": "P3", "severity": ["错误", "警告", "提示"][k % 3],
+                 "sheet": "评分表", "cell": f"F{k + 8}", "reported": D("3.0"), "expected": D(2),
+                 "message": f"资金结余：自评 3 分，按规则应为 2 分（第 {k} 条）"} for k in range(n_findings)]
+    facts: dict[str, Any] = {f"f.{k:03d}": D(k) / 100 for k in range(n_facts - 2)}
+    facts["sangong.total.total"] = D(sangong)
+    facts["unit.name"] = NAME
+    return scores, findings, facts
+
+
+def save(store: Store, sha: str, **kw: Any) -> str:
+    sangong = kw.pop("sangong", "4.79")
+    scores, findings, facts = parts(sangong=sangong)
+    return store.save_return(ret(sha, **kw), scores, findings, facts)
+
+
+def count(store: Store, table: str) -> int:
+    with store.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(metadata.tables[table])).scalar_one()
+
+
+def by_sha(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {r["sha256"]: r for r in rows}
+
+
+# ------------------------------------------------------------------ schema
+
+
+def test_tables_and_indexes_created(store: Store) -> None:
+    insp = sa.inspect(store.engine)
+    assert {"units", "returns", "facts", "scores", "findings"} <= set(insp.get_table_names())
+    indexed = {tuple(ix["column_names"]) for ix in insp.get_indexes("returns")}
+    assert ("unit_id", "year") in indexed
+    assert ("rule",) in {tuple(ix["column_names"]) for ix in insp.get_indexes("findings")}
+    uniques: set[tuple[Any, ...]] = {tuple(u["column_names"]) for u in insp.get_unique_constraints("returns")}
+    uniques |= {tuple(ix["column_names"]) for ix in insp.get_indexes("returns") if ix["unique"]}
+    assert ("sha256",) in uniques
+
+
+def test_reopen_keeps_data(target: str) -> None:
+    with open_store(target) as st:
+        assert save(st, "a" * 64) == "inserted"
+    with open_store(target) as st:
+        assert [r["sha256"] for r in st.current_returns(2020)] == ["a" * 64]
+
+
+def test_schema_is_portable_to_postgresql() -> None:
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    for table in metadata.sorted_tables:
+        assert "CREATE TABLE" in str(CreateTable(table).compile(dialect=dialect))
+        for index in table.indexes:
+            str(CreateIndex(index).compile(dialect=dialect))
+
+
+# ------------------------------------------------------------------ versions
+
+
+def test_same_file_twice_is_unchanged(store: Store) -> None:
+    assert save(store, "a" * 64) == "inserted"
+    before = {t: count(store, t) for t in ("units", "returns", "facts", "scores", "findings")}
+    assert save(store, "A" * 64) == "unchanged"  # sha256 compared case-insensitively
+    assert {t: count(store, t) for t in before} == before
+    assert before == {"units": 1, "returns": 1, "facts": 200, "scores": 25, "findings": 10}
+
+
+def test_correction_supersedes_and_both_stay_queryable(store: Store) -> None:
+    old, new = "a" * 64, "b" * 64
+    assert save(store, old, sangong="4.79") == "inserted"
+    assert save(store, new, generated_at="2021-04-05T09:00:00+08:00", sangong="4.80") == "superseded"
+    versions = by_sha(store.returns(code=CODE))
+    assert set(versions) == {old, new}
+    assert versions[new]["is_current"] and not versions[old]["is_current"]
+    assert versions[old]["superseded_by"] == versions[new]["id"]
+    assert versions[new]["superseded_by"] is None
+    assert [r["sha256"] for r in store.current_returns(2020)] == [new]
+    assert store.facts(old)["sangong.total.total"] == "4.79"  # the old version keeps its rows
+    assert store.facts(new)["sangong.total.total"] == "4.8"
+    assert len(store.scores(old)) == 25 and len(store.findings(old)) == 10
+    assert count(store, "facts") == 400 and count(store, "findings") == 20
+
+
+def test_older_file_loaded_later_stays_superseded(store: Store) -> None:
+    v1, v2, v3 = "1" * 64, "2" * 64, "3" * 64
+    assert save(store, v2, generated_at="2021-04-05T09:00:00+08:00") == "inserted"
+    assert save(store, v1, generated_at="2021-03-31T09:00:00+08:00") == "outdated"
+    rows = by_sha(store.returns(2020))
+    assert rows[v2]["is_current"] and not rows[v1]["is_current"]
+    assert rows[v1]["superseded_by"] == rows[v2]["id"]
+    assert save(store, v3, generated_at="2021-04-20T09:00:00+08:00") == "superseded"
+    rows = by_sha(store.returns(2020))
+    assert [s for s, r in rows.items() if r["is_current"]] == [v3]
+    assert rows[v1]["superseded_by"] == rows[v2]["superseded_by"] == rows[v3]["id"]
+
+
+def test_recency_compares_instants_then_checked_at_then_load_order(store: Store) -> None:
+    # 09:00+08:00 is 01:00Z: earlier than 02:00Z although its text sorts later.
+    assert save(store, "1" * 64, generated_at="2021-04-01T09:00:00+08:00") == "inserted"
+    assert save(store, "2" * 64, generated_at="2021-04-01T02:00:00Z") == "superseded"
+    # same generation time: the later check wins, whichever is loaded first
+    assert save(store, "3" * 64, year=2021, checked_at="2022-04-10T10:00:00+08:00") == "inserted"
+    assert save(store, "4" * 64, year=2021, checked_at="2022-04-09T10:00:00+08:00") == "outdated"
+    # a file without generated_at is older than any that has one
+    assert save(store, "5" * 64, year=2021, generated_at=None) == "outdated"
+    # identical times: the one loaded last is current
+    assert save(store, "6" * 64, year=2022) == "inserted"
+    assert save(store, "7" * 64, year=2022) == "superseded"
+    assert sorted(r["sha256"][0] for r in store.current_returns()) == ["2", "3", "7"]
+
+
+def test_other_years_and_units_do_not_supersede(store: Store) -> None:
+    assert save(store, "1" * 64, year=2020) == "inserted"
+    assert save(store, "2" * 64, year=2021) == "inserted"
+    assert save(store, "3" * 64, year=2020, name="岳阳市君山区财政局", code="430611-CZJ") == "inserted"
+    assert len(store.current_returns()) == 3 and len(store.current_returns(2020)) == 2
+
+
+def test_missing_year_or_unit_never_supersedes(store: Store) -> None:
+    assert save(store, "1" * 64, year=None) == "inserted"  # type: ignore[arg-type]
+    assert save(store, "2" * 64, year=None) == "inserted"  # type: ignore[arg-type]
+    assert save(store, "3" * 64, name="", code=None) == "inserted"
+    assert len(store.current_returns()) == 3
+    with pytest.raises(StoreError, match="sha256"):
+        store.save_return(ret(""), [], [], {})
+
+
+def test_unit_matching_by_code_then_normalised_name(store: Store) -> None:
+    # a name-only return, then the same unit with its code and full-width brackets and a space
+    assert save(store, "1" * 64, name="君山区（机关）信访局", code=None) == "inserted"
+    assert save(store, "2" * 64, name="君山区(机关) 信访局", code="C1",
+                generated_at="2021-04-05T09:00:00+08:00") == "superseded"
+    assert count(store, "units") == 1
+    # a later return that forgot its code still joins the (only) unit of that name
+    assert save(store, "3" * 64, name="君山区(机关)信访局", code=None, year=2021) == "inserted"
+    assert count(store, "units") == 1
+    assert store.returns(code="C1")[0]["unit"] == "君山区(机关) 信访局"  # the current version's name
+    assert store.prior_values(None, "君山区（机关）信访局", 2020, ["unit.name"]) == {"unit.name": NAME}
+    # a different code is a different unit even with the same name
+    assert save(store, "4" * 64, name="君山区(机关)信访局", code="C2") == "inserted"
+    assert count(store, "units") == 2
+
+
+# ------------------------------------------------------------------ exact values
+
+
+def test_decimals_round_trip_exactly(store: Store) -> None:
+    sha = "d" * 64
+    values: dict[str, Any] = {"a": D("0.1") + D("0.2"), "b": D("256.70"), "c": D("256.7"), "d": D("1E+2"),
+                              "e": D("-0.00"), "f": D("-0.38"), "g": D("123456789012.345678901"), "h": 3,
+                              "i": D("0.000001")}
+    row = ret(sha, reported_total=D("0.1") + D("0.2"), recomputed_total=D("256.70"))
+    score = {"item": "P3", "max": D("3"), "self": D("3.0"), "recomputed": D("2.00")}
+    store.save_return(row, [score], [], values)
+    stored = store.facts(sha)
+    assert stored == {"a": "0.3", "b": "256.7", "c": "256.7", "d": "100", "e": "0", "f": "-0.38",
+                      "g": "123456789012.345678901", "h": "3", "i": "0.000001"}
+    typed = store.facts(sha, typed=True)
+    assert all(typed[k] == D(v) for k, v in values.items())
+    assert typed["a"] == D("0.3") and typed["a"] != D(0.1 + 0.2)
+    current = store.current_returns()[0]
+    assert current["reported_total"] == D("0.3") and current["recomputed_total"] == D("256.7")
+    assert store.scores(sha) == [{"item": "P3", "max": D(3), "self": D(3), "recomputed": D(2)}]
+    # equal values have equal text, so SQL can compare them
+    with store.engine.connect() as conn:
+        facts = metadata.tables["facts"]
+        same = conn.execute(sa.select(facts.c.field).where(facts.c.value == "256.7")).scalars().all()
+    assert sorted(same) == ["b", "c"]
+    assert canonical(D("5.20")) == "5.2" and canonical(D("0E-7")) == "0"
+
+
+def test_chinese_text_round_trips_exactly(store: Store) -> None:
+    sha = "c" * 64
+    name = "岳阳市君山区信访局（机关）𠀀"  # includes a character outside the BMP
+    texts = {"unit.duty": "负责来信来访、接待群众——“依法逐级走访”；全角１２３，半角123。\n第二行\t制表",
+             "unit.phone": "0730-1234567", "unit.zero": "007", "basis.p5_1": "是"}
+    finding = {"rule": "input.invalid", "item": None, "severity": "错误", "sheet": "收支情况", "cell": "C6",
+               "reported": "256.70万元", "expected": None,
+               "message": "收支情况!C6 收入合计：“256.70万元”不是数字"}
+    store.save_return(ret(sha, name=name), [], [finding], texts)
+    assert store.facts(sha) == texts
+    assert store.facts(sha, typed=True) == texts  # text stays text, even when it looks like a number
+    assert store.findings(sha) == [finding]
+    assert store.current_returns()[0]["unit"] == name
+
+
+def test_counts_of_facts_scores_findings(store: Store) -> None:
+    for i in range(3):
+        save(store, f"{i}" * 64, year=2018 + i)
+    assert count(store, "facts") == 600 and count(store, "scores") == 75 and count(store, "findings") == 30
+    row = store.current_returns(2019)[0]
+    assert (row["errors"], row["warnings"], row["infos"]) == (4, 3, 3)
+    assert len(store.facts("1" * 64)) == 200
+    with store.engine.connect() as conn:
+        findings = metadata.tables["findings"]
+        by_rule = conn.execute(sa.select(sa.func.count()).where(findings.c.rule == "score.P3")).scalar_one()
+    assert by_rule == 30
+
+
+# ------------------------------------------------------------------ prior year
+
+
+def test_prior_values_of_previous_year(store: Store) -> None:
+    save(store, "1" * 64, year=2019, sangong="5.20")
+    save(store, "2" * 64, year=2020, sangong="4.79")
+    save(store, "3" * 64, year=2020, sangong="4.70", generated_at="2021-04-05T09:00:00+08:00")  # correction
+    fields = ["sangong.total.total", "no.such.field"]
+    assert store.prior_values(CODE, NAME, 2020, fields) == {"sangong.total.total": "4.7"}
+    assert store.prior_values(CODE, None, 2019, fields) == {"sangong.total.total": "5.2"}
+    assert store.prior_values(None, NAME, 2019, fields) == {"sangong.total.total": "5.2"}
+    assert store.prior_values(CODE, NAME, 2018, fields) == {}
+    assert store.prior_values("nope", "不存在的单位", 2020, fields) == {}
+
+
+@pytest.fixture
+def edition(tmp_path: Path) -> Edition:
+    """hunan-2020 with a temporary copy of its rubric that has the ``prior_year`` key."""
+    templates, checks = data_dirs()
+    rubric = tmp_path / "hunan-2020.yaml"
+    rubric.write_text((checks / "hunan-2020.yaml").read_text(encoding="utf-8") + PRIOR_YAML, encoding="utf-8")
+    return load_edition("hunan-2020", form_path=templates / "hunan-2020.yaml", rubric_path=rubric)
+
+
+def test_prior_year_map_is_data(edition: Edition, tmp_path: Path) -> None:
+    assert prior_year_map(edition) == {"basis.sangong_prev": "sangong.total.total"}
+    # the shipped rubric: {} until checks/hunan-2020.yaml gets its prior_year key
+    assert prior_year_map(load_edition()) in ({}, {"basis.sangong_prev": "sangong.total.total"})
+    templates, checks = data_dirs()
+    for bad, message in (("{sangong.total.total: basis.sangong_prev}", "不是表样中的填写项"),
+                         ("{basis.sangong_prev: no.such}", "不存在的字段"), ("[a, b]", "键值表")):
+        rubric = tmp_path / f"bad{len(message)}.yaml"
+        rubric.write_text((checks / "hunan-2020.yaml").read_text(encoding="utf-8") + f"\nprior_year: {bad}\n",
+                          encoding="utf-8")
+        ed = load_edition("hunan-2020", form_path=templates / "hunan-2020.yaml", rubric_path=rubric)
+        with pytest.raises(SpecError, match=message):
+            prior_year_map(ed)
+
+
+def test_prefill_from_store(store: Store, edition: Edition) -> None:
+    save(store, "1" * 64, year=2020, sangong="4.79")
+    save(store, "2" * 64, year=2020, name="岳阳市君山区财政局", code="430611-CZJ", sangong="12.50")
+    units = [Unit(NAME, CODE), Unit("岳阳市君山区财政局", "430611-CZJ"), Unit("新设单位", "999"),
+             Unit(NAME, CODE, 2022)]  # own year 2022: nothing stored for 2021
+    prefill = prefill_from_store(store, edition, units, 2021)
+    assert prefill == {Unit(NAME, CODE): {"basis.sangong_prev": D("4.79")},
+                       Unit("岳阳市君山区财政局", "430611-CZJ"): {"basis.sangong_prev": D("12.5")}}
+
+
+def test_prefill_end_to_end_from_a_checked_workbook(store: Store, edition: Edition, tmp_path: Path) -> None:
+    """Check last year's real sample workbook, store it, prefill this year's template, read it back."""
+    from perfxl.check import check_file
+    from perfxl.prefill import load_prefill
+    from perfxl.template import write_template
+
+    sample = load_prefill(SAMPLE)
+    assert sample.unit is not None
+    last = tmp_path / "2020.xlsx"
+    write_template(last, edition, sample.unit, sample.values, None, sample.generated_at)
+    result = check_file(last)
+    assert save_result(store, result) == "inserted"
+    assert save_result(store, result) == "unchanged"
+    assert store.facts(result.sha256 or "")["sangong.total.total"] == "4.79"  # a computed 汇总 value
+    assert store.facts(result.sha256 or "")["basis.sangong_prev"] == "5.2"  # an input
+    assert len(store.scores(result.sha256 or "")) == len(result.items)
+    assert len(store.findings(result.sha256 or "")) == len(result.findings)
+
+    unit = Unit(sample.unit.name, sample.unit.code, 2021)
+    values = prefill_from_store(store, edition, [unit], 2021)[unit]
+    assert values == {"basis.sangong_prev": D("4.79")}
+    this = tmp_path / "2021.xlsx"
+    write_template(this, edition, unit, values)
+    assert check_file(this).facts["basis.sangong_prev"] == D("4.79")
+
+
+# ------------------------------------------------------------------ consolidation adapter
+
+
+def test_save_consolidation(target: str) -> None:
+    returns = pd.DataFrame([
+        {**ret("1" * 64), "used": False, "reason": None, "errors": 1, "warnings": 0, "infos": 0},
+        {**ret("2" * 64, generated_at="2021-04-05T09:00:00+08:00"), "used": True},
+        {**ret("3" * 64, name="岳阳市君山区财政局", code="430611-CZJ"), "used": True, "year": 2020.0},
+        {"file": "坏文件.xlsx", "sha256": "4" * 64, "status": "unusable", "reason": "不是工作簿"},
+        {"file": "缺失.xlsx", "sha256": None, "status": "unusable", "reason": "无法读取"},
+    ])
+    returns.loc[returns["sha256"] == "3" * 64, "checked_at"] = float("nan")
+    scores = pd.DataFrame([{"sha256": s, "code": CODE, "unit": NAME, "item": "I1", "max": D(5),
+                            "self": D("5.0"), "recomputed": D(5)} for s in ("1" * 64, "2" * 64, "3" * 64)])
+    findings = pd.DataFrame([{"sha256": "2" * 64, "code": CODE, "unit": NAME, "rule": "score.P3",
+                              "item": "P3", "severity": "错误", "sheet": "评分表", "cell": "F8",
+                              "reported": D("3"), "expected": D("2"),
+                              "message": "资金结余：自评 3 分，按规则应为 2 分"}])
+    facts = pd.DataFrame([{"sha256": "2" * 64, "field": "sangong.total.total", "value": "4.79"},
+                          {"sha256": "2" * 64, "field": "unit.contact", "value": "张毅宏"},
+                          {"sha256": "2" * 64, "field": "basis.econ_goods", "value": None}])
+    con = SimpleNamespace(returns=returns, scores=scores, findings=findings, facts=facts)
+    counts = save_consolidation(con, target)
+    assert counts == {"inserted": 2, "superseded": 1, "outdated": 0, "unchanged": 0, "skipped": 2}
+    assert save_consolidation(con, target)["unchanged"] == 3
+    with open_store(target) as st:
+        current = by_sha(st.current_returns(2020))
+        assert set(current) == {"2" * 64, "3" * 64}
+        assert st.facts("2" * 64) == {"sangong.total.total": "4.79", "unit.contact": "张毅宏"}
+        assert st.findings("2" * 64)[0]["expected"] == "2"
+        assert st.scores("1" * 64) == [{"item": "I1", "max": D(5), "self": D(5), "recomputed": D(5)}]
+        assert current["3" * 64]["year"] == 2020 and current["3" * 64]["checked_at"]  # NaN → load time
+        assert st.prior_values(CODE, NAME, 2020, ["sangong.total.total"]) == {"sangong.total.total": "4.79"}
