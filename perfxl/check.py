@@ -148,6 +148,7 @@ def _int_text(x: float) -> str:
 def _check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal) -> Iterator[Finding]:
     rubric = plan.edition.rubric
     expected = _expected_formulas(plan)
+    uncached = 0
     for cell in plan.formulas():
         found = ret.cells.get(cell.id)
         if found is None:
@@ -162,8 +163,9 @@ def _check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal) ->
                           f"{_where(found)} {_label(plan, cell)}：公式被改动（现为 ={found.formula}，"
                           f"应为 {formulas_of(plan)[cell.id]}）", found.sheet, found.ref,
                           reported="=" + found.formula, expected=formulas_of(plan)[cell.id])
-        if found.formula is not None and found.value is None and cell.type != "text":
-            continue  # never calculated (written by a tool without cached values): nothing was reported
+        if not found.cached:
+            uncached += 1
+            continue  # never calculated (saved by a tool that keeps no results): nothing was reported
         want = calc.values.get(cell.id)
         if cell.type == "text":
             reported_text = _text(found.value) or None
@@ -177,6 +179,10 @@ def _check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal) ->
         if reported is None or not isinstance(want, Decimal) or abs(reported - want) > limit:
             diff = reported - want if reported is not None and isinstance(want, Decimal) else None
             yield _mismatch(plan, cell, found, reported, want, diff)
+    if uncached:
+        yield Finding("formula.no_cache", INFO,
+                      f"有 {uncached} 个公式单元格没有计算结果（文件可能由其他软件另存），其结果未能核对；"
+                      "得分与合计已按填报数据重新计算")
 
 
 _FORMULA_NOISE = re.compile(r"[\s$']")

@@ -188,6 +188,7 @@ def check(files: tuple[Path, ...], output: Path | None, out_dir: Path | None, js
     """
     from decimal import Decimal, InvalidOperation
 
+    from .atomic import write_text
     from .check import check_file
     from .review import write_review
 
@@ -210,7 +211,11 @@ def check(files: tuple[Path, ...], output: Path | None, out_dir: Path | None, js
                 click.echo(f"{path}：审核副本 {target} 已存在，未覆盖（加 --force 覆盖）", err=True)
                 worst = max(worst, 2)
             else:
-                write_review(path, result, target)
+                try:
+                    write_review(path, result, target)
+                except (OSError, ValueError) as e:  # e.g. the copy is open in Excel: go on with the next file
+                    click.echo(f"{path}：无法写出审核副本 {target}（{e}）", err=True)
+                    worst = max(worst, 2)
         click.echo(summary_line(result), err=True)
         reports.append(result.to_json())
         worst = max(worst, result.exit_code)
@@ -220,7 +225,7 @@ def check(files: tuple[Path, ...], output: Path | None, out_dir: Path | None, js
         if json_path == "-":
             click.echo(text)
         else:
-            _atomic_text(Path(json_path), text + "\n")
+            write_text(Path(json_path), text + "\n")
     sys.exit(worst)
 
 
@@ -246,15 +251,60 @@ def _num(value: Any) -> str:
     return format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    import os
-    import tempfile
+@cli.command("consolidate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="汇总工作簿（.xlsx，已存在则替换）")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="单位名册 CSV（预算编码、单位名称、年度），用于列出未报送单位")
+@click.option("--db", metavar="PATH|URL", help="同时存入数据库：SQLite 文件或 SQLAlchemy URL")
+@click.option("--review-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="同时为每份报表写出审核副本（<文件名>_审核.xlsx）到此目录")
+@click.option("--workers", type=click.IntRange(min=1), help="并行进程数（默认 CPU 核数；1 为不并行）")
+@click.option("--json", "json_path", metavar="PATH|-", help="机器可读的汇总结果（- 表示输出到标准输出）")
+def consolidate_command(paths: tuple[Path, ...], output: Path, roster: Path | None, db: str | None,
+                        review_dir: Path | None, workers: int | None, json_path: str | None) -> None:
+    """汇总一批报回的自评表：逐份审核，写出汇总工作簿（汇总、得分、收支、问题、规则统计、图表）。
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".perfxl-", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    PATH 可以是文件或文件夹（递归查找 .xlsx/.xlsm/.xls/.et，跳过 ~$ 临时文件和 *_审核.xlsx）。
+    无法使用的文件不会中断汇总，在“汇总”表中注明原因；同一单位同一年度报送多份的，采用模板
+    生成时间最新（其次文件修改时间最新）的一份，其余列入“重复报送”，不计入合计。
+
+    退出码：0 无错误；1 采用的报表中有“错误”级问题；2 有文件无法使用、审核副本写不出或用法错误。
+
+    Example:
+
+        perfxl consolidate 报表/ -o 汇总.xlsx --roster 单位名册.csv
+
+        perfxl consolidate 报表/ -o 汇总.xlsx --db perfxl.sqlite --review-dir 审核/ --json -
+    """
+    from .atomic import write_text
+    from .consolidate import ConsolidateError, consolidate
+
+    try:
+        con = consolidate(paths, output, roster=roster, review_dir=review_dir, workers=workers, progress=None)
+    except ConsolidateError as e:
+        raise UsageError(str(e)) from None
+    except OSError as e:  # the summary could not be written (open in Excel? read-only folder?)
+        raise UsageError(f"无法写出汇总工作簿 {output}：{e.strerror or e}（文件是否正在 Excel/WPS 中打开？）") from None
+    code = con.exit_code
+    failed = con.returns["review_error"].dropna()
+    for name, error in zip(con.returns.loc[failed.index, "name"], failed, strict=True):
+        click.echo(f"{name}：{error}", err=True)
+        code = 2
+    if db is not None:
+        from .store import save_consolidation
+
+        counts = save_consolidation(con, db)
+        click.echo("数据库 " + db + "：" + "，".join(f"{k} {v}" for k, v in counts.items() if v), err=True)
+    if json_path is not None:
+        text = json.dumps({**con.to_json(), "output": str(output)}, ensure_ascii=False, indent=2)
+        if json_path == "-":
+            click.echo(text)
+        else:
+            write_text(Path(json_path), text + "\n")
+    click.echo(f"{con.summary_line()} → {output}", err=True)
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # python -m perfxl.cli

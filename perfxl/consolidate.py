@@ -5,9 +5,9 @@ turns it into the summary workbook and ``store.save`` into a database. pandas li
 summary.py only. Workers send back compact rows (tuples of plain values), never ``CheckResult``
 objects, so the parent holds the result rows and nothing more.
 
-Frames named after units (``units``, ``scores``, ``finance``) hold the *used* returns only (one per
-unit); frames keyed by file (``returns``, ``findings``, ``facts``) hold every file, with ``sha256``
-(and ``used``) to join on.
+``units`` and ``finance`` hold the *used* returns only (one per unit); the other frames cover every
+file (``scores`` and ``facts`` every usable one), with ``sha256`` to join on and ``used`` to filter:
+a store keeps every version, the summary shows the used ones.
 """
 
 from __future__ import annotations
@@ -39,11 +39,11 @@ STATUS_TEXT = {"ok": "通过", "errors": "有错误", "unusable": "无法使用"
 FLAG_SHARE, FLAG_MIN = 0.5, 5
 
 RETURN_COLUMNS = ["file", "name", "size", "mtime", "sha256", "edition", "code", "unit", "year",
-                  "generated_at", "status", "reason", "reported_total", "recomputed_total", "difference",
-                  "reported_grade", "recomputed_grade", "errors", "warnings", "infos", "used", "review",
-                  "review_error"]
-SCORE_COLUMNS = ["sha256", "code", "unit", "item", "name", "max", "self", "recomputed", "consistent",
-                 "reading"]
+                  "generated_at", "checked_at", "status", "reason", "reported_total", "recomputed_total",
+                  "difference", "reported_grade", "recomputed_grade", "errors", "warnings", "infos", "used",
+                  "review", "review_error"]
+SCORE_COLUMNS = ["sha256", "code", "unit", "used", "item", "name", "max", "self", "recomputed",
+                 "consistent", "reading"]
 FINDING_COLUMNS = ["sha256", "file", "name", "code", "unit", "year", "used", "rule", "severity", "sheet",
                    "cell", "item", "reported", "expected", "difference", "message"]
 RULE_COLUMNS = ["rule", "title", "severity", "units", "share", "findings", "flagged", "note", "example"]
@@ -64,14 +64,15 @@ class Consolidation:
     returns     one row per file, unusable and duplicate returns included: ``used`` says whether
                 it counts in the totals, ``reason`` why a file is unusable or (not) used
     units       the used returns (one per unit), same columns as ``returns``
-    scores      long: one row per used unit × rubric item (max, self, recomputed, consistent)
+    scores      long: one row per usable return × rubric item (max, self, recomputed, consistent)
     finance     one row per used unit: the recomputed 汇总 row of every finance table,
                 columns ``<table>.total.<column>`` (e.g. ``income.total.total``)
     findings    long: every finding of every file (``used`` tells whether its return counts)
     rules       per rule: units failing it among usable used returns, share, flagged as suspect
     missing     roster units without a used return (empty without a roster)
     duplicates  every return of a unit that sent several, which one was used and why
-    facts       long: every input read, as text (sha256, field, value)
+    facts       long: every input read and every recomputed formula value of each usable return,
+                as text (sha256, field, value), e.g. ``sangong.total.total`` for next year's prefill
     elapsed     seconds the consolidation took
     """
 
@@ -179,7 +180,7 @@ def _key(p: Path) -> str:
 #   items    tuples (item, name, max, self, recomputed, consistent, reading)
 #   finance  dict "<table>.total.<col>" -> Decimal
 #   findings tuples (rule, severity, sheet, cell, item, reported, expected, difference, message)
-#   facts    (field ids, values as text): two tuples of equal length
+#   facts    (field ids, values as text): inputs then recomputed formula values, two equal-length tuples
 Row = tuple[dict[str, Any], list[tuple[Any, ...]], dict[str, Decimal], list[tuple[Any, ...]],
             tuple[tuple[str, ...], tuple[str, ...]]]
 Job = tuple[str, str, "str | None", "Decimal | None"]
@@ -222,7 +223,8 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
         "mtime": _iso(datetime.fromtimestamp(mtime, timezone.utc).astimezone()) if mtime else None,
         "_mtime": mtime or 0.0,
         "sha256": result.sha256, "edition": result.edition, "code": result.code, "unit": result.unit,
-        "year": result.year, "generated_at": result.generated_at, "status": result.status,
+        "year": result.year, "generated_at": result.generated_at,
+        "checked_at": _iso(datetime.now(timezone.utc).astimezone()), "status": result.status,
         "reason": result.reason, "reported_total": result.reported_total,
         "recomputed_total": result.recomputed_total,
         "difference": _minus(result.reported_total, result.recomputed_total),
@@ -245,8 +247,9 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
                 finance[key] = value
     findings = [(f.rule, f.severity, f.sheet, f.cell, f.item, _plain(f.reported), _plain(f.expected),
                  f.difference, f.message) for f in result.findings]
-    fields = tuple(result.facts)
-    values = tuple(_text(result.facts[k]) for k in fields)
+    known = {**{k: v for k, v in result.computed.items() if v is not None}, **result.facts}
+    fields = tuple(known)
+    values = tuple(_text(known[k]) for k in fields)
     return summary, items, finance, findings, (fields, values)
 
 
@@ -458,11 +461,11 @@ class _Accumulator:
         used_idx = [i for i in order if rows[i].get("used")]
         units = returns[returns["used"]].reset_index(drop=True)
 
-        score_rows = [(rows[i].get("sha256"), rows[i].get("code"), rows[i].get("unit"), *it)
-                      for i in used_idx for it in self.items.get(str(i), [])]
+        score_rows = [(rows[i].get("sha256"), rows[i].get("code"), rows[i].get("unit"), bool(rows[i]["used"]),
+                       *it) for i in order for it in self.items.get(str(i), [])]
         scores = pd.DataFrame(score_rows, columns=SCORE_COLUMNS)
-        if len(scores):
-            scores["consistent"] = scores["consistent"].astype(bool)
+        for c in ("used", "consistent"):
+            scores[c] = scores[c].astype(bool)
 
         keys: list[str] = []
         for i in used_idx:
@@ -488,6 +491,7 @@ class _Accumulator:
         missing = pd.DataFrame([(u.code or None, u.name, u.year) for n, u in enumerate(roster or [])
                                 if n not in matched], columns=MISSING_COLUMNS)
         missing["year"] = missing["year"].astype("Int64")
+        missing.attrs["roster"] = roster is not None  # an empty list means "everyone reported"
         duplicates = _duplicates(rows, groups, rank)
         return Consolidation(returns, units, scores, finance, findings, rules, missing, duplicates, facts,
                              elapsed=0.0)
@@ -594,7 +598,18 @@ def _why(rows: list[dict[str, Any]], top: int, others: list[int]) -> str:
 
 
 def _show_time(text: str | None) -> str:
-    return (text or "未知").replace("T", " ")
+    return local_time(text) or "未知"
+
+
+def local_time(text: str | None) -> str | None:
+    """An ISO time as a person reads it: local time, to the second, no zone (``2021-03-31 09:00:00``)."""
+    if not text:
+        return None
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return (dt.astimezone() if dt.tzinfo else dt).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _duplicates(rows: list[dict[str, Any]], groups: list[list[int]], rank: dict[int, int]) -> pd.DataFrame:

@@ -267,7 +267,7 @@ def _instructions(ed: Edition) -> SheetPlan:
         sp.put(i + 1, 0, f"{i}.", "note")
         sp.put(i + 1, 1, line, "note")
         sp.heights[i + 1] = 15 * max(1, -(-len(line) // 44)) + 6
-    sp.put(len(spec["lines"]) + 3, 0, "浅黄色：填写项　　浅蓝色：自动计算（勿改）", "note", cols=2)
+    sp.put(len(spec["lines"]) + 3, 0, "浅黄色：填写项　　浅绿色：自动计算（勿改）", "note", cols=2)
     return sp
 
 

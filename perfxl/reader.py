@@ -32,6 +32,7 @@ class Located:
     value: str | float | bool | None
     formula: str | None
     how: str  # name | label
+    cached: bool = True  # False: a formula saved without its result (openpyxl and some tools do that)
 
 
 @dataclass
@@ -168,7 +169,8 @@ def _locate(wb: Workbook, ret: Return) -> None:
                 by_label += 1
             found = sheet.cells.get(ref)
             ret.cells[cell.id] = Located(actual, ref, found.value if found else None,
-                                         found.formula if found else None, how)
+                                         found.formula if found else None, how,
+                                         cached=found is None or found.formula is None or found.raw is not None)
     if by_label:
         ret.findings.append(Finding("layout.by_label", INFO,
                                     f"有 {by_label} 个项目的定义名称缺失或失效（文件可能被其他软件另存或改动过），"

@@ -212,7 +212,7 @@ def _finding_row(ws: Worksheet, row: int, n: int, f: Finding, sheets: set[str]) 
     if f.severity in FILLS:
         level.fill = _fill(FILLS[f.severity])
     place = _put(ws, row, 3, f.where or "（全表）", border=True, align="center")
-    if f.sheet and f.cell and f.sheet in sheets:
+    if f.sheet and f.cell and f.sheet in sheets and _target(ws.parent[f.sheet], f.cell) is not None:
         quoted = f.sheet.replace("'", "''")
         place.hyperlink = Hyperlink(ref=place.coordinate, location=f"'{quoted}'!{f.cell}",
                                     tooltip="转到该单元格", display=f.where)
@@ -221,11 +221,11 @@ def _finding_row(ws: Worksheet, row: int, n: int, f: Finding, sheets: set[str]) 
         place.value = f"{_clean(f.where)}（工作表不存在）"
         place.data_type = "s"
     _put(ws, row, 4, f.rule, border=True)
-    _put(ws, row, 5, f.reported, border=True, align="center", number="auto")
-    _put(ws, row, 6, f.expected, border=True, align="center", number="auto")
+    _put(ws, row, 5, _short(f.reported), border=True, align="center", number="auto")
+    _put(ws, row, 6, _short(f.expected), border=True, align="center", number="auto")
     _put(ws, row, 7, f.message, border=True)
     _fit(ws, row, f.message, WIDTHS[6], f.rule, WIDTHS[3], place.value, WIDTHS[2],
-         _text_or_none(f.reported), WIDTHS[4], _text_or_none(f.expected), WIDTHS[5])
+         _text_or_none(_short(f.reported)), WIDTHS[4], _text_or_none(_short(f.expected)), WIDTHS[5])
 
 
 def _item_row(ws: Worksheet, row: int, item: ItemResult, labels: dict[str, str]) -> None:
@@ -330,6 +330,13 @@ def _fit(ws: Worksheet, row: int, *texts_and_widths: Any) -> None:
 def _units(text: str) -> float:
     """Approximate width of a text in column-width units at 10 pt (a CJK character ≈ 1.9)."""
     return sum(1.9 if ord(ch) > 0x2E7F else 1.0 for ch in text)
+
+
+def _short(value: Any, limit: int = 30) -> Any:
+    """A long text (a formula, a paragraph) cut for its narrow column; 说明 quotes it in full."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1] + "…"
+    return value
 
 
 def _text_or_none(value: Any) -> str | None:

@@ -230,8 +230,13 @@ def _year(value: Any) -> int | None:
 # ------------------------------------------------------------------ the store
 
 
-def engine_for(url_or_path: str | Path) -> Engine:
-    """An engine for a SQLAlchemy URL, or for a SQLite file given as a plain path."""
+def engine_for(url_or_path: str | Path, *, wal: bool = False) -> Engine:
+    """An engine for a SQLAlchemy URL, or for a SQLite file given as a plain path.
+
+    SQLite connections enforce foreign keys; ``wal`` switches a SQLite file to write-ahead
+    logging (one fsync per commit instead of several: loads several times faster on a busy
+    disk; every commit stays durable). Do not use it for a database on a network drive.
+    """
     text = str(url_or_path)
     if "://" in text:
         url = sa.engine.make_url(text)
@@ -241,19 +246,24 @@ def engine_for(url_or_path: str | Path) -> Engine:
         url = sa.URL.create("sqlite", database=str(path))
     engine = sa.create_engine(url)
     if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_foreign_keys)
+        pragmas = ["foreign_keys=ON", *(["journal_mode=WAL"] if wal else [])]
+        sa.event.listen(engine, "connect", lambda dbapi_conn, _record: _sqlite_pragmas(dbapi_conn, pragmas))
     return engine
 
 
-def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, pragmas: list[str]) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
+    for pragma in pragmas:
+        cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
 
-def open_store(url_or_path: str | Path = DEFAULT_PATH) -> Store:
-    """Open (creating the tables if needed) the store at a path (SQLite) or SQLAlchemy URL."""
-    return Store(engine_for(url_or_path))
+def open_store(url_or_path: str | Path = DEFAULT_PATH, *, wal: bool = False) -> Store:
+    """Open (creating the tables if needed) the store at a path (SQLite) or SQLAlchemy URL.
+
+    ``wal``: SQLite only, see ``engine_for``.
+    """
+    return Store(engine_for(url_or_path, wal=wal))
 
 
 class Store:
@@ -695,14 +705,27 @@ def prefill_from_store(store: Store, edition: Edition, units: Iterable[Unit],
     out: dict[Unit, dict[str, Any]] = {}
     if not mapping:
         return out
+    form = edition.form
+    types = {f.id: f.type for row in form.basic_rows for f in row}
+    types |= {f.id: f.type for _, fs in form.basis_groups for f in fs}
     sources = sorted(set(mapping.values()))
     for unit in units:
         target_year = unit.year or year
         if target_year is None:
             continue
         found = store._prior(unit.code or None, unit.name or None, target_year - 1, sources)
-        values = {t: (Decimal(found[s][0]) if found[s][1] else found[s][0])
-                  for t, s in mapping.items() if s in found}
+        values = {t: _typed(*found[s], types.get(t)) for t, s in mapping.items() if s in found}
         if values:
             out[unit] = values
     return out
+
+
+def _typed(text: str, numeric: bool, field_type: str | None) -> Decimal | str:
+    """A stored value for a form field: Decimal for numbers (stored as numbers, or as text from
+    a DataFrame but meant for a numeric field), else the text."""
+    if numeric or field_type in ("integer", "amount", "percent", "count", "score"):
+        try:
+            return Decimal(text)
+        except ArithmeticError:
+            return text  # the template's prefill check reports it
+    return text

@@ -7,7 +7,6 @@ correct cached values, protection, print setup and the hidden metadata that iden
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -18,6 +17,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from .atomic import atomic_target
 from .compute import Scalar, compute
 from .formulas import formula
 from .layout import META_SHEET, Cell, Plan, SheetPlan, build_plan, col_letter
@@ -28,7 +28,7 @@ from .spec import Edition, load_edition
 BODY_FONT = "仿宋"
 TITLE_FONT = "宋体"
 INPUT_FILL = "#FFF2CC"
-FORMULA_FILL = "#DDEBF7"
+FORMULA_FILL = "#E2EFDA"  # light green: computed (the review marks 提示 in light blue)
 HEADER_FILL = "#F2F2F2"
 NUMBER_FORMATS = {"amount": "#,##0.00", "percent": "0.00", "integer": "0", "count": "0",
                   "score": "0.##;-0.##;0"}
@@ -87,16 +87,8 @@ def write_template(path: str | os.PathLike[str], edition: Edition | None = None,
     plan = build_plan(edition, options)
     inputs = _inputs(plan, unit, values or {})
     stamp = generated_at or datetime.now(timezone.utc).astimezone()
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".perfxl-", suffix=".xlsx", dir=target.parent)
-    os.close(fd)
-    try:
-        _write(tmp, plan, unit, inputs, stamp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_target(path) as tmp:
+        _write(str(tmp), plan, unit, inputs, stamp)
     return plan
 
 

@@ -120,7 +120,8 @@ def test_header_and_totals(reviewed: dict) -> None:
         assert total[5].value == "有 1 项错误，需退回修改"
         grade = next(r for r in ws.iter_rows() if r[0].value == "评价等次")
         assert [c.value for c in grade[2:5]] == ["优秀", "优秀", "一致"]
-        assert grade[5].value == "错误 1 项　警告 0 项　提示 6 项"
+        counts = reviewed["result"].counts
+        assert grade[5].value == f"错误 1 项　警告 {counts['警告']} 项　提示 {counts['提示']} 项"
 
 
 def test_p3_finding_row_links_to_its_cell(reviewed: dict) -> None:
@@ -282,6 +283,8 @@ def test_odd_locations_do_not_crash(seed: tuple[Path, CheckResult], tmp_path: Pa
         assert rows["x.nosheet"][0][2].hyperlink is None
         assert rows["x.nowhere"][0][2].value == "（全表）"
         assert rows["x.nocell"][0][2].value == "收支情况"
+        assert rows["x.badref"][0][2].hyperlink is None
+        assert rows["x.merged"][0][2].hyperlink.location == "'评分表'!B4"
         top = wb["评分表"]["B3"]
         assert top.fill.fgColor.rgb.endswith("FFEB9C")  # the worse of 警告 and 提示
         assert "合并单元格内" in top.comment.text and "次要问题" in top.comment.text

@@ -342,7 +342,7 @@ def test_prefill_end_to_end_from_a_checked_workbook(store: Store, edition: Editi
 # ------------------------------------------------------------------ consolidation adapter
 
 
-def test_save_consolidation(target: str) -> None:
+def test_save_consolidation(target: str, edition: Edition) -> None:
     returns = pd.DataFrame([
         {**ret("1" * 64), "used": False, "reason": None, "errors": 1, "warnings": 0, "infos": 0},
         {**ret("2" * 64, generated_at="2021-04-05T09:00:00+08:00"), "used": True},
@@ -372,3 +372,18 @@ def test_save_consolidation(target: str) -> None:
         assert st.scores("1" * 64) == [{"item": "I1", "max": D(5), "self": D(5), "recomputed": D(5)}]
         assert current["3" * 64]["year"] == 2020 and current["3" * 64]["checked_at"]  # NaN → load time
         assert st.prior_values(CODE, NAME, 2020, ["sangong.total.total"]) == {"sangong.total.total": "4.79"}
+        # facts came as text; the prefill still gives a number for the numeric field
+        assert prefill_from_store(st, edition, [Unit(NAME, CODE)], 2021) == {
+            Unit(NAME, CODE): {"basis.sangong_prev": D("4.79")}}
+
+
+def test_wal_option_and_clean_close(tmp_path: Path) -> None:
+    path = tmp_path / "快速.sqlite"
+    with open_store(path, wal=True) as st:
+        assert save(st, "a" * 64) == "inserted"
+        with st.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert not Path(f"{path}-wal").exists()  # the engine was disposed: last connection checkpointed
+    with open_store(path) as st:
+        assert len(st.current_returns()) == 1

@@ -1,0 +1,600 @@
+"""Write a consolidation as the summary workbook: Chinese, print-ready, with native charts.
+
+Sheets: 汇总, 指标得分, 收支汇总, 问题清单, 规则统计, 未报送, 重复报送, 图表. Every total is a live
+formula with its cached value computed here with Decimal. Text copied from returns (unit names,
+reported values, messages) is always written as a string, never as a formula or link: a unit
+named ``=HYPERLINK(...)`` stays text. Written in constant-memory mode (rows in order) so a batch of
+thousands of returns does not hold every cell in memory, and atomically (temp file + rename).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
+
+from .atomic import atomic_target
+from .consolidate import STATUS_TEXT, Consolidation, finance_columns, local_time
+from .findings import ERROR, WARNING
+from .spec import Edition, SpecError, load_edition
+
+BODY_FONT = "仿宋"
+TITLE_FONT = "宋体"
+HEADER_FILL = "#F2F2F2"
+BAD_FILL, BAD_TEXT = "#FFC7CE", "#9C0006"
+WARN_FILL = "#FFEB9C"
+MUTED_TEXT = "#7F7F7F"
+EXCEL_ROWS = 1_048_576
+BIN = 5  # points per bar of the score histogram
+RISKY = ("=", "+", "-", "@", "\t", "\r")  # text Excel would turn into a formula when re-entered
+LINE_HEIGHT = 13.5  # points per line of 10-point text
+
+SCORE_FMT = "0.00"
+AMOUNT_FMT = "#,##0.00;-#,##0.00;0.00"
+
+
+def write_summary(con: Consolidation, path: str | os.PathLike[str], title: str | None = None) -> Path:
+    """Write the summary workbook of ``con`` to ``path`` atomically; returns the path."""
+    with atomic_target(path) as tmp:
+        _Summary(con, str(tmp), title).write()
+    return Path(path)
+
+
+class _Summary:
+    def __init__(self, con: Consolidation, path: str, title: str | None) -> None:
+        self.con = con
+        self.wb = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False,
+                                             "strings_to_numbers": False, "constant_memory": True})
+        self.edition = _edition(con)
+        years = sorted({int(y) for y in con.units["year"].dropna()})
+        self.title = title or (f"{years[0]} 年度部门整体支出绩效自评汇总" if len(years) == 1
+                               else "部门整体支出绩效自评汇总")
+        self._formats: dict[tuple[tuple[str, Any], ...], Format] = {}
+        self._widths: dict[str, Sequence[float]] = {}
+        self._tall: dict[str, tuple[int, int]] = {}  # sheet -> (row, lines) of the row being written
+        self.used_rows = 0  # 汇总 rows (from row 1) of used returns: the scatter chart's range
+        self.top_rules: list[tuple[str, int]] = []
+
+    # ---------------------------------------------------------------- formats
+
+    def fmt(self, **props: Any) -> Format:
+        base = {"font_name": BODY_FONT, "font_size": 10, "valign": "vcenter", "border": 1}
+        merged = {**base, **props}
+        key = tuple(sorted(merged.items()))
+        if key not in self._formats:
+            self._formats[key] = self.wb.add_format(merged)
+        return self._formats[key]
+
+    @property
+    def header(self) -> Format:
+        return self.fmt(font_name=TITLE_FONT, bold=True, align="center", text_wrap=True, bg_color=HEADER_FILL)
+
+    def put(self, ws: Worksheet, row: int, col: int, value: Any, **props: Any) -> None:
+        """One cell: text always as a string, numbers as numbers, blanks as blanks."""
+        value = _val(value)
+        if value is None:
+            ws.write_blank(row, col, None, self.fmt(**props))
+        elif isinstance(value, str):
+            if value.startswith(RISKY):
+                props = {**props, "quote_prefix": True}
+            if props.get("text_wrap"):
+                self._fit(ws, row, col, value)
+            ws.write_string(row, col, value, self.fmt(**props))
+        elif isinstance(value, bool):
+            ws.write_string(row, col, "是" if value else "否", self.fmt(**props))
+        else:
+            ws.write_number(row, col, value, self.fmt(**props))
+
+    def _fit(self, ws: Worksheet, row: int, col: int, text: str) -> None:
+        """Give a row with wrapped text the height it needs: neither Excel nor LibreOffice reliably
+        fits row heights of a generated file on opening, and wrapped lines would overlap in print."""
+        widths = self._widths.get(ws.name, ())
+        if col >= len(widths):
+            return
+        lines = _lines(text, widths[col])
+        last_row, most = self._tall.get(ws.name, (-1, 1))
+        if row != last_row:
+            most = 1
+        if lines > most:
+            ws.set_row(row, LINE_HEIGHT * lines + 3)
+            most = lines
+        self._tall[ws.name] = (row, most)
+
+    def sheet(self, name: str, widths: Sequence[float], header_rows: int = 1, landscape: bool = True
+              ) -> Worksheet:
+        ws = self.wb.add_worksheet(name)
+        ws.set_paper(9)  # A4
+        if landscape:
+            ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.6)
+        ws.repeat_rows(0, header_rows - 1)
+        # the space after &12 keeps a title starting with a year from being read as the font size
+        ws.set_header(f'&C&"{TITLE_FONT},Bold"&12 {_amp(self.title)}——{_amp(name)}', {"margin": 0.3})
+        ws.set_footer("&C第 &P 页，共 &N 页", {"margin": 0.3})
+        for c, w in enumerate(widths):
+            ws.set_column(c, c, w)
+        self._widths[name] = widths
+        return ws
+
+    def headers(self, ws: Worksheet, row: int, labels: Sequence[str]) -> None:
+        for c, text in enumerate(labels):
+            ws.write_string(row, c, text, self.header)
+
+    # ---------------------------------------------------------------- sheets
+
+    def write(self) -> None:
+        try:
+            self.wb.set_properties({"title": self.title, "author": "perfxl",
+                                    "comments": self.con.summary_line()})
+            self.summary_sheet()
+            self.scores_sheet()
+            self.finance_sheet()
+            self.findings_sheet()
+            self.rules_sheet()
+            self.missing_sheet()
+            self.duplicates_sheet()
+            self.charts_sheet()
+        finally:
+            self.wb.close()
+
+    def summary_sheet(self) -> None:
+        labels = ["序号", "预算编码", "单位名称", "年度", "文件", "状态", "自评总分", "复核总分", "差额",
+                  "自评等次", "复核等次", "错误", "警告", "提示", "计入汇总", "说明"]
+        ws = self.sheet("汇总", [5, 11, 22, 6, 20, 8, 8, 8, 7, 8, 8, 6, 6, 6, 8, 40])
+        self.headers(ws, 0, labels)
+        df = self.con.returns
+        r = 0
+        for r, rec in enumerate(_rows(df), start=1):
+            used, status = bool(rec["used"]), rec["status"]
+            muted = {} if used else {"font_color": MUTED_TEXT}
+            self.put(ws, r, 0, r, align="center", **muted)
+            self.put(ws, r, 1, rec["code"], **muted)
+            self.put(ws, r, 2, rec["unit"], text_wrap=True, **muted)
+            self.put(ws, r, 3, rec["year"], align="center", **muted)
+            self.put(ws, r, 4, rec["name"], text_wrap=True, **muted)
+            look = ({"bg_color": BAD_FILL, "font_color": BAD_TEXT} if status == "unusable" else
+                    {"bg_color": WARN_FILL} if status == "errors" else {})
+            self.put(ws, r, 5, STATUS_TEXT.get(status, status), align="center", **{**muted, **look})
+            self.put(ws, r, 6, rec["reported_total"], num_format=SCORE_FMT, **muted)
+            self.put(ws, r, 7, rec["recomputed_total"], num_format=SCORE_FMT, **muted)
+            diff = _val(rec["difference"])
+            if diff is None:
+                self.put(ws, r, 8, None)
+            else:
+                mark = {"font_color": BAD_TEXT} if diff else muted
+                ws.write_formula(r, 8, f"=G{r + 1}-H{r + 1}", self.fmt(num_format=SCORE_FMT, **mark),
+                                 _cached(diff))
+            self.put(ws, r, 9, rec["reported_grade"], align="center", **muted)
+            self.put(ws, r, 10, rec["recomputed_grade"], align="center", **muted)
+            for c, key in ((11, "errors"), (12, "warnings"), (13, "infos")):
+                self.put(ws, r, c, rec[key], num_format="0", align="center", **muted)
+            self.put(ws, r, 14, "是" if used else "否", align="center", **muted)
+            self.put(ws, r, 15, rec["reason"], text_wrap=True, **muted)
+            if used:
+                self.used_rows = r
+        last = r
+        ws.freeze_panes(1, 3)
+        ws.autofilter(0, 0, max(last, 1), len(labels) - 1)
+        self.summary_totals(ws, last + 1, last)
+
+    def summary_totals(self, ws: Worksheet, row: int, last: int) -> None:
+        """合计／平均 over the used returns: formulas with the values they compute as cache."""
+        used = self.con.units
+        usable = used[used["status"] != "unusable"]
+        bold = {"bold": True, "top": 6}
+        n = len(usable)
+        self.put(ws, row, 0, None, **bold)
+        self.put(ws, row, 1, None, **bold)
+        self.put(ws, row, 2, f"合计／平均（{n} 个单位）", **bold)
+        for c in (3, 4, 5, 9, 10, 15):
+            self.put(ws, row, c, None, **bold)
+        flag = f"$O$2:$O${last + 1}"
+        for c, key in ((6, "reported_total"), (7, "recomputed_total"), (8, "difference")):
+            values = [v for v in (_val(x) for x in usable[key]) if v is not None]
+            if values and last >= 1:
+                col = xl_col_to_name(c)
+                avg = sum(values, Decimal(0)) / len(values)
+                ws.write_formula(row, c, f'=AVERAGEIFS({col}2:{col}{last + 1},{flag},"是")',
+                                 self.fmt(num_format=SCORE_FMT, **bold), _cached(avg))
+            else:
+                self.put(ws, row, c, None, **bold)
+        for c, key in ((11, "errors"), (12, "warnings"), (13, "infos")):
+            col = xl_col_to_name(c)
+            total = int(used[key].fillna(0).sum())
+            ws.write_formula(row, c, f'=SUMIFS({col}2:{col}{max(last, 1) + 1},{flag},"是")',
+                             self.fmt(num_format="0", align="center", **bold), total)
+        ws.write_formula(row, 14, f'=COUNTIF({flag},"是")', self.fmt(num_format="0", align="center", **bold),
+                         len(used))
+
+    def scores_sheet(self) -> None:
+        labels = ["预算编码", "单位名称", "指标", "三级指标", "分值", "自评得分", "复核得分", "差额",
+                  "是否一致", "说明"]
+        ws = self.sheet("指标得分", [11, 22, 6, 26, 6, 8, 8, 7, 8, 30])
+        self.headers(ws, 0, labels)
+        r = 0
+        scores = self.con.scores
+        for r, rec in enumerate(_rows(scores[scores["used"]]), start=1):
+            self.put(ws, r, 0, rec["code"])
+            self.put(ws, r, 1, rec["unit"], text_wrap=True)
+            self.put(ws, r, 2, rec["item"], align="center")
+            self.put(ws, r, 3, rec["name"], text_wrap=True)
+            self.put(ws, r, 4, rec["max"], num_format="0.##", align="center")
+            self.put(ws, r, 5, rec["self"], num_format=SCORE_FMT)
+            self.put(ws, r, 6, rec["recomputed"], num_format=SCORE_FMT)
+            own, ref = _val(rec["self"]), _val(rec["recomputed"])
+            if own is not None and ref is not None:
+                ws.write_formula(r, 7, f"=F{r + 1}-G{r + 1}", self.fmt(num_format=SCORE_FMT),
+                                 _cached(own - ref))
+            else:
+                self.put(ws, r, 7, None)
+            ok = bool(rec["consistent"])
+            self.put(ws, r, 8, "是" if ok else "否", align="center")
+            note = None
+            if own is None:
+                note = "未填自评得分"
+            elif ok and own != ref:
+                note = f"符合另一种读法（{rec['reading']}）" if _val(rec["reading"]) else "在允许误差内"
+            self.put(ws, r, 9, note, text_wrap=True)
+        ws.freeze_panes(1, 2)
+        ws.autofilter(0, 0, max(r, 1), len(labels) - 1)
+        if r:  # mismatches stand out; a conditional format keeps working after the user sorts or edits
+            ws.conditional_format(1, 0, r, len(labels) - 1, {
+                "type": "formula", "criteria": '=$I2="否"',
+                "format": self.wb.add_format({"bg_color": BAD_FILL, "font_color": BAD_TEXT})})
+
+    def finance_sheet(self) -> None:
+        """One row per used unit: each finance table's 汇总 row; a SUM row with exact cached totals.
+
+        All columns of every table are there, but the plain input columns (the breakdowns) are
+        grouped and folded, so the sheet prints legibly on A4: what shows and prints are the
+        computed columns (收入合计, 支出合计, 结余, 三公经费合计, 固定资产合计 …); "+" unfolds the rest.
+        """
+        con, ed = self.con, self.edition
+        known = finance_columns(ed) if ed else []
+        keys = [c for c in con.finance.columns if "." in str(c)]
+        labels = {k: (t, h) for k, t, h in known}
+        computed = _computed_columns(ed)
+        cols = [(k, *labels.get(k, (k.split(".")[0], k))) for k in keys]
+        folded = [k in labels and k not in computed for k, _t, _h in cols]
+        ws = self.sheet("收支汇总", [11, 22, *[11] * len(cols)], header_rows=2)
+        for j, fold in enumerate(folded):
+            if fold:
+                ws.set_column(2 + j, 2 + j, 11, None, {"level": 1, "hidden": True})
+            elif j and folded[j - 1]:
+                ws.set_column(2 + j, 2 + j, 11, None, {"collapsed": True})
+        if folded and folded[-1]:
+            ws.set_column(2 + len(cols), 2 + len(cols), None, None, {"collapsed": True})
+        # row 0: 单位 and each table's title over its columns; row 1: the column headings
+        ws.set_row(0, 30)
+        ws.set_row(1, 45)
+        ws.merge_range(0, 0, 0, 1, "单位", self.header)
+        c = 0
+        while c < len(cols):
+            end = c
+            while end + 1 < len(cols) and cols[end + 1][1] == cols[c][1]:
+                end += 1
+            text = f"{cols[c][1]}（万元）"
+            if end > c:
+                ws.merge_range(0, 2 + c, 0, 2 + end, text, self.header)
+            else:
+                ws.write_string(0, 2 + c, text, self.header)
+            c = end + 1
+        self.headers(ws, 1, ["预算编码", "单位名称", *[h for _k, _t, h in cols]])
+        r = 1
+        sums = [Decimal(0)] * len(cols)
+        for r, rec in enumerate(_rows(con.finance), start=2):
+            self.put(ws, r, 0, rec["code"])
+            self.put(ws, r, 1, rec["unit"], text_wrap=True)
+            for j, (k, _t, _h) in enumerate(cols):
+                v = _val(rec[k])
+                if isinstance(v, Decimal):
+                    sums[j] += v
+                self.put(ws, r, 2 + j, v, num_format=AMOUNT_FMT)
+        total = r + 1
+        bold = {"bold": True, "top": 6}
+        self.put(ws, total, 0, None, **bold)
+        self.put(ws, total, 1, f"合计（{len(con.finance)} 个单位）", **bold)
+        for j in range(len(cols)):
+            col = xl_col_to_name(2 + j)
+            formula = f"=SUM({col}3:{col}{r + 1})" if r >= 2 else "=0"
+            ws.write_formula(total, 2 + j, formula, self.fmt(num_format=AMOUNT_FMT, **bold), _cached(sums[j]))
+        if any(folded):
+            ws.merge_range(total + 2, 0, total + 2, 2 + len(cols) - 1,
+                           "注：各表的明细列（上年结转、人员支出等）已分组折叠，点击列标上方的“+”可展开；合计行为各单位之和。",
+                           self.fmt(border=0, font_color=MUTED_TEXT))
+        ws.freeze_panes(2, 2)
+        ws.autofilter(1, 0, max(r, 2), len(cols) + 1)
+
+    def findings_sheet(self) -> None:
+        labels = ["预算编码", "单位名称", "文件", "计入汇总", "规则", "严重程度", "位置", "填报值", "应为",
+                  "说明"]
+        ws = self.sheet("问题清单", [11, 18, 16, 6, 17, 6, 14, 13, 13, 56])
+        self.headers(ws, 0, labels)
+        df = self.con.findings
+        room = EXCEL_ROWS - 2
+        r = 0
+        for r, rec in enumerate(_rows(df.head(room)), start=1):
+            self.put(ws, r, 0, rec["code"])
+            self.put(ws, r, 1, rec["unit"], text_wrap=True)
+            self.put(ws, r, 2, rec["name"], text_wrap=True)
+            self.put(ws, r, 3, bool(rec["used"]), align="center")
+            self.put(ws, r, 4, rec["rule"], text_wrap=True)
+            sev = rec["severity"]
+            look = {"font_color": BAD_TEXT, "bold": True} if sev == ERROR else {}
+            self.put(ws, r, 5, sev, align="center", **look)
+            sheet, cell = _val(rec["sheet"]), _val(rec["cell"])
+            self.put(ws, r, 6, f"{sheet}!{cell}" if sheet and cell else sheet)
+            self.put(ws, r, 7, rec["reported"], text_wrap=True)
+            self.put(ws, r, 8, rec["expected"], text_wrap=True)
+            self.put(ws, r, 9, rec["message"], text_wrap=True)
+        if len(df) > room:
+            r += 1
+            self.put(ws, r, 9, f"另有 {len(df) - room} 条超出 Excel 行数上限，未列出（见 --json 或数据库）")
+        ws.freeze_panes(1, 2)
+        ws.autofilter(0, 0, max(r, 1), len(labels) - 1)
+
+    def rules_sheet(self) -> None:
+        labels = ["规则", "规则名称", "严重程度", "涉及单位数", "占可用报表", "问题条数", "提示", "示例"]
+        ws = self.sheet("规则统计", [17, 26, 6, 7, 7, 6, 36, 50])
+        self.headers(ws, 0, labels)
+        r = 0
+        for r, rec in enumerate(_rows(self.con.rules), start=1):
+            flag = {"bg_color": BAD_FILL} if rec["flagged"] else {}
+            self.put(ws, r, 0, rec["rule"], text_wrap=True, **flag)
+            self.put(ws, r, 1, rec["title"], text_wrap=True, **flag)
+            self.put(ws, r, 2, rec["severity"], align="center", **flag)
+            self.put(ws, r, 3, rec["units"], num_format="0", align="center", **flag)
+            self.put(ws, r, 4, rec["share"], num_format="0.0%", align="center", **flag)
+            self.put(ws, r, 5, rec["findings"], num_format="0", align="center", **flag)
+            self.put(ws, r, 6, rec["note"], text_wrap=True, **({"font_color": BAD_TEXT} | flag))
+            self.put(ws, r, 7, rec["example"], text_wrap=True, **flag)
+            if rec["severity"] in (ERROR, WARNING) and len(self.top_rules) < 10:
+                self.top_rules.append((str(rec["title"]), int(rec["units"])))
+        ws.freeze_panes(1, 2)
+        ws.autofilter(0, 0, max(r, 1), len(labels) - 1)
+        n = int((self.con.units["status"] != "unusable").sum())
+        note = (f"涉及单位数按计入汇总的 {n} 份可用报表统计；超过半数且不少于 5 个单位未通过的“错误”“警告”"
+                "规则以红底标出——多数单位同时出错，更可能是规则或模板本身的问题，应先核对规则与模板。")
+        ws.merge_range(r + 2, 0, r + 2, len(labels) - 1, note,
+                       self.fmt(border=0, text_wrap=True, font_color=MUTED_TEXT, valign="top"))
+        ws.set_row(r + 2, 30)
+
+    def missing_sheet(self) -> None:
+        ws = self.sheet("未报送", [14, 40, 8], landscape=False)
+        self.headers(ws, 0, ["预算编码", "单位名称", "年度"])
+        df = self.con.missing
+        for r, rec in enumerate(_rows(df), start=1):
+            self.put(ws, r, 0, rec["code"])
+            self.put(ws, r, 1, rec["unit"], text_wrap=True)
+            self.put(ws, r, 2, rec["year"], align="center")
+        if len(df):
+            ws.autofilter(0, 0, len(df), 2)
+        else:
+            text = ("名册中的单位均已报送" if df.attrs.get("roster")
+                    else "未提供单位名册（--roster），无法列出未报送单位")
+            ws.merge_range(1, 0, 1, 2, text, self.fmt(border=0, font_color=MUTED_TEXT))
+        ws.freeze_panes(1, 0)
+
+    def duplicates_sheet(self) -> None:
+        labels = ["组", "预算编码", "单位名称", "年度", "文件", "模板生成时间", "文件修改时间", "是否采用",
+                  "说明"]
+        ws = self.sheet("重复报送", [4, 11, 20, 6, 22, 19, 19, 8, 50])
+        self.headers(ws, 0, labels)
+        df = self.con.duplicates
+        for r, rec in enumerate(_rows(df), start=1):
+            used = bool(rec["used"])
+            look = {"bold": True} if used else {"font_color": MUTED_TEXT}
+            self.put(ws, r, 0, rec["group"], align="center", **look)
+            self.put(ws, r, 1, rec["code"], **look)
+            self.put(ws, r, 2, rec["unit"], text_wrap=True, **look)
+            self.put(ws, r, 3, rec["year"], align="center", **look)
+            self.put(ws, r, 4, rec["name"], text_wrap=True, **look)
+            self.put(ws, r, 5, _time(rec["generated_at"]), **look)
+            self.put(ws, r, 6, _time(rec["mtime"]), **look)
+            self.put(ws, r, 7, "采用" if used else "未采用", align="center", **look)
+            self.put(ws, r, 8, rec["reason"], text_wrap=True, **look)
+        if len(df):
+            ws.autofilter(0, 0, len(df), len(labels) - 1)
+        else:
+            ws.merge_range(1, 0, 1, len(labels) - 1, "没有重复报送的单位",
+                           self.fmt(border=0, font_color=MUTED_TEXT))
+        ws.freeze_panes(1, 0)
+
+    # ---------------------------------------------------------------- charts
+
+    def charts_sheet(self) -> None:
+        ws = self.sheet("图表", [12, 10, 4, 34, 10, *[9] * 7])  # as wide as the two charts side by side
+        units = self.con.units
+        usable = units[units["status"] != "unusable"]
+        ws.set_row(0, 24)
+        ws.merge_range(0, 0, 0, 11, f"复核结果图表（计入汇总的可用报表 {len(usable)} 份；数据见下页）",
+                       self.fmt(border=0, font_name=TITLE_FONT, bold=True, font_size=13, align="center"))
+        grades = self.grade_counts(usable)
+        bins = histogram([_val(v) for v in usable["recomputed_total"]])
+        top = self.top_rules
+        width, height, gap = 490, 300, 8
+        spots = [(0, 0), (width + gap, 0), (0, height + gap), (width + gap, height + gap)]
+
+        # the charts' data, below them on the next printed page (rows written in order)
+        data_row = 2 + math.ceil((2 * height + gap) / 20) + 2
+        ws.set_h_pagebreaks([data_row])
+        self.headers(ws, data_row, ["复核等次", "单位数"])
+        ws.write_string(data_row, 3, "规则（未通过单位最多的“错误”“警告”）", self.header)
+        ws.write_string(data_row, 4, "单位数", self.header)
+        for i in range(1, max(len(grades), len(top)) + 1):
+            if i <= len(grades):
+                self.put(ws, data_row + i, 0, grades[i - 1][0], align="center")
+                self.put(ws, data_row + i, 1, grades[i - 1][1], num_format="0", align="center")
+            if i <= len(top):
+                self.put(ws, data_row + i, 3, top[i - 1][0], text_wrap=True)
+                self.put(ws, data_row + i, 4, top[i - 1][1], num_format="0", align="center")
+        hist_row = data_row + max(len(grades), len(top)) + 2
+        self.headers(ws, hist_row, ["复核总分", "单位数"])
+        for i, (label, count) in enumerate(bins, start=1):
+            self.put(ws, hist_row + i, 0, label, align="center")
+            self.put(ws, hist_row + i, 1, count, num_format="0", align="center")
+        diag = hist_row + len(bins) + 2
+        self.headers(ws, diag, ["参考线 自评", "复核"])
+        for i, v in enumerate((0, 100), start=1):
+            self.put(ws, diag + i, 0, v, num_format="0", align="center")
+            self.put(ws, diag + i, 1, v, num_format="0", align="center")
+
+        font = {"name": TITLE_FONT}
+        grid = {"visible": True, "line": {"color": "#E0E0E0"}}
+        col = self.wb.add_chart({"type": "column"})
+        col.add_series({"name": "单位数", "categories": ["图表", data_row + 1, 0, data_row + len(grades), 0],
+                        "values": ["图表", data_row + 1, 1, data_row + len(grades), 1],
+                        "data_labels": {"value": True, "font": font}, "fill": {"color": "#4472C4"}})
+        self._style(col, "复核等次分布", "复核等次", "单位数", font, max((c for _g, c in grades), default=0))
+
+        hist = self.wb.add_chart({"type": "column"})
+        hist.add_series({"name": "单位数", "categories": ["图表", hist_row + 1, 0, hist_row + len(bins), 0],
+                         "values": ["图表", hist_row + 1, 1, hist_row + len(bins), 1], "gap": 15,
+                         "fill": {"color": "#70AD47"}})
+        self._style(hist, f"复核总分分布（每 {BIN} 分一档）", "复核总分", "单位数", font,
+                    max(c for _b, c in bins))
+        hist.set_x_axis({"name": "复核总分", "name_font": font,
+                         "num_font": {**font, "rotation": -45, "size": 8}})
+
+        scatter = self.wb.add_chart({"type": "scatter"})
+        if self.used_rows >= 1:
+            scatter.add_series({"name": "单位", "categories": ["汇总", 1, 6, self.used_rows, 6],
+                                "values": ["汇总", 1, 7, self.used_rows, 7],
+                                "marker": {"type": "circle", "size": 5, "fill": {"color": "#4472C4"},
+                                           "border": {"color": "#4472C4"}}})
+        scatter.add_series({"name": "自评＝复核", "categories": ["图表", diag + 1, 0, diag + 2, 0],
+                            "values": ["图表", diag + 1, 1, diag + 2, 1], "marker": {"type": "none"},
+                            "line": {"color": "#A5A5A5", "dash_type": "dash", "width": 1}})
+        self._style(scatter, "自评总分与复核总分", "自评总分", "复核总分", font)
+        for axis, name in ((scatter.set_x_axis, "自评总分"), (scatter.set_y_axis, "复核总分")):
+            axis({"name": name, "min": 0, "max": 100, "major_unit": 10, "name_font": font, "num_font": font,
+                  "major_gridlines": grid})
+        scatter.set_legend({"position": "bottom", "font": font})
+
+        bar = self.wb.add_chart({"type": "bar"})
+        if top:
+            bar.add_series({"name": "未通过的单位数",
+                            "categories": ["图表", data_row + 1, 3, data_row + len(top), 3],
+                            "values": ["图表", data_row + 1, 4, data_row + len(top), 4],
+                            "data_labels": {"value": True, "font": font}, "fill": {"color": "#C00000"}})
+        self._style(bar, "未通过单位最多的 10 条规则", None, "单位数", font)
+        # xlsxwriter's bar chart: x is the horizontal value axis, y the vertical category axis;
+        # categories reversed so the most frequent rule is on top, values axis kept at the bottom
+        bar.set_x_axis({"name": "单位数", "name_font": font, "num_font": font, "min": 0,
+                        "major_unit": _step(max((c for _t, c in top), default=0)), "major_gridlines": grid})
+        bar.set_y_axis({"reverse": True, "crossing": "max", "num_font": {**font, "size": 8}})
+
+        for chart, (x, y) in zip((col, hist, scatter, bar), spots, strict=True):
+            chart.set_size({"width": width, "height": height})
+            ws.insert_chart(1, 0, chart, {"x_offset": x + 5, "y_offset": y + 5, "object_position": 3})
+
+    def _style(self, chart: Any, title: str, x: str | None, y: str, font: dict[str, Any],
+               top: int = 0) -> None:
+        chart.set_title({"name": title, "name_font": {**font, "size": 12, "bold": True}})
+        chart.set_legend({"none": True})
+        chart.set_x_axis({"name": x, "name_font": font, "num_font": font} if x else {"num_font": font})
+        chart.set_y_axis({"name": y, "name_font": font, "num_font": font, "min": 0, "major_unit": _step(top),
+                          "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}})
+
+    def grade_counts(self, usable: pd.DataFrame) -> list[tuple[str, int]]:
+        labels = [g.label for g in self.edition.rubric.grades] if self.edition else []
+        seen = [str(g) for g in usable["recomputed_grade"].dropna()]
+        for g in seen:
+            if g not in labels:
+                labels.append(g)
+        return [(g, seen.count(g)) for g in labels]
+
+
+def histogram(scores: Sequence[Decimal | None], width: int = BIN, top: int = 100) -> list[tuple[str, int]]:
+    """Counts per score band [0,5), [5,10) … [95,100] (the last band includes 100)."""
+    edges = list(range(0, top, width))
+    counts = [0] * len(edges)
+    for s in scores:
+        if s is None:
+            continue
+        k = min(int(Decimal(s) // width), len(edges) - 1)
+        counts[max(k, 0)] += 1
+    return [(f"{lo}–{lo + width}", c) for lo, c in zip(edges, counts, strict=True)]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _edition(con: Consolidation) -> Edition | None:
+    names = [e for e in con.units["edition"].dropna()] or ["hunan-2020"]
+    try:
+        return load_edition(str(names[0]))
+    except SpecError:
+        return None
+
+
+def _rows(df: pd.DataFrame) -> Any:
+    cols = list(df.columns)
+    for values in df.itertuples(index=False, name=None):
+        yield dict(zip(cols, values, strict=True))
+
+
+def _val(value: Any) -> Any:
+    """pandas' missing markers as None, numpy scalars as Python ones."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (Decimal, str)):
+        return value.item()
+    return value
+
+
+def _cached(value: Decimal | int | None) -> Any:
+    """A formula's cached value; xlsxwriter writes str(value) verbatim into <v>.
+
+    A Decimal with 0 to 6 decimals prints as plain digits (sums of amounts: exact); anything else
+    (an average) goes as the nearest float, which is what Excel would compute anyway.
+    """
+    if isinstance(value, Decimal):
+        exp = value.as_tuple().exponent
+        return value if isinstance(exp, int) and -6 <= exp <= 0 else float(value)
+    return value
+
+
+def _computed_columns(edition: Edition | None) -> set[str]:
+    """The 汇总-row keys of the finance columns the form computes (totals, subtotals, balances)."""
+    if edition is None:
+        return set()
+    return {f"{t.id}.total.{c.id}" for t in edition.form.tables for c in t.columns if c.formula}
+
+
+def _step(top: int) -> int:
+    """A whole-number axis step giving at most about eight gridlines (counts are never fractional)."""
+    return max(1, math.ceil(top / 8))
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a wrapped cell needs: CJK characters are about two column-width units wide."""
+    room = max(width - 1, 1)
+    total = 0
+    for part in text.split("\n"):
+        used = sum(1.9 if ord(ch) > 0x2E80 else 1.0 for ch in part)
+        total += max(1, math.ceil(used / room))
+    return min(total, 30)
+
+
+def _time(text: Any) -> str | None:
+    return local_time(_val(text))
+
+
+def _amp(text: str) -> str:
+    return text.replace("&", "&&")
+
+
+__all__ = ["histogram", "write_summary"]
