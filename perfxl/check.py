@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from . import expr, rules
-from .compute import Computation, Scalar, compute, grade_bands
+from .compute import Computation, Scalar, compute, formula_inputs, grade_bands, input_dependencies
 from .findings import ERROR, INFO, SEVERITIES, WARNING, CheckResult, Finding, ItemResult
 from .formulas import formulas_of
 from .layout import Cell, Plan
@@ -43,16 +44,17 @@ def check_return(ret: Return, tolerance: Decimal | None = None) -> CheckResult:
     rubric = plan.edition.rubric
     tol = tolerance if tolerance is not None else rubric.tolerance
     findings = list(ret.findings)
-    inputs = dict(_read_inputs(plan, ret, findings))
+    read = _read_inputs(plan, ret, findings)
+    inputs = read.values
     calc = compute(plan, inputs)
-    findings += _check_formulas(plan, ret, calc, tol)
+    findings += _check_formulas(plan, ret, calc, tol, read)
     items = []
     for item in rubric.items:
-        result, found = _check_item(plan, item, ret, inputs, calc)
+        result, found = _check_item(plan, item, ret, inputs, calc, read.unknown)
         items.append(result)
         findings += found
-    findings += _check_identities(plan, inputs, calc, tol)
-    findings += _check_blank_tables(plan, inputs)
+    findings += _check_identities(plan, inputs, calc, tol, read.unknown)
+    findings += _check_blank_tables(plan, ret, inputs)
     findings += _plausibility(plan, ret, inputs, calc)
     recomputed = sum((i.recomputed for i in items), Decimal(0))
     reported = _number(ret.cells.get("total.self"), "score")
@@ -87,13 +89,32 @@ def check_return(ret: Return, tolerance: Decimal | None = None) -> CheckResult:
 # ------------------------------------------------------------------ reading inputs
 
 
-def _read_inputs(plan: Plan, ret: Return, out: list[Finding]) -> Iterator[tuple[str, Scalar]]:
+@dataclass
+class _Read:
+    """The inputs as read: values, which could not be read at all, which Excel sees as text."""
+
+    values: dict[str, Scalar] = field(default_factory=dict)
+    unknown: set[str] = field(default_factory=set)  # missing sheet/row, or unreadable text
+    textual: set[str] = field(default_factory=set)  # numbers stored as text: Excel's sums skip them
+
+
+def _read_inputs(plan: Plan, ret: Return, out: list[Finding]) -> _Read:
+    read = _Read()
     for cell in plan.inputs():
         found = ret.cells.get(cell.id)
         if found is None:
+            # A deleted row reads as blank (its label_missing finding says so); a whole missing sheet
+            # leaves its inputs unknown, so nothing is recomputed from them.
+            if cell.sheet not in ret.sheet_names:
+                read.unknown.add(cell.id)
             continue
-        value = _parse(cell, found, out)
-        if value is None and cell.required:
+        value, status = _parse(cell, found, out, cell.id in formula_inputs(plan))
+        read.values[cell.id] = value
+        if status == "error":
+            read.unknown.add(cell.id)
+        elif status == "text":
+            read.textual.add(cell.id)
+        if value is None and status != "error" and cell.required:
             blank_score = cell.id.startswith("score.") and cell.id.endswith(".self")
             item = cell.id.split(".")[1] if blank_score else None
             out.append(Finding(f"score.{item}.blank" if item else "input.blank",
@@ -101,31 +122,42 @@ def _read_inputs(plan: Plan, ret: Return, out: list[Finding]) -> Iterator[tuple[
                                f"{_where(found)} {cell.label}：未填写" +
                                ("，按 0 分计入总分" if blank_score else ("，按 0 计算" if cell.feeds else "")),
                                found.sheet, found.ref, item=item))
-        yield cell.id, value
+    return read
 
 
-def _parse(cell: Cell, found: Located, out: list[Finding]) -> Scalar:
+def _parse(cell: Cell, found: Located, out: list[Finding], in_formulas: bool) -> tuple[Scalar, str]:
+    """(value, status): status is ok | error (unreadable) | text (a number Excel holds as text)."""
     raw = found.value
     if cell.type in ("text", "longtext"):
         if raw is None:
-            return None
+            return None, "ok"
         text = _int_text(raw) if isinstance(raw, float) else str(raw).strip()
-        return text or None
+        return text or None, "ok"
+    note = None
+    if cell.unit == "年" and isinstance(raw, str) and raw.strip().endswith("年"):
+        note, raw = f"“{raw.strip()}”按 {raw.strip()[:-1].strip()} 读取", raw.strip()[:-1]
     parsed = parse_yesno(raw) if cell.type == "yesno" else parse_number(raw, NUMBER_UNITS[cell.type])
     if parsed.error:
         out.append(Finding("input.invalid", ERROR, f"{_where(found)} {cell.label}：{parsed.error}",
-                           found.sheet, found.ref, reported=raw))
-        return None
-    if parsed.note:
-        out.append(Finding("input.normalized", INFO, f"{_where(found)} {cell.label}：{parsed.note}",
-                           found.sheet, found.ref, reported=raw, expected=parsed.value))
-    value = parsed.value
+                           found.sheet, found.ref, reported=found.value))
+        return None, "error"
+    value, note = parsed.value, parsed.note or note
+    as_text = in_formulas and isinstance(raw, str) and isinstance(value, Decimal)
+    if as_text:
+        why = note or f"“{raw.strip()}”是以文本形式存储的数字"
+        out.append(Finding("input.text_number", WARNING,
+                           f"{_where(found)} {cell.label}：{why}；Excel 的合计和公式会把文本当作 0，"
+                           "请改填纯数字（审核已按该数字计算）", found.sheet, found.ref,
+                           reported=found.value, expected=value))
+    elif note:
+        out.append(Finding("input.normalized", INFO, f"{_where(found)} {cell.label}：{note}",
+                           found.sheet, found.ref, reported=found.value, expected=value))
     if isinstance(value, Decimal):
         bad = _out_of_range(cell, value)
         if bad:
             out.append(Finding("input.range", ERROR, f"{_where(found)} {cell.label}：{bad}",
                                found.sheet, found.ref, reported=value))
-    return value
+    return value, "text" if as_text else "ok"
 
 
 def _out_of_range(cell: Cell, value: Decimal) -> str | None:
@@ -145,15 +177,24 @@ def _int_text(x: float) -> str:
 # ------------------------------------------------------------------ formula cells
 
 
-def _check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal) -> Iterator[Finding]:
+def _check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal,
+                    read: _Read) -> Iterator[Finding]:
     rubric = plan.edition.rubric
     expected = _expected_formulas(plan)
+    deps = input_dependencies(plan)
+    # A result built on an unreadable input, or on a number Excel holds as text, is not the
+    # return's fault twice: the input's own finding says it; comparing would only cascade.
+    doubtful = read.unknown | read.textual
     uncached = 0
     for cell in plan.formulas():
         found = ret.cells.get(cell.id)
         if found is None:
             continue
-        if found.formula is None:
+        if found.formula is None and found.value is None:
+            yield Finding("formula.overwritten", WARNING,
+                          f"{_where(found)} {_label(plan, cell)}：公式被删除（现为空白）；请恢复公式",
+                          found.sheet, found.ref)
+        elif found.formula is None:
             yield Finding("formula.overwritten", WARNING,
                           f"{_where(found)} {_label(plan, cell)}：原为公式，现被改为固定值"
                           f"“{_show(found.value)}”；请恢复公式", found.sheet, found.ref,
@@ -163,10 +204,12 @@ def _check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal) ->
                           f"{_where(found)} {_label(plan, cell)}：公式被改动（现为 ={found.formula}，"
                           f"应为 {formulas_of(plan)[cell.id]}）", found.sheet, found.ref,
                           reported="=" + found.formula, expected=formulas_of(plan)[cell.id])
-        if not found.cached:
-            uncached += 1
-            continue  # never calculated (saved by a tool that keeps no results): nothing was reported
         want = calc.values.get(cell.id)
+        if not found.cached:  # saved without a result (or with an empty one): nothing was reported
+            uncached += want is not None
+            continue
+        if deps[cell.id] & doubtful:
+            continue
         if cell.type == "text":
             reported_text = _text(found.value) or None
             if reported_text != want:
@@ -203,36 +246,37 @@ def _mismatch(plan: Plan, cell: Cell, found: Located, reported: Any, expected: A
     kind = cell.calc.kind if cell.calc else ""
     rid, severity, why = _formula_rule(plan, cell)
     unit = UNIT_TEXT.get(cell.type, "")
-    shown = f"{_fmt(reported)}{unit}" if reported is not None else "空白"
+    if reported is not None:
+        shown = f"{_fmt(reported)}{unit}"
+    else:  # an error value such as #VALUE! is quoted as it shows
+        shown = f"“{found.value}”" if isinstance(found.value, str) and found.value.strip() else "空白"
     want = f"{_fmt(expected)}{unit}" if expected is not None else "空白"
     gap = f"（相差 {_fmt(diff)}）" if diff is not None and kind in ("sum", "expr") else ""
-    return Finding(rid, severity, f"{_where(found)} {_label(plan, cell)}：填报 {shown}，{why}应为 {want}{gap}",
+    return Finding(rid, severity, f"{_where(found)} {_label(plan, cell)}：填报 {shown}，{why.format(want=want)}{gap}",
                    found.sheet, found.ref, item=cell.calc.item if cell.calc else None,
                    reported=reported, expected=expected, difference=diff)
 
 
 def _formula_rule(plan: Plan, cell: Cell) -> tuple[str, str, str]:
-    """(rule id, severity, "按…") for a formula cell whose reported value is wrong."""
+    """(rule id, severity, phrase with {want}) for a formula cell whose reported value is wrong."""
     calc = cell.calc
     assert calc is not None
     parts = cell.id.split(".")
     if calc.kind == "sum" and cell.sheet == plan.sheet("finance").name:
-        return f"sum.{parts[0]}.{parts[2]}", ERROR, "按各单位（机构）合计"
+        return f"sum.{parts[0]}.{parts[2]}", ERROR, "按各单位（机构）合计应为 {want}"
     if calc.kind == "expr":
-        return f"identity.{parts[0]}.{parts[2]}", ERROR, f"按“{_identity_text(plan, cell)}”"
+        return f"identity.{parts[0]}.{parts[2]}", ERROR, f"按“{_identity_text(plan, cell)}”应为 {{want}}"
     if calc.kind == "metric":
-        return f"metric.{calc.item}", WARNING, "按填报数据计算"
+        return f"metric.{calc.item}", WARNING, "按填报数据计算应为 {want}"
     if calc.kind == "score":
-        return f"ref.{calc.item}", WARNING, "按评分标准计算（公式被改动或未重新计算）"
+        return f"ref.{calc.item}", WARNING, "按评分标准计算应为 {want}（公式被改动或未重新计算）"
     if cell.id.startswith("perf."):
-        return cell.id, ERROR, "与评分表一致，"
+        return cell.id, ERROR, "应与评分表一致，即 {want}"
     part = parts[-1]
     severity = ERROR if part == "self" else WARNING
     if calc.kind == "grade":
-        return f"grade.{part}", severity, "按总分及等次标准"
-    if cell.id.startswith("total."):
-        return f"total.{part}", severity, "按各项得分合计"
-    return f"subtotal.{part}", severity, "按各项得分合计"
+        return f"grade.{part}", severity, "按总分及等次标准应为 {want}"
+    return f"{'total' if cell.id.startswith('total.') else 'subtotal'}.{part}", severity, "按各项得分合计应为 {want}"
 
 
 def _identity_text(plan: Plan, cell: Cell) -> str:
@@ -251,7 +295,7 @@ def _label(plan: Plan, cell: Cell) -> str:
 
 
 def _check_item(plan: Plan, item: Item, ret: Return, inputs: dict[str, Scalar],
-                calc: Computation) -> tuple[ItemResult, list[Finding]]:
+                calc: Computation, unknown: set[str]) -> tuple[ItemResult, list[Finding]]:
     rubric = plan.edition.rubric
     outcome = calc.outcomes[item.id]
     self_id = f"score.{item.id}.self"
@@ -261,6 +305,13 @@ def _check_item(plan: Plan, item: Item, ret: Return, inputs: dict[str, Scalar],
     where = _where(found) if found else f"{plan.cells[self_id].where}"
     sheet, ref = (found.sheet, found.ref) if found else (None, None)
     out: list[Finding] = []
+    missing = sorted(input_dependencies(plan)[f"score.{item.id}.ref"] - {self_id} & unknown)
+    if missing:  # the rule cannot be recomputed: say so, and let the self-score stand unverified
+        names = "、".join(plan.cells[m].label for m in missing[:3]) + ("等" if len(missing) > 3 else "")
+        out.append(Finding(f"score.{item.id}.unverified", WARNING,
+                           f"{where} {item.name}：所依据的 {names} 无法读取，本项无法复核，暂按自评得分计",
+                           sheet, ref, item.id, own))
+        return ItemResult(item.id, item.name, item.max, own, own or Decimal(0), note="无法复核"), out
     readings = outcome.readings or {"": outcome.score}
     defensible = tuple(sorted(set(readings.values())))
     matched = None
@@ -283,7 +334,7 @@ def _check_item(plan: Plan, item: Item, ret: Return, inputs: dict[str, Scalar],
                                    f"的读法（按“{rubric.readings[item.rule.readings[0]]}”为 {_fmt(outcome.score)} 分）",
                                    sheet, ref, item.id, own, outcome.score))
         note = inputs.get(f"score.{item.id}.note")
-        if own < item.max and not note:
+        if Decimal(0) <= own < item.max and not note:
             out.append(Finding(f"score.{item.id}.reason", WARNING,
                                f"{where} {item.name}：自评 {_fmt(own)} 分低于分值 {_fmt(item.max)} 分，"
                                "但未填写扣分原因", sheet, ref, item.id, own))
@@ -337,13 +388,18 @@ def _explain(plan: Plan, item: Item, outcome: rules.Outcome, inputs: dict[str, S
 # ------------------------------------------------------------------ identities, tables, plausibility
 
 
-def _check_identities(plan: Plan, inputs: dict[str, Scalar], calc: Computation, tol: Decimal) -> Iterator[Finding]:
+def _check_identities(plan: Plan, inputs: dict[str, Scalar], calc: Computation, tol: Decimal,
+                      unknown: set[str]) -> Iterator[Finding]:
+    deps = input_dependencies(plan)
+
     def value(fid: str) -> Decimal:
         v = inputs.get(fid) if plan.cells[fid].is_input else calc.values.get(fid)
         return v if isinstance(v, Decimal) else Decimal(0)
 
     for ident in plan.edition.rubric.identities:
         if any(not isinstance(inputs.get(f), Decimal) for f in ident.when_filled):
+            continue
+        if any(deps[r] & unknown for r in [*expr.refs(ident.left), *expr.refs(ident.right)]):
             continue
         left, right = expr.evaluate(ident.left, value), expr.evaluate(ident.right, value)
         if abs(left - right) > tol:
@@ -354,10 +410,11 @@ def _check_identities(plan: Plan, inputs: dict[str, Scalar], calc: Computation, 
                           reported=right, expected=left, difference=right - left)
 
 
-def _check_blank_tables(plan: Plan, inputs: dict[str, Scalar]) -> Iterator[Finding]:
+def _check_blank_tables(plan: Plan, ret: Return, inputs: dict[str, Scalar]) -> Iterator[Finding]:
     for table in plan.edition.form.tables:
         cells = [c for c in plan.inputs() if c.id.startswith(f"{table.id}.org.")]
-        if cells and all(inputs.get(c.id) is None for c in cells):
+        located = [c for c in cells if c.id in ret.cells]
+        if located and len(located) == len(cells) and all(ret.cells[c.id].value is None for c in cells):
             yield Finding("input.table_blank", WARNING, f"{cells[0].where} {table.title}：局机关一行全部未填写",
                           cells[0].sheet, cells[0].ref)
 

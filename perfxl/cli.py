@@ -286,16 +286,22 @@ def consolidate_command(paths: tuple[Path, ...], output: Path, roster: Path | No
     except ConsolidateError as e:
         raise UsageError(str(e)) from None
     except OSError as e:  # the summary could not be written (open in Excel? read-only folder?)
-        raise UsageError(f"无法写出汇总工作簿 {output}：{e.strerror or e}（文件是否正在 Excel/WPS 中打开？）") from None
+        raise UsageError(f"无法写出汇总工作簿 {output}：{e.strerror or e}"
+                         "（文件是否正在 Excel/WPS 中打开？）") from None
     code = con.exit_code
     failed = con.returns["review_error"].dropna()
     for name, error in zip(con.returns.loc[failed.index, "name"], failed, strict=True):
         click.echo(f"{name}：{error}", err=True)
         code = 2
     if db is not None:
+        from sqlalchemy.exc import SQLAlchemyError
+
         from .store import save_consolidation
 
-        counts = save_consolidation(con, db)
+        try:
+            counts = save_consolidation(con, db)
+        except (SQLAlchemyError, OSError, ValueError) as e:  # the workbook is written; say why the db is not
+            raise UsageError(f"汇总工作簿已写出，但无法存入数据库 {db}：{e}") from None
         click.echo("数据库 " + db + "：" + "，".join(f"{k} {v}" for k, v in counts.items() if v), err=True)
     if json_path is not None:
         text = json.dumps({**con.to_json(), "output": str(output)}, ensure_ascii=False, indent=2)

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from . import expr, rules
 from .layout import Cell, Plan
 from .rules import Outcome
+from .spec import rule_refs
 
 Scalar = Decimal | str | None
 
@@ -86,3 +88,34 @@ def compute(plan: Plan, inputs: Mapping[str, Scalar]) -> Computation:
     for item in rubric.items:
         outcome(item.id)
     return Computation(values, outcomes)
+
+
+@lru_cache(maxsize=64)
+def input_dependencies(plan: Plan) -> dict[str, frozenset[str]]:
+    """Field id -> the input cells its value is computed from (an input depends on itself)."""
+    memo: dict[str, frozenset[str]] = {}
+
+    def deps(fid: str) -> frozenset[str]:
+        if fid not in memo:
+            calc = plan.cells[fid].calc
+            if calc is None:
+                memo[fid] = frozenset([fid])
+            else:
+                refs = list(calc.args) + (list(expr.refs(calc.expr)) if calc.expr is not None else [])
+                if calc.item is not None:
+                    refs += rule_refs(plan.edition.rubric.item(calc.item).rule)
+                    if calc.kind == "score":
+                        refs.append(f"score.{calc.item}.self")
+                memo[fid] = frozenset().union(*(deps(r) for r in refs))
+        return memo[fid]
+
+    for fid in plan.cells:
+        deps(fid)
+    return memo
+
+
+@lru_cache(maxsize=64)
+def formula_inputs(plan: Plan) -> frozenset[str]:
+    """Inputs that some formula of the workbook reads."""
+    deps = input_dependencies(plan)
+    return frozenset().union(*(deps[c.id] for c in plan.formulas()))

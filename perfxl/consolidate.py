@@ -1,7 +1,7 @@
 """Consolidate a batch of returns: check every file (in parallel), pick one return per unit, tabulate.
 
 ``consolidate(paths)`` returns a :class:`Consolidation` of pandas DataFrames; ``summary.write_summary``
-turns it into the summary workbook and ``store.save`` into a database. pandas lives here and in
+turns it into the summary workbook and ``store.save_consolidation`` into a database. pandas lives here and in
 summary.py only. Workers send back compact rows (tuples of plain values), never ``CheckResult``
 objects, so the parent holds the result rows and nothing more.
 
@@ -64,7 +64,8 @@ class Consolidation:
     returns     one row per file, unusable and duplicate returns included: ``used`` says whether
                 it counts in the totals, ``reason`` why a file is unusable or (not) used
     units       the used returns (one per unit), same columns as ``returns``
-    scores      long: one row per usable return × rubric item (max, self, recomputed, consistent)
+    scores      long: one row per usable return × rubric item (max, self, recomputed, consistent);
+                files of identical content (same sha256) appear once, here and in ``facts``
     finance     one row per used unit: the recomputed 汇总 row of every finance table,
                 columns ``<table>.total.<column>`` (e.g. ``income.total.total``)
     findings    long: every finding of every file (``used`` tells whether its return counts)
@@ -300,7 +301,7 @@ def finance_columns(edition: Edition) -> list[tuple[str, str, str]]:
 # ------------------------------------------------------------------ running the batch
 
 
-def consolidate(paths: Iterable[str | os.PathLike[str]], output: str | os.PathLike[str] | None = None, *,
+def consolidate(paths: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str] | None = None, *,
                 roster: str | os.PathLike[str] | Sequence[Unit] | None = None,
                 review_dir: str | os.PathLike[str] | None = None, workers: int | None = None,
                 tolerance: Decimal | None = None, progress: bool | None = False,
@@ -317,6 +318,9 @@ def consolidate(paths: Iterable[str | os.PathLike[str]], output: str | os.PathLi
     expected = _roster(roster) if roster is not None else None
     skip = [*exclude, *([output] if output is not None else [])]
     files = find_returns(paths, skip)
+    if not files:
+        raise ConsolidateError("没有找到任何报表文件（.xlsx/.xlsm/.xls/.et）："
+                               + "、".join(str(p) for p in paths))
     jobs = _jobs(files, Path(review_dir) if review_dir is not None else None, tolerance)
     acc = _Accumulator()
     show = sys.stderr.isatty() if progress is None else progress
@@ -371,18 +375,26 @@ def _run(jobs: list[Job], workers: int | None) -> Iterator[Row]:
     chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     with ProcessPoolExecutor(max_workers=n) as pool:
         pending = {pool.submit(_check_many, chunk): chunk for chunk in chunks}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                chunk = pending.pop(fut)
-                try:
-                    rows = fut.result()
-                except BrokenProcessPool:  # a worker died (e.g. killed for memory): these files get a row
-                    rows = [_crashed(job, "审核进程意外退出（可能内存不足），请单独重新审核此文件")
-                            for job in chunk]
-                except Exception as e:  # pragma: no cover - check_one never raises
-                    rows = [_crashed(job, f"审核时程序出错（{type(e).__name__}: {e}）") for job in chunk]
-                yield from rows
+        try:
+            yield from _collect(pending)
+        except BaseException:  # Ctrl-C (or the caller stopped): do not wait for the queued files
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _collect(pending: dict[Any, list[Job]]) -> Iterator[Row]:
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for fut in done:
+            chunk = pending.pop(fut)
+            try:
+                rows = fut.result()
+            except BrokenProcessPool:  # a worker died (e.g. killed for memory): these files get a row
+                rows = [_crashed(job, "审核进程意外退出（可能内存不足），请单独重新审核此文件")
+                        for job in chunk]
+            except Exception as e:  # pragma: no cover - check_one never raises
+                rows = [_crashed(job, f"审核时程序出错（{type(e).__name__}: {e}）") for job in chunk]
+            yield from rows
 
 
 def _crashed(job: Job, reason: str) -> Row:
@@ -449,9 +461,10 @@ class _Accumulator:
         groups = _choose(rows)
         matched: set[int] = set()
         if roster is not None:
+            index = _RosterIndex(roster)
             for row in rows:
                 if row.get("used"):
-                    hits = [i for i, u in enumerate(roster) if _matches(u, row)]
+                    hits = index.matches(row)
                     matched.update(hits)
                     if not hits:
                         row["reason"] = _join(row.get("reason"),
@@ -461,8 +474,9 @@ class _Accumulator:
         used_idx = [i for i in order if rows[i].get("used")]
         units = returns[returns["used"]].reset_index(drop=True)
 
+        once = _first_of_each_content(rows, order)
         score_rows = [(rows[i].get("sha256"), rows[i].get("code"), rows[i].get("unit"), bool(rows[i]["used"]),
-                       *it) for i in order for it in self.items.get(str(i), [])]
+                       *it) for i in once for it in self.items.get(str(i), [])]
         scores = pd.DataFrame(score_rows, columns=SCORE_COLUMNS)
         for c in ("used", "consistent"):
             scores[c] = scores[c].astype(bool)
@@ -485,7 +499,7 @@ class _Accumulator:
         findings["year"] = findings["year"].astype("Int64")
         findings["used"] = findings["used"].astype(bool)
 
-        facts = self._facts(rows, order)
+        facts = self._facts(rows, once)
         usable = [rows[i] for i in used_idx if rows[i]["status"] != "unusable"]
         rules = _rules(usable, frows)
         missing = pd.DataFrame([(u.code or None, u.name, u.year) for n, u in enumerate(roster or [])
@@ -509,6 +523,21 @@ class _Accumulator:
                 values.extend(v)
         return pd.DataFrame({"sha256": pd.Categorical(sha), "field": pd.Categorical(fields), "value": values},
                             columns=FACT_COLUMNS)
+
+
+def _first_of_each_content(rows: list[dict[str, Any]], order: list[int]) -> list[int]:
+    """``order`` without later files of identical content (same sha256): their scores and facts
+    are the same, and a frame joined on sha256 must not double them."""
+    seen: set[str] = set()
+    out = []
+    for i in order:
+        sha = rows[i].get("sha256")
+        if sha and sha in seen:
+            continue
+        if sha:
+            seen.add(sha)
+        out.append(i)
+    return out
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
@@ -627,12 +656,28 @@ def _duplicates(rows: list[dict[str, Any]], groups: list[list[int]], rank: dict[
     return df
 
 
-def _matches(unit: Unit, row: dict[str, Any]) -> bool:
-    if unit.year is not None and row.get("year") is not None and unit.year != row.get("year"):
-        return False
-    if unit.code and row.get("code"):
-        return unit.code.strip() == str(row["code"]).strip()
-    return bool(unit.name) and _norm(unit.name) == _norm(row.get("unit"))
+class _RosterIndex:
+    """Which roster units a return answers: same code when both have one, else same name; and the
+    same year when both have one. Indexed, so a roster of thousands is matched in linear time."""
+
+    def __init__(self, roster: list[Unit]) -> None:
+        self.roster = roster
+        self.by_code: dict[str, list[int]] = {}
+        self.by_name: dict[str, list[int]] = {}
+        for n, u in enumerate(roster):
+            if u.code.strip():
+                self.by_code.setdefault(u.code.strip(), []).append(n)
+            if _norm(u.name):
+                self.by_name.setdefault(_norm(u.name), []).append(n)
+
+    def matches(self, row: dict[str, Any]) -> list[int]:
+        code, name, year = str(row.get("code") or "").strip(), _norm(row.get("unit")), row.get("year")
+        named = self.by_name.get(name, []) if name else []
+        if code:  # a coded roster unit must match by code; an uncoded one by name
+            found = self.by_code.get(code, []) + [n for n in named if not self.roster[n].code.strip()]
+        else:
+            found = named
+        return [n for n in found if year is None or self.roster[n].year in (None, year)]
 
 
 def _roster(roster: str | os.PathLike[str] | Sequence[Unit]) -> list[Unit]:

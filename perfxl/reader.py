@@ -59,6 +59,8 @@ def read_return(path: str | Path) -> Return:
         data = path.read_bytes()
     except OSError as e:
         raise UnusableInput(f"无法读取文件（{e.strerror}）") from None
+    if not data:
+        raise UnusableInput("文件是空的（0 字节），可能没有上传或下载完整，请重新报送")
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise UnusableInput("这是旧版 .xls（或加密的）工作簿，请用 Excel/WPS 另存为 .xlsx 后重新报送")
     try:
@@ -108,8 +110,11 @@ def _plan(meta: dict[str, str]) -> Plan:
             raise UnusableInput(f"该表由更新版本的 perfxl 生成（{name} {key} v{theirs}，本程序为 v{mine}），请升级 perfxl")
     try:
         options = json.loads(meta.get("options") or "{}")
+    except ValueError:
+        raise UnusableInput("隐藏的模板选项已损坏，无法确定表格行数；请使用财政部门下发的模板重新填报") from None
+    try:
         return build_plan(edition, options)
-    except (ValueError, SpecError) as e:
+    except SpecError as e:
         raise UnusableInput(f"隐藏的模板选项已损坏：{e}") from None
 
 
@@ -154,14 +159,19 @@ def _locate(wb: Workbook, ret: Return) -> None:
         if actual is None:
             continue
         sheet = wb.sheets[actual]
-        rows: dict[int, int | None] | None = None
+        texts = _texts(sheet)
+        anchors = _anchors(sp)
+        named = {c.id: names.get(c.name.lower()) for c in sp.cells}
+        # Names are trusted only if every one is there and still sits on its row's label: a row
+        # inserted or deleted by a tool that does not adjust names would shift them all silently.
+        trusted = all(n is not None and n[0] == actual for n in named.values()) and all(
+            _on_label(cell.row, named[cell.id], anchors, texts) for cell in sp.cells)
+        rows = {} if trusted else _align_rows(sp, anchors, texts, actual, ret)
         for cell in sp.cells:
-            named = names.get(cell.name.lower())
-            if named is not None and named[0] == actual:
-                ref, how = named[1], "name"
+            where = named[cell.id]
+            if trusted and where is not None:
+                ref, how = where[1], "name"
             else:
-                if rows is None:
-                    rows = _align_rows(sp, sheet, ret)
                 row = rows.get(cell.row)
                 if row is None:
                     continue
@@ -170,38 +180,69 @@ def _locate(wb: Workbook, ret: Return) -> None:
             found = sheet.cells.get(ref)
             ret.cells[cell.id] = Located(actual, ref, found.value if found else None,
                                          found.formula if found else None, how,
-                                         cached=found is None or found.formula is None or found.raw is not None)
+                                         cached=found is None or found.formula is None or bool(found.raw))
     if by_label:
         ret.findings.append(Finding("layout.by_label", INFO,
                                     f"有 {by_label} 个项目的定义名称缺失或失效（文件可能被其他软件另存或改动过），"
                                     "已按表上标签定位"))
 
 
-def _align_rows(sp: SheetPlan, sheet: Sheet, ret: Return) -> dict[int, int | None]:
-    """Plan row -> actual row, matching each labelled row in order; unlabelled rows follow their neighbours."""
-    anchors: dict[int, tuple[int, str]] = {}
+Anchor = tuple[int, str, str]  # (column, normalised label text, role) of the leftmost label on a plan row
+SECTION_ROLES = ("title", "subtitle")
+
+
+def _anchors(sp: SheetPlan) -> dict[int, Anchor]:
+    anchors: dict[int, Anchor] = {}
     for s in sp.slots:
-        if s.role in ("label", "label_left", "header", "subtitle", "title") and _norm(s.text):
+        if s.role in ("label", "label_left", "header", *SECTION_ROLES) and _norm(s.text):
             if s.row not in anchors or s.col < anchors[s.row][0]:
-                anchors[s.row] = (s.col, _norm(s.text))
-    texts: dict[tuple[int, int], str] = {}
-    for ref, c in sheet.cells.items():
-        if isinstance(c.value, str):
-            texts[parse_a1(ref)] = _norm(c.value)
+                anchors[s.row] = (s.col, _norm(s.text), s.role)
+    return anchors
+
+
+def _texts(sheet: Sheet) -> dict[tuple[int, int], str]:
+    return {parse_a1(ref): _norm(c.value) for ref, c in sheet.cells.items() if isinstance(c.value, str)}
+
+
+def _on_label(prow: int, where: tuple[str, str] | None, anchors: dict[int, Anchor],
+              texts: dict[tuple[int, int], str]) -> bool:
+    if prow not in anchors or where is None:
+        return True
+    col, text, _ = anchors[prow]
+    return texts.get((parse_a1(where[1])[0], col)) == text
+
+
+def _align_rows(sp: SheetPlan, anchors: dict[int, Anchor], texts: dict[tuple[int, int], str],
+                sheet_name: str, ret: Return) -> dict[int, int | None]:
+    """Plan row -> actual row by labels: first the table titles, then each row label within its table
+    (labels such as “1、局机关” repeat from table to table); unlabelled rows follow their neighbours."""
     last = max((r for r, _ in texts), default=0)
     mapping: dict[int, int | None] = {}
-    cursor, moved = 0, False
+
+    def find(col: int, text: str, start: int, stop: int) -> int | None:
+        return next((r for r in range(start, stop) if texts.get((r, col)) == text), None)
+
+    sections = [r for r in sorted(anchors) if anchors[r][2] in SECTION_ROLES]
+    cursor = 0
+    for prow in sections:
+        mapping[prow] = find(anchors[prow][0], anchors[prow][1], cursor, last + 1)
+        cursor = (mapping[prow] + 1) if mapping[prow] is not None else cursor
+    cursor = 0
     for prow in sorted(anchors):
-        col, text = anchors[prow]
-        hit = next((r for r in range(cursor, last + 1) if texts.get((r, col)) == text), None)
-        mapping[prow] = hit
+        if prow in sections:
+            cursor = max(cursor, (mapping[prow] or -1) + 1)
+            continue
+        later = [mapping[s] for s in sections if s > prow and mapping[s] is not None]
+        stop = min(later) if later else last + 1
+        col, text, _ = anchors[prow]
+        hit = mapping[prow] = find(col, text, cursor, stop)
         if hit is None:
             ret.findings.append(Finding("layout.label_missing", ERROR,
-                                        f"找不到标签“{text}”所在的行（行被删除或标签被改动），该行的项目无法审核",
-                                        sheet=sheet.name))
-            continue
-        moved |= hit != prow
-        cursor = hit + 1
+                                        f"工作表“{sheet_name}”找不到标签“{text}”所在的行（行被删除或标签被改动），"
+                                        "该行的项目无法审核", sheet=sheet_name))
+        else:
+            cursor = hit + 1
+    moved = any(hit is not None and hit != prow for prow, hit in mapping.items())
     prev: tuple[int, int] | None = None
     for prow in range(0, max((c.row for c in sp.cells), default=0) + 1):
         if prow in mapping:
@@ -211,6 +252,6 @@ def _align_rows(sp: SheetPlan, sheet: Sheet, ret: Return) -> dict[int, int | Non
             mapping[prow] = prev[1] + (prow - prev[0])
     if moved:
         ret.findings.append(Finding("layout.rows_moved", WARNING,
-                                    f"工作表“{sheet.name}”的行被插入或删除过，已按标签重新定位各项目；请勿增删行",
-                                    sheet=sheet.name))
+                                    f"工作表“{sheet_name}”的行被插入或删除过，已按标签重新定位各项目；请勿增删行",
+                                    sheet=sheet_name))
     return mapping

@@ -25,6 +25,21 @@ def quantize(x: Decimal, places: int) -> Decimal:
     return x.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
+# Spreadsheets compute in binary: 600.03-600 is 0.0299999…, so a plain ROUND(…,2) of a half-cent
+# tie can fall either way. Rounding to 9 places first removes that noise; Python does the same
+# twice-rounding on exact decimals, so both sides agree by construction.
+NOISE_PLACES = 9
+
+
+def shown(x: Decimal, places: int) -> Decimal:
+    """x rounded as the form shows it (half away from zero), after the binary-noise rounding."""
+    return quantize(quantize(x, NOISE_PLACES), places)
+
+
+def shown_formula(text: str, places: int) -> str:
+    return f"ROUND(ROUND({text},{NOISE_PLACES}),{places})"
+
+
 @dataclass(frozen=True)
 class Outcome:
     """The rule's verdict on one item."""
@@ -44,22 +59,22 @@ def metric_value(rule: Rule, value: Value, rate_decimals: int) -> Decimal | None
     m = rule.metric
     assert m is not None
     if m.value is not None:  # rounded like rates, so Excel's binary sums compare as Python's decimals do
-        return quantize(expr.evaluate(m.value, value), rate_decimals)
+        return shown(expr.evaluate(m.value, value), rate_decimals)
     assert m.num is not None and m.den is not None
     den = expr.evaluate(m.den, value)
     if den == 0:
         return None
-    return quantize(expr.evaluate(m.num, value) * 100 / den, rate_decimals)
+    return shown(expr.evaluate(m.num, value) * 100 / den, rate_decimals)
 
 
 def metric_formula(rule: Rule, cell: CellRef, rate_decimals: int) -> str:
     m = rule.metric
     assert m is not None
     if m.value is not None:
-        return f"ROUND({expr.to_excel(m.value, cell)},{rate_decimals})"
+        return shown_formula(expr.to_excel(m.value, cell), rate_decimals)
     assert m.num is not None and m.den is not None
     num, den = expr.to_excel(m.num, cell), expr.to_excel(m.den, cell)
-    return f'IF({den}=0,"",ROUND(({num})*100/({den}),{rate_decimals}))'
+    return f'IF({den}=0,"",{shown_formula(f"({num})*100/({den})", rate_decimals)})'
 
 
 def _zero_case(rule: Rule, value: Value) -> tuple[Decimal, str]:
@@ -85,7 +100,7 @@ def _in_band(x: Decimal, band: Band, value: Value, places: int = 2) -> bool:
             return True
         edge = expr.evaluate(b.value, value)
         if not isinstance(b.value, expr.Num):
-            edge = quantize(edge, places)  # a field edge is compared as shown, like the metric
+            edge = shown(edge, places)  # a field edge is compared as shown, like the metric
         if upper:
             return x <= edge if b.closed else x < edge
         return x >= edge if b.closed else x > edge
@@ -114,7 +129,7 @@ def ladder_formula(item: Item, m: str, cell: CellRef, places: int = 2) -> str:
                 continue
             edge = expr.to_excel(b.value, cell)
             if not isinstance(b.value, expr.Num):
-                edge = f"ROUND({edge},{places})"
+                edge = shown_formula(edge, places)
             op = ("<=" if b.closed else "<") if upper else (">=" if b.closed else ">")
             conds.append(f"{m}{op}{edge}")
         if band.low is not None and band.high is not None and band.low == band.high:
@@ -139,13 +154,13 @@ def per_point(item: Item, value: Value, metric: Decimal | None, places: int) -> 
     if metric is None:
         score, note = _zero_case(rule, value)
         return Outcome(score, {r: score for r in rule.readings}, None, note)
-    excess = _excess(rule, metric)
+    excess = quantize(_excess(rule, metric), NOISE_PLACES)
     points = {
         "proportional": excess,
         "whole": excess.to_integral_value(rounding=ROUND_FLOOR),
         "started": excess.to_integral_value(rounding=ROUND_CEILING),
     }
-    scores = {r: quantize(max(ZERO, item.max - rule.step * points[r]), places) for r in rule.readings}
+    scores = {r: shown(max(ZERO, item.max - rule.step * points[r]), places) for r in rule.readings}
     return Outcome(scores[rule.readings[0]], scores, metric)
 
 
@@ -153,9 +168,9 @@ def per_point_formula(item: Item, m: str, cell: CellRef, places: int) -> str:
     rule = item.rule
     thr = expr.num(rule.threshold)
     gap = f"{m}-{thr}" if rule.direction == "over" else f"{thr}-{m}"
-    excess = {"proportional": f"MAX(0,{gap})", "whole": f"INT(MAX(0,{gap}))",
-              "started": f"ROUNDUP(MAX(0,{gap}),0)"}[rule.readings[0]]
-    body = f"ROUND(MAX(0,{expr.num(item.max)}-{expr.num(rule.step)}*{excess}),{places})"
+    gap = f"ROUND(MAX(0,{gap}),{NOISE_PLACES})"
+    excess = {"proportional": gap, "whole": f"INT({gap})", "started": f"ROUNDUP({gap},0)"}[rule.readings[0]]
+    body = shown_formula(f"MAX(0,{expr.num(item.max)}-{expr.num(rule.step)}*{excess})", places)
     return f'IF({m}="",{_zero_formula(rule, cell)},{body})'
 
 
@@ -165,13 +180,13 @@ def per_point_formula(item: Item, m: str, cell: CellRef, places: int) -> str:
 def per_count(item: Item, value: Value, places: int) -> Outcome:
     assert item.rule.count is not None
     n = value(item.rule.count)
-    return Outcome(quantize(max(ZERO, item.max - item.rule.step * n), places), metric=n)
+    return Outcome(shown(max(ZERO, item.max - item.rule.step * n), places), metric=n)
 
 
 def per_count_formula(item: Item, cell: CellRef, places: int) -> str:
     assert item.rule.count is not None
     c = cell(item.rule.count)
-    return f"ROUND(MAX(0,{expr.num(item.max)}-{expr.num(item.rule.step)}*{c}),{places})"
+    return shown_formula(f"MAX(0,{expr.num(item.max)}-{expr.num(item.rule.step)}*{c})", places)
 
 
 def checklist(item: Item, text: Text) -> Outcome:

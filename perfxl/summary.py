@@ -150,7 +150,7 @@ class _Summary:
     def summary_sheet(self) -> None:
         labels = ["序号", "预算编码", "单位名称", "年度", "文件", "状态", "自评总分", "复核总分", "差额",
                   "自评等次", "复核等次", "错误", "警告", "提示", "计入汇总", "说明"]
-        ws = self.sheet("汇总", [5, 11, 22, 6, 20, 8, 8, 8, 7, 8, 8, 6, 6, 6, 8, 40])
+        ws = self.sheet("汇总", [5, 11, 22, 6, 24, 8, 8, 8, 7, 8, 8, 6, 6, 6, 8, 40])
         self.headers(ws, 0, labels)
         df = self.con.returns
         r = 0
@@ -344,7 +344,8 @@ class _Summary:
         ws.autofilter(0, 0, max(r, 1), len(labels) - 1)
 
     def rules_sheet(self) -> None:
-        labels = ["规则", "规则名称", "严重程度", "涉及单位数", "占可用报表", "问题条数", "提示", "示例"]
+        labels = ["规则", "规则名称", "严重程度", "涉及单位数", "占可用报表", "问题条数",
+                  "疑为规则或模板问题", "示例"]
         ws = self.sheet("规则统计", [17, 26, 6, 7, 7, 6, 36, 50])
         self.headers(ws, 0, labels)
         r = 0
@@ -421,7 +422,7 @@ class _Summary:
                        self.fmt(border=0, font_name=TITLE_FONT, bold=True, font_size=13, align="center"))
         grades = self.grade_counts(usable)
         bins = histogram([_val(v) for v in usable["recomputed_total"]])
-        top = self.top_rules
+        top = self.top_rules or [("（没有未通过的“错误”“警告”规则）", 0)]  # a chart needs a series
         width, height, gap = 490, 300, 8
         spots = [(0, 0), (width + gap, 0), (0, height + gap), (width + gap, height + gap)]
 
@@ -482,11 +483,10 @@ class _Summary:
         scatter.set_legend({"position": "bottom", "font": font})
 
         bar = self.wb.add_chart({"type": "bar"})
-        if top:
-            bar.add_series({"name": "未通过的单位数",
-                            "categories": ["图表", data_row + 1, 3, data_row + len(top), 3],
-                            "values": ["图表", data_row + 1, 4, data_row + len(top), 4],
-                            "data_labels": {"value": True, "font": font}, "fill": {"color": "#C00000"}})
+        bar.add_series({"name": "未通过的单位数",
+                        "categories": ["图表", data_row + 1, 3, data_row + len(top), 3],
+                        "values": ["图表", data_row + 1, 4, data_row + len(top), 4],
+                        "data_labels": {"value": True, "font": font}, "fill": {"color": "#C00000"}})
         self._style(bar, "未通过单位最多的 10 条规则", None, "单位数", font)
         # xlsxwriter's bar chart: x is the horizontal value axis, y the vertical category axis;
         # categories reversed so the most frequent rule is on top, values axis kept at the bottom
@@ -582,6 +582,8 @@ def _step(top: int) -> int:
 def _lines(text: str, width: float) -> int:
     """Lines a wrapped cell needs: CJK characters are about two column-width units wide."""
     room = max(width - 1, 1)
+    if len(text) * 1.9 <= room and "\n" not in text:
+        return 1
     total = 0
     for part in text.split("\n"):
         used = sum(1.9 if ord(ch) > 0x2E80 else 1.0 for ch in part)

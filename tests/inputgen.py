@@ -18,9 +18,12 @@ band edge or threshold of the rule (and the value a cent below/above it, and a h
 the 2-decimal rounding of the rate pushes over), a zero denominator with a zero or a non-zero
 numerator, a rate over 100 %, a fractional excess -- and solves the rule's expressions for the
 input cells that produce it.  Value metrics (累计结余, 满意度) land on their band edges the same
-way, including edges that are expressions such as ``income.total.carryover``.  Only the shape
-of plausible finance tables (which column carries how much) and a few words of text are
-specific to hunan-2020.
+way, including edges that are expressions such as ``income.total.carryover``.  Specific to
+hunan-2020 are only the shape of plausible finance tables (which column carries how much), a
+few words of text, and two kinds of named edge cases that are skipped when the plan lacks their
+fields: the seed document's own numbers, and ``float_ties_*`` -- exact decimal ties (a balance
+of exactly 0 / exactly the carryover summed over many cells, a rate of exactly x.xx5 %, scores
+of exactly x.xx5) on which binary floating point and exact decimals round differently.
 
 Profiles of :func:`random_inputs`:
 
@@ -146,6 +149,10 @@ def edge_targets(item: Item) -> list[tuple[str, Decimal | None]]:
                 ("rate", t - lose * CENT), ("rate", zero_at), ("rate", zero_at + lose * CENT),
                 ("rate", t + lose * Decimal("1.37")), ("rate", Decimal("101.37")),
                 ("rate", Decimal(100)), ("rate", ZERO)]
+        # an excess whose deduction ends in half a cent (the score's own rounding decides)
+        half = next((k * CENT for k in range(101, 1000) if _half_cent(step * k * CENT)), None)
+        if half is not None:
+            out.append(("rate", t + lose * half))
     return list(dict.fromkeys(out))
 
 
@@ -222,16 +229,18 @@ def named_edge_cases(plan: Plan) -> list[tuple[str, Values]]:
         b.values[f"score.{item.id}.self"] = None
     cases.append(("no_self_scores", b.values))
 
-    b = _Builder(plan, random.Random(5))
-    b.fill("plausible")
-    b.solve(expr.parse("income.total.carryover"), ZERO)
-    b.solve(expr.parse("expense.total.balance_cum"), ZERO)
-    b.self_scores("plausible")
-    cases.append(("no_carryover_no_balance", b.values))
+    if {"income.total.carryover", "expense.total.balance_cum"} <= set(plan.cells):
+        b = _Builder(plan, random.Random(5))
+        b.fill("plausible")
+        b.solve(expr.parse("income.total.carryover"), ZERO)
+        b.solve(expr.parse("expense.total.balance_cum"), ZERO)
+        b.self_scores("plausible")
+        cases.append(("no_carryover_no_balance", b.values))
 
     seed = _seed_values(plan)
     if seed is not None:
         cases.append(("seed_junshan_2020", seed))
+    cases += _float_ties(plan)
     return cases
 
 
@@ -241,6 +250,12 @@ def edge_cases(plan: Plan) -> list[Values]:
 
 
 # ----------------------------------------------------------------------------- internals
+
+
+def _half_cent(x: Decimal) -> bool:
+    """x has exactly three decimals and the third is 5 (2-decimal rounding sits on a tie)."""
+    shape = x.normalize().as_tuple()
+    return shape.exponent == -3 and shape.digits[-1] == 5
 
 
 def _pick(rng: random.Random, weights: dict[str, int]) -> str:
@@ -664,6 +679,59 @@ class _Builder:
             self.values[fid] = new.quantize(CENT)
             rest -= new - old
         return rest == 0
+
+
+# Exact ties that binary floating point misses (found by the LibreOffice agreement test): a
+# balance of exactly 0 or exactly the carryover summed from many cells, a rate of exactly
+# x.xx5 %, and scores of exactly x.xx5 (5 - 0.5 * 9.31 = 0.345, 5 - 0.5 * 9.99 = 0.005,
+# 3 - 0.1 * 24.95 = 0.505).
+_TIES = {
+    "float_ties_zero_balance": {
+        "income.org.carryover": "40.45", "income.org.fiscal": "824.38", "income.org.fund": "32.45",
+        "income.org.special": "43.76", "income.org.other": "0.00", "income.sub1.carryover": "1017.96",
+        "income.sub2.carryover": "19.65", "income.sub2.fiscal": "438.51", "income.sub2.special": "25.85",
+        "expense.org.personnel": "401.18", "expense.org.public": "284.89",
+        "expense.org.project": "1281.63", "expense.sub2.personnel": "209.55",
+        "expense.sub2.public": "115.20", "expense.sub2.project": "150.56",
+        # (600.03 - 600) / 600 = 0.005 %
+        "basis.sangong_prev": "600.00", "sangong.org.reception": "14.86",
+        "sangong.org.vehicle_ops": "10.44", "sangong.org.vehicle_buy": "0.00",
+        "sangong.org.abroad": "1.56", "sangong.sub2.reception": "1.07", "sangong.sub2.vehicle_ops": "1.18",
+        "sangong.sub2.vehicle_buy": "570.80", "sangong.sub2.abroad": "0.12",
+        # 2272.04 / 3027.37 = 75.05 %
+        "assets.org.in_use": "1185.96", "assets.sub1.in_use": "850.36", "assets.sub2.in_use": "235.72",
+        "assets.org.leased": "72.56", "assets.org.other": "35.19", "assets.sub1.leased": "20.99",
+        "assets.sub1.other": "16.51", "assets.sub2.leased": "600.90", "assets.sub2.other": "9.18",
+    },
+    "float_ties_carryover": {
+        "income.org.carryover": "74.89", "income.org.fiscal": "1194.02", "income.org.fund": "69.37",
+        "income.org.special": "53.75", "income.org.other": "62.79", "income.sub2.carryover": "8.57",
+        "income.sub2.fiscal": "0.00", "income.sub2.fund": "8.35", "income.sub2.special": "7.72",
+        "income.sub2.other": "5.68", "expense.org.personnel": "1190.07", "expense.org.public": "0.00",
+        "expense.org.project": "88.10", "expense.sub2.personnel": "72.91", "expense.sub2.public": "50.60",
+        "expense.sub2.project": "0.00",
+        "unit.staff_quota": "10000", "unit.staff_actual": "10931",  # 109.31 %
+        "basis.sangong_prev": "100.00", "sangong.org.reception": "109.99",  # 9.99 %
+    },
+}
+
+
+def _float_ties(plan: Plan) -> list[tuple[str, Values]]:
+    out = []
+    inputs = {c.id for c in plan.inputs()}
+    finance = plan.sheet("finance").name
+    for n, (name, known) in enumerate(_TIES.items()):
+        if not set(known) <= inputs:
+            continue
+        b = _Builder(plan, random.Random(50 + n))
+        b.fill("plausible")
+        for cell in plan.inputs():
+            if cell.sheet == finance:
+                b.values[cell.id] = None
+        b.values.update({fid: Decimal(v) for fid, v in known.items()})
+        b.self_scores("plausible")
+        out.append((name, b.values))
+    return out
 
 
 def _seed_values(plan: Plan) -> Values | None:

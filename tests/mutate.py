@@ -44,6 +44,7 @@ __all__ = [
     "insert_rows",
     "old_xls",
     "plan",
+    "quiet",
     "remove_defined_names",
     "rename_sheet",
     "scale_amounts",
@@ -77,7 +78,8 @@ def field_ref(field_id: str) -> tuple[str, str]:
 
 
 @contextmanager
-def _quiet() -> Iterator[None]:
+def quiet() -> Iterator[None]:
+    """Silence the one openpyxl warning a hand-edited return may cause (nothing else)."""
     # openpyxl warns about extensions it cannot keep (e.g. data-validation lists stored as
     # x14 extensions by Excel/WPS); that is expected for hand-edited returns, not a test failure.
     with warnings.catch_warnings():
@@ -89,7 +91,7 @@ def _quiet() -> Iterator[None]:
 def edit(src: PathLike, dst: PathLike, change: Callable[[Workbook], Any]) -> Path:
     """Load ``src`` with openpyxl, apply ``change(wb)``, save as ``dst`` (always closing the book)."""
     dst = Path(dst)
-    with _quiet():
+    with quiet():
         wb = openpyxl.load_workbook(src)
     try:
         change(wb)

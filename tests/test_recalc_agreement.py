@@ -31,7 +31,7 @@ from perfxl.prefill import coerce
 from perfxl.spec import load_edition, rule_refs
 from perfxl.template import write_template
 
-N_RANDOM = 52
+N_RANDOM = 50
 TOLERANCE = 1e-6
 # Layouts other than the default, used by every 6th random workbook in turn.
 LAYOUTS: list[dict[str, Any]] = [
@@ -253,9 +253,18 @@ def _assert_valid(plan: Plan, fid: str, v: object) -> None:
         assert cell.type != "percent" or v <= 100, (fid, v)
 
 
-# Edge targets that no input can produce: |x| is never negative, 在用 ≤ 合计 for fixed assets.
+def _half_cent(x: Decimal) -> bool:
+    shape = x.normalize().as_tuple()
+    return shape.exponent == -3 and shape.digits[-1] == 5
+
+
+# What no input can produce: |x| is never negative; 在用 ≤ 合计 for fixed assets, so that rate
+# never exceeds 100 % and its denominator is 0 only with a zero numerator.
 def _unreachable(item_id: str, rate: Decimal) -> bool:
     return (item_id == "P1" and rate < 0) or (item_id == "P12" and rate > 100)
+
+
+UNREACHABLE = {("P12", "over100"), ("P12", "zero_den")}
 
 
 def test_generator_hits_what_it_promises() -> None:
@@ -293,8 +302,7 @@ def test_generator_hits_what_it_promises() -> None:
                 raw_rates.setdefault(item.id, set()).add(raw)
                 if raw > 100:
                     hits[(item.id, "over100")] += 1
-                shape = raw.normalize().as_tuple()
-                if shape.exponent == -3 and shape.digits[-1] == 5:
+                if _half_cent(raw):
                     hits[(item.id, "half_cent")] += 1
             assert o.metric is not None
             if item.rule.kind == "per_point":
@@ -304,6 +312,8 @@ def test_generator_hits_what_it_promises() -> None:
                     hits[(item.id, "fractional_excess")] += 1
                 if o.score == 0 and gap * item.rule.step == item.max:
                     hits[(item.id, "exactly_zero_points")] += 1
+                if gap > 0 and _half_cent(item.max - gap * item.rule.step):
+                    hits[(item.id, "score_on_half_cent")] += 1
             else:
                 for band in item.rule.bands:
                     for b in (band.low, band.high):
@@ -324,15 +334,18 @@ def test_generator_hits_what_it_promises() -> None:
         if m is None:
             continue
         if m.is_rate:
-            for kind in ("zero_both", "zero_den", "half_cent") + (() if item.id == "P12" else ("over100",)):
-                if hits[(item.id, kind)] < 2:
+            for kind in ("zero_both", "zero_den", "half_cent", "over100"):
+                if (item.id, kind) not in UNREACHABLE and hits[(item.id, kind)] < 2:
                     missing.append(f"{item.id} {kind}: {hits[(item.id, kind)]}")
             for kind, target in edge_targets(item):
                 if kind == "rate" and target is not None and not _unreachable(item.id, target) \
                         and target not in raw_rates.get(item.id, set()):
                     missing.append(f"{item.id} rate exactly {target}%")
         if item.rule.kind == "per_point":
-            for kind in ("fractional_excess", "exactly_zero_points"):
+            kinds = ["fractional_excess", "exactly_zero_points"]
+            if any(_half_cent(item.rule.step * k / 100) for k in range(1, 1000)):
+                kinds.append("score_on_half_cent")
+            for kind in kinds:
                 if hits[(item.id, kind)] < 1:
                     missing.append(f"{item.id} {kind}: {hits[(item.id, kind)]}")
         else:

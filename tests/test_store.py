@@ -170,10 +170,15 @@ def test_recency_compares_instants_then_checked_at_then_load_order(store: Store)
     assert save(store, "4" * 64, year=2021, checked_at="2022-04-09T10:00:00+08:00") == "outdated"
     # a file without generated_at is older than any that has one
     assert save(store, "5" * 64, year=2021, generated_at=None) == "outdated"
+    # same generation time: the newer file (mtime) wins over the later check
+    assert save(store, "8" * 64, year=2023, modified_at="2022-04-02T10:00:00+08:00",
+                checked_at="2022-04-10T10:00:00+08:00") == "inserted"
+    assert save(store, "9" * 64, year=2023, modified_at="2022-04-03T10:00:00+08:00",
+                checked_at="2022-04-09T10:00:00+08:00") == "superseded"
     # identical times: the one loaded last is current
     assert save(store, "6" * 64, year=2022) == "inserted"
     assert save(store, "7" * 64, year=2022) == "superseded"
-    assert sorted(r["sha256"][0] for r in store.current_returns()) == ["2", "3", "7"]
+    assert sorted(r["sha256"][0] for r in store.current_returns()) == ["2", "3", "7", "9"]
 
 
 def test_other_years_and_units_do_not_supersede(store: Store) -> None:
@@ -344,7 +349,8 @@ def test_prefill_end_to_end_from_a_checked_workbook(store: Store, edition: Editi
 
 def test_save_consolidation(target: str, edition: Edition) -> None:
     returns = pd.DataFrame([
-        {**ret("1" * 64), "used": False, "reason": None, "errors": 1, "warnings": 0, "infos": 0},
+        {**ret("1" * 64), "name": "信访局_2020.xlsx", "mtime": "2021-04-01T10:00:00+08:00", "used": False,
+         "reason": None, "errors": 1, "warnings": 0, "infos": 0},
         {**ret("2" * 64, generated_at="2021-04-05T09:00:00+08:00"), "used": True},
         {**ret("3" * 64, name="岳阳市君山区财政局", code="430611-CZJ"), "used": True, "year": 2020.0},
         {"file": "坏文件.xlsx", "sha256": "4" * 64, "status": "unusable", "reason": "不是工作簿"},
@@ -371,6 +377,8 @@ def test_save_consolidation(target: str, edition: Edition) -> None:
         assert st.findings("2" * 64)[0]["expected"] == "2"
         assert st.scores("1" * 64) == [{"item": "I1", "max": D(5), "self": D(5), "recomputed": D(5)}]
         assert current["3" * 64]["year"] == 2020 and current["3" * 64]["checked_at"]  # NaN → load time
+        assert current["2" * 64]["unit"] == NAME  # "name" (the file's name) is not the unit's name
+        assert by_sha(st.returns())["1" * 64]["modified_at"] == "2021-04-01T10:00:00+08:00"
         assert st.prior_values(CODE, NAME, 2020, ["sangong.total.total"]) == {"sangong.total.total": "4.79"}
         # facts came as text; the prefill still gives a number for the numeric field
         assert prefill_from_store(st, edition, [Unit(NAME, CODE)], 2021) == {
@@ -387,3 +395,54 @@ def test_wal_option_and_clean_close(tmp_path: Path) -> None:
     assert not Path(f"{path}-wal").exists()  # the engine was disposed: last connection checkpointed
     with open_store(path) as st:
         assert len(st.current_returns()) == 1
+
+
+def test_duplicate_score_item_is_refused(store: Store) -> None:
+    twice = [{"item": "I1", "max": 5, "self": 5, "recomputed": 5}] * 2
+    with pytest.raises(StoreError, match="I1"):
+        store.save_return(ret("a" * 64), twice, [], {})
+    assert count(store, "returns") == 0
+
+
+def test_one_transaction_per_return(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert save(store, "1" * 64) == "inserted"
+
+    def boom(row: Any) -> tuple[Any, ...]:
+        raise RuntimeError("fails after the rows were inserted")
+
+    monkeypatch.setattr("perfxl.store._recency", boom)
+    with pytest.raises(RuntimeError):
+        save(store, "2" * 64, generated_at="2021-04-05T09:00:00+08:00")
+    assert {t: count(store, t) for t in ("returns", "facts", "scores", "findings")} == {
+        "returns": 1, "facts": 200, "scores": 25, "findings": 10}
+    assert [r["sha256"] for r in store.current_returns()] == ["1" * 64]
+
+
+def test_store_agrees_with_consolidation_on_the_used_return(target: str, edition: Edition,
+                                                            tmp_path: Path) -> None:
+    """A real consolidation of two versions of one unit's return: the version the summary uses is
+    the store's current one, whatever order the files are loaded in."""
+    import os
+
+    from perfxl.consolidate import consolidate
+    from perfxl.prefill import load_prefill
+    from perfxl.template import write_template
+
+    sample = load_prefill(SAMPLE)
+    folder = tmp_path / "报表"
+    first, second = folder / "a_更正后.xlsx", folder / "b_原件.xlsx"
+    write_template(second, edition, sample.unit, sample.values, None, sample.generated_at)
+    corrected = {**sample.values, "sangong.org.reception": "4.70"}
+    write_template(first, edition, sample.unit, corrected, None, sample.generated_at)
+    os.utime(second, (1_600_000_000, 1_600_000_000))  # same generation time: the newer file wins
+    os.utime(first, (1_600_000_100, 1_600_000_100))
+    con = consolidate([folder], workers=1)
+    used = set(con.returns.loc[con.returns["used"].astype(bool), "sha256"])
+    assert len(used) == 1
+    counts = save_consolidation(con, target)
+    assert counts["inserted"] + counts["superseded"] + counts["outdated"] == 2
+    with open_store(target) as st:
+        assert {r["sha256"] for r in st.current_returns(2020)} == used
+        assert st.prior_values(CODE, NAME, 2020, ["sangong.total.total"]) == {"sangong.total.total": "4.7"}
+        assert prefill_from_store(st, edition, [Unit(NAME, CODE)], 2021) == {
+            Unit(NAME, CODE): {"basis.sangong_prev": D("4.7")}}
