@@ -89,11 +89,13 @@ def editions() -> None:
 @click.option("--year", type=int, help="年度")
 @click.option("--values", "values_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="预填数据（JSON/YAML/CSV，按字段 id），如部门决算数")
+@click.option("--from-db", "db", metavar="PATH|URL",
+              help="从汇总数据库按上年报表预填（如上年“三公”经费；字段见评分规则的 prior_year）")
 @layout_options
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
 def template(output: Path | None, roster: Path | None, out_dir: Path | None, edition: str,
              unit_name: str | None, code: str | None, year: int | None, values_path: Path | None,
-             sub_units: int | None, qualitative: int | None, reviewers: int | None,
+             db: str | None, sub_units: int | None, qualitative: int | None, reviewers: int | None,
              indicators: tuple[str, ...], force: bool) -> None:
     """生成空白（或预填）的自评工作簿。
 
@@ -101,7 +103,7 @@ def template(output: Path | None, roster: Path | None, out_dir: Path | None, edi
 
         perfxl template -o 信访局.xlsx --unit 岳阳市君山区信访局 --code 430611 --year 2020
 
-        perfxl template --roster 单位名册.csv --out-dir 模板/ --year 2021
+        perfxl template --roster 单位名册.csv --out-dir 模板/ --year 2021 --from-db perfxl.sqlite
     """
     from .meta import Unit
     from .prefill import PrefillError, load_prefill, load_roster
@@ -114,15 +116,17 @@ def template(output: Path | None, roster: Path | None, out_dir: Path | None, edi
             if output is not None or out_dir is None:
                 raise UsageError("批量生成请用 --roster 名册.csv --out-dir 目录（不要同时给 -o）")
             rows = load_roster(roster, {c.id for c in build_plan(ed).inputs()})
+            units = [Unit(row.unit.name, row.unit.code, row.unit.year or year) for row in rows]
+            prior = _prior_year_values(db, ed, units, year)
             made = 0
-            for row in rows:
-                unit = Unit(row.unit.name, row.unit.code, row.unit.year or year)
+            for row, unit in zip(rows, units, strict=True):
                 path = out_dir / file_name(unit)
                 if path.exists() and not force:
                     raise UsageError(f"{path} 已存在；如需覆盖请加 --force")
-                write_template(path, ed, unit, row.values, {**opts, **row.options})
+                write_template(path, ed, unit, {**prior.get(unit, {}), **row.values}, {**opts, **row.options})
                 made += 1
-            click.echo(f"已生成 {made} 个工作簿：{out_dir}", err=True)
+            note = f"（其中 {len(prior)} 个按上年报表预填）" if db is not None else ""
+            click.echo(f"已生成 {made} 个工作簿{note}：{out_dir}", err=True)
             return
         if output is None:
             raise UsageError("请用 -o 指定输出文件，或用 --roster 与 --out-dir 批量生成")
@@ -131,11 +135,34 @@ def template(output: Path | None, roster: Path | None, out_dir: Path | None, edi
         prefill = load_prefill(values_path) if values_path else None
         base = prefill.unit if prefill and prefill.unit else Unit()
         unit = Unit(unit_name or base.name, code or base.code, year or base.year)
-        write_template(output, ed, unit, prefill.values if prefill else {}, opts,
+        prior = _prior_year_values(db, ed, [unit], unit.year).get(unit, {})
+        if db is not None and not prior:
+            click.echo(f"数据库 {db} 中没有 {unit.name or unit.code} {unit.year - 1 if unit.year else ''} "
+                       "年度的报表，未按上年预填", err=True)
+        write_template(output, ed, unit, {**prior, **(prefill.values if prefill else {})}, opts,
                        prefill.generated_at if prefill else None)
         click.echo(f"已生成：{output}", err=True)
     except (SpecError, PrefillError) as e:
         raise UsageError(str(e)) from None
+
+
+def _prior_year_values(db: str | None, ed: Edition, units: list[Any], year: int | None) -> dict[Any, Any]:
+    """{Unit: {field: value}} of the edition's prior_year fields from the store (explicit values win)."""
+    if db is None:
+        return {}
+    if "://" not in db and not Path(db).is_file():
+        raise UsageError(f"数据库文件 {db} 不存在")
+    if year is None and not all(u.year for u in units):
+        raise UsageError("按上年报表预填（--from-db）需要年度：请给 --year，或在名册中填写年度")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .store import StoreError, open_store, prefill_from_store
+
+    try:
+        with open_store(db) as store:
+            return prefill_from_store(store, ed, units, year)
+    except (SQLAlchemyError, StoreError) as e:
+        raise UsageError(f"无法读取数据库 {db}：{e}") from None
 
 
 @cli.command()

@@ -212,6 +212,7 @@ class Rubric:
     sections: tuple[Section, ...]
     source: str
     plausibility: Mapping[str, Any] = field(default_factory=dict)
+    prior_year: Mapping[str, str] = field(default_factory=dict)  # this year's input <- last year's field
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -606,7 +607,14 @@ def load_rubric(path: Path) -> Rubric:
         sections=tuple(sections),
         source=str(path),
         plausibility=_plausibility(ctx.at("plausibility"), data.get("plausibility") or {}),
+        prior_year=_prior_year(ctx.at("prior_year"), data.get("prior_year") or {}),
     )
+
+
+def _prior_year(ctx: _Ctx, raw: Any) -> dict[str, str]:
+    if not isinstance(raw, Mapping):
+        raise ctx.fail("应为“本年字段: 上年字段”的键值表")
+    return {str(k): str(v) for k, v in raw.items()}
 
 
 def _plausibility(ctx: _Ctx, raw: Any) -> dict[str, Any]:
@@ -682,6 +690,12 @@ def _check_references(ed: Edition) -> None:
         for ref in rule_refs(item.rule):
             if ref not in known:
                 raise ctx.at(f"{item.id}.rule").fail(f"引用了表样中不存在的字段 “{ref}”")
+    inputs = {f.id for row in ed.form.basic_rows for f in row} | {f.id for _, fs in ed.form.basis_groups for f in fs}
+    for target, source in ed.rubric.prior_year.items():
+        if target not in inputs:
+            raise ctx.at(f"prior_year.{target}").fail("不是表样中的填写项，无法预填")
+        if source not in known:
+            raise ctx.at(f"prior_year.{target}").fail(f"引用了表样中不存在的字段 “{source}”")
     for a, b in ed.rubric.plausibility.get("pairs", []):
         for ref in (a, b):
             if ref not in known:

@@ -68,11 +68,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-import yaml
 from sqlalchemy.engine import Connection, Engine
 
 from .meta import Unit
-from .spec import Edition, SpecError, known_field_ids
+from .spec import Edition
 
 SCHEMA_VERSION = 1
 OUTCOMES = ("inserted", "superseded", "outdated", "unchanged")
@@ -672,36 +671,9 @@ def save_consolidation(con: Any, url_or_path: str | Path | Store = DEFAULT_PATH)
 def prior_year_map(edition: Edition) -> dict[str, str]:
     """{target field: source field}: which inputs of a year's form come from last year's return.
 
-    Data, not code: the optional top-level ``prior_year:`` mapping of the edition's rubric YAML,
-    e.g. ``prior_year: {basis.sangong_prev: sangong.total.total}``. Targets must be input fields
-    of the form; sources any field id a rule may read (inputs and 汇总/total cells).
+    Data, not code: the ``prior_year:`` mapping of the edition's rubric (validated when loaded).
     """
-    path = Path(edition.rubric.source)
-    try:
-        with path.open(encoding="utf-8") as f:
-            data = yaml.safe_load(f)
-    except OSError as e:
-        raise SpecError(f"{path}: 无法读取：{e}") from None
-    except yaml.YAMLError as e:
-        raise SpecError(f"{path}: YAML 格式错误：{e}") from None
-    raw = data.get("prior_year") if isinstance(data, Mapping) else None
-    if raw is None:
-        return {}
-    if not isinstance(raw, Mapping):
-        raise SpecError(f"{path}: prior_year: 应为“本年字段: 上年字段”的键值表")
-    form = edition.form
-    inputs = {f.id for row in form.basic_rows for f in row}
-    inputs |= {f.id for _, fs in form.basis_groups for f in fs}
-    known = known_field_ids(form)
-    out = {}
-    for target, source in raw.items():
-        target, source = str(target), str(source)
-        if target not in inputs:
-            raise SpecError(f"{path}: prior_year.{target}: 不是表样中的填写项，无法预填")
-        if source not in known:
-            raise SpecError(f"{path}: prior_year.{target}: 引用了表样中不存在的字段 “{source}”")
-        out[target] = source
-    return out
+    return dict(edition.rubric.prior_year)
 
 
 def prefill_from_store(store: Store, edition: Edition, units: Iterable[Unit],

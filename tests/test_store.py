@@ -38,9 +38,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_workbooks" / "君山区信访局_2020.yaml"
 NAME = "岳阳市君山区信访局"
 CODE = "430611-XFJ"
-PRIOR_YAML = "\nprior_year:\n  basis.sangong_prev: sangong.total.total\n"
-
-
 @pytest.fixture(params=["path", "url"])
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     folder = tmp_path / "汇总 数据"
@@ -285,27 +282,21 @@ def test_prior_values_of_previous_year(store: Store) -> None:
 
 
 @pytest.fixture
-def edition(tmp_path: Path) -> Edition:
-    """hunan-2020 with a temporary copy of its rubric that has the ``prior_year`` key."""
-    templates, checks = data_dirs()
-    rubric = tmp_path / "hunan-2020.yaml"
-    rubric.write_text((checks / "hunan-2020.yaml").read_text(encoding="utf-8") + PRIOR_YAML, encoding="utf-8")
-    return load_edition("hunan-2020", form_path=templates / "hunan-2020.yaml", rubric_path=rubric)
+def edition() -> Edition:
+    """hunan-2020, whose rubric declares ``prior_year: {basis.sangong_prev: sangong.total.total}``."""
+    return load_edition("hunan-2020")
 
 
 def test_prior_year_map_is_data(edition: Edition, tmp_path: Path) -> None:
     assert prior_year_map(edition) == {"basis.sangong_prev": "sangong.total.total"}
-    # the shipped rubric: {} until checks/hunan-2020.yaml gets its prior_year key
-    assert prior_year_map(load_edition()) in ({}, {"basis.sangong_prev": "sangong.total.total"})
     templates, checks = data_dirs()
+    shipped = (checks / "hunan-2020.yaml").read_text(encoding="utf-8").split("\nprior_year:")[0]
     for bad, message in (("{sangong.total.total: basis.sangong_prev}", "不是表样中的填写项"),
                          ("{basis.sangong_prev: no.such}", "不存在的字段"), ("[a, b]", "键值表")):
         rubric = tmp_path / f"bad{len(message)}.yaml"
-        rubric.write_text((checks / "hunan-2020.yaml").read_text(encoding="utf-8") + f"\nprior_year: {bad}\n",
-                          encoding="utf-8")
-        ed = load_edition("hunan-2020", form_path=templates / "hunan-2020.yaml", rubric_path=rubric)
-        with pytest.raises(SpecError, match=message):
-            prior_year_map(ed)
+        rubric.write_text(shipped + f"\nprior_year: {bad}\n", encoding="utf-8")
+        with pytest.raises(SpecError, match=message):  # refused when the edition loads
+            load_edition("hunan-2020", form_path=templates / "hunan-2020.yaml", rubric_path=rubric)
 
 
 def test_prefill_from_store(store: Store, edition: Edition) -> None:
