@@ -46,8 +46,11 @@ def main() -> None:
         cold = []
         for _ in range(7):
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "perfxl", "check", "--no-review", str(args.file)],
-                           capture_output=True, check=False)
+            subprocess.run(
+                [sys.executable, "-m", "perfxl", "check", "--no-review", str(args.file)],
+                capture_output=True,
+                check=False,
+            )
             cold.append(time.perf_counter() - t)
     print(f"file: {args.file.name}")
     print(f"check, in process, no review copy : median {check_ms:7.2f} ms  (target ≤ 5 ms)")

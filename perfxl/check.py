@@ -34,8 +34,12 @@ def check_file(path: str | Path, tolerance: Decimal | None = None) -> CheckResul
     try:
         ret = read_return(path)
     except UnusableInput as e:
-        return CheckResult(file=str(path), status="unusable", reason=str(e),
-                           findings=[Finding("file.unusable", ERROR, f"{Path(path).name}：{e}")])
+        return CheckResult(
+            file=str(path),
+            status="unusable",
+            reason=str(e),
+            findings=[Finding("file.unusable", ERROR, f"{Path(path).name}：{e}")],
+        )
     return check_return(ret, tolerance)
 
 
@@ -50,8 +54,8 @@ def check_return(ret: Return, tolerance: Decimal | None = None) -> CheckResult:
     findings += _check_formulas(plan, ret, calc, tol, read)
     items = []
     for item in rubric.items:
-        result, found = _check_item(plan, item, ret, inputs, calc, read.unknown)
-        items.append(result)
+        item_result, found = _check_item(plan, item, ret, inputs, calc, read.unknown)
+        items.append(item_result)
         findings += found
     findings += _check_identities(plan, inputs, calc, tol, read.unknown)
     findings += _check_blank_tables(plan, ret, inputs)
@@ -117,11 +121,17 @@ def _read_inputs(plan: Plan, ret: Return, out: list[Finding]) -> _Read:
         if value is None and status != "error" and cell.required:
             blank_score = cell.id.startswith("score.") and cell.id.endswith(".self")
             item = cell.id.split(".")[1] if blank_score else None
-            out.append(Finding(f"score.{item}.blank" if item else "input.blank",
-                               ERROR if blank_score else WARNING,
-                               f"{_where(found)} {cell.label}：未填写" +
-                               ("，按 0 分计入总分" if blank_score else ("，按 0 计算" if cell.feeds else "")),
-                               found.sheet, found.ref, item=item))
+            out.append(
+                Finding(
+                    f"score.{item}.blank" if item else "input.blank",
+                    ERROR if blank_score else WARNING,
+                    f"{_where(found)} {cell.label}：未填写"
+                    + ("，按 0 分计入总分" if blank_score else ("，按 0 计算" if cell.feeds else "")),
+                    found.sheet,
+                    found.ref,
+                    item=item,
+                )
+            )
     return read
 
 
@@ -138,25 +148,58 @@ def _parse(cell: Cell, found: Located, out: list[Finding], in_formulas: bool) ->
         note, raw = f"“{raw.strip()}”按 {raw.strip()[:-1].strip()} 读取", raw.strip()[:-1]
     parsed = parse_yesno(raw) if cell.type == "yesno" else parse_number(raw, NUMBER_UNITS[cell.type])
     if parsed.error:
-        out.append(Finding("input.invalid", ERROR, f"{_where(found)} {cell.label}：{parsed.error}",
-                           found.sheet, found.ref, reported=found.value))
+        out.append(
+            Finding(
+                "input.invalid",
+                ERROR,
+                f"{_where(found)} {cell.label}：{parsed.error}",
+                found.sheet,
+                found.ref,
+                reported=found.value,
+            )
+        )
         return None, "error"
     value, note = parsed.value, parsed.note or note
     as_text = in_formulas and isinstance(raw, str) and isinstance(value, Decimal)
     if as_text:
-        why = note or f"“{raw.strip()}”是以文本形式存储的数字"
-        out.append(Finding("input.text_number", WARNING,
-                           f"{_where(found)} {cell.label}：{why}；Excel 的合计和公式会把文本当作 0，"
-                           "请改填纯数字（审核已按该数字计算）", found.sheet, found.ref,
-                           reported=found.value, expected=value))
+        why = note or f"“{str(raw).strip()}”是以文本形式存储的数字"
+        out.append(
+            Finding(
+                "input.text_number",
+                WARNING,
+                f"{_where(found)} {cell.label}：{why}；Excel 的合计和公式会把文本当作 0，"
+                "请改填纯数字（审核已按该数字计算）",
+                found.sheet,
+                found.ref,
+                reported=found.value,
+                expected=value,
+            )
+        )
     elif note:
-        out.append(Finding("input.normalized", INFO, f"{_where(found)} {cell.label}：{note}",
-                           found.sheet, found.ref, reported=found.value, expected=value))
+        out.append(
+            Finding(
+                "input.normalized",
+                INFO,
+                f"{_where(found)} {cell.label}：{note}",
+                found.sheet,
+                found.ref,
+                reported=found.value,
+                expected=value,
+            )
+        )
     if isinstance(value, Decimal):
         bad = _out_of_range(cell, value)
         if bad:
-            out.append(Finding("input.range", ERROR, f"{_where(found)} {cell.label}：{bad}",
-                               found.sheet, found.ref, reported=value))
+            out.append(
+                Finding(
+                    "input.range",
+                    ERROR,
+                    f"{_where(found)} {cell.label}：{bad}",
+                    found.sheet,
+                    found.ref,
+                    reported=value,
+                )
+            )
     return value, "text" if as_text else "ok"
 
 
@@ -177,8 +220,9 @@ def _int_text(x: float) -> str:
 # ------------------------------------------------------------------ formula cells
 
 
-def _check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal,
-                    read: _Read) -> Iterator[Finding]:
+def _check_formulas(
+    plan: Plan, ret: Return, calc: Computation, tol: Decimal, read: _Read
+) -> Iterator[Finding]:
     rubric = plan.edition.rubric
     expected = _expected_formulas(plan)
     deps = input_dependencies(plan)
@@ -191,19 +235,38 @@ def _check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal,
         if found is None:
             continue
         if found.formula is None and found.value is None:
-            yield Finding("formula.overwritten", WARNING,
-                          f"{_where(found)} {_label(plan, cell)}：公式被删除（现为空白）；请恢复公式",
-                          found.sheet, found.ref)
+            yield Finding(
+                "formula.overwritten",
+                WARNING,
+                f"{_where(found)} {_label(plan, cell)}：公式被删除（现为空白）；请恢复公式",
+                found.sheet,
+                found.ref,
+            )
         elif found.formula is None:
-            yield Finding("formula.overwritten", WARNING,
-                          f"{_where(found)} {_label(plan, cell)}：原为公式，现被改为固定值"
-                          f"“{_show(found.value)}”；请恢复公式", found.sheet, found.ref,
-                          reported=found.value)
-        elif found.how == "name" and found.ref == cell.ref and _norm_formula(found.formula) != expected[cell.id]:
-            yield Finding("formula.changed", WARNING,
-                          f"{_where(found)} {_label(plan, cell)}：公式被改动（现为 ={found.formula}，"
-                          f"应为 {formulas_of(plan)[cell.id]}）", found.sheet, found.ref,
-                          reported="=" + found.formula, expected=formulas_of(plan)[cell.id])
+            yield Finding(
+                "formula.overwritten",
+                WARNING,
+                f"{_where(found)} {_label(plan, cell)}：原为公式，现被改为固定值"
+                f"“{_show(found.value)}”；请恢复公式",
+                found.sheet,
+                found.ref,
+                reported=found.value,
+            )
+        elif (
+            found.how == "name"
+            and found.ref == cell.ref
+            and _norm_formula(found.formula) != expected[cell.id]
+        ):
+            yield Finding(
+                "formula.changed",
+                WARNING,
+                f"{_where(found)} {_label(plan, cell)}：公式被改动（现为 ={found.formula}，"
+                f"应为 {formulas_of(plan)[cell.id]}）",
+                found.sheet,
+                found.ref,
+                reported="=" + found.formula,
+                expected=formulas_of(plan)[cell.id],
+            )
         want = calc.values.get(cell.id)
         if not found.cached:  # saved without a result (or with an empty one): nothing was reported
             uncached += want is not None
@@ -223,9 +286,12 @@ def _check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal,
             diff = reported - want if reported is not None and isinstance(want, Decimal) else None
             yield _mismatch(plan, cell, found, reported, want, diff)
     if uncached:
-        yield Finding("formula.no_cache", INFO,
-                      f"有 {uncached} 个公式单元格没有计算结果（文件可能由其他软件另存），其结果未能核对；"
-                      "得分与合计已按填报数据重新计算")
+        yield Finding(
+            "formula.no_cache",
+            INFO,
+            f"有 {uncached} 个公式单元格没有计算结果（文件可能由其他软件另存），其结果未能核对；"
+            "得分与合计已按填报数据重新计算",
+        )
 
 
 _FORMULA_NOISE = re.compile(r"[\s$']")
@@ -241,8 +307,9 @@ def _expected_formulas(plan: Plan) -> dict[str, str]:
     return {k: _norm_formula(v) for k, v in formulas_of(plan).items()}
 
 
-def _mismatch(plan: Plan, cell: Cell, found: Located, reported: Any, expected: Any,
-              diff: Decimal | None) -> Finding:
+def _mismatch(
+    plan: Plan, cell: Cell, found: Located, reported: Any, expected: Any, diff: Decimal | None
+) -> Finding:
     kind = cell.calc.kind if cell.calc else ""
     rid, severity, why = _formula_rule(plan, cell)
     unit = UNIT_TEXT.get(cell.type, "")
@@ -252,9 +319,17 @@ def _mismatch(plan: Plan, cell: Cell, found: Located, reported: Any, expected: A
         shown = f"“{found.value}”" if isinstance(found.value, str) and found.value.strip() else "空白"
     want = f"{_fmt(expected)}{unit}" if expected is not None else "空白"
     gap = f"（相差 {_fmt(diff)}）" if diff is not None and kind in ("sum", "expr") else ""
-    return Finding(rid, severity, f"{_where(found)} {_label(plan, cell)}：填报 {shown}，{why.format(want=want)}{gap}",
-                   found.sheet, found.ref, item=cell.calc.item if cell.calc else None,
-                   reported=reported, expected=expected, difference=diff)
+    return Finding(
+        rid,
+        severity,
+        f"{_where(found)} {_label(plan, cell)}：填报 {shown}，{why.format(want=want)}{gap}",
+        found.sheet,
+        found.ref,
+        item=cell.calc.item if cell.calc else None,
+        reported=reported,
+        expected=expected,
+        difference=diff,
+    )
 
 
 def _formula_rule(plan: Plan, cell: Cell) -> tuple[str, str, str]:
@@ -276,7 +351,11 @@ def _formula_rule(plan: Plan, cell: Cell) -> tuple[str, str, str]:
     severity = ERROR if part == "self" else WARNING
     if calc.kind == "grade":
         return f"grade.{part}", severity, "按总分及等次标准应为 {want}"
-    return f"{'total' if cell.id.startswith('total.') else 'subtotal'}.{part}", severity, "按各项得分合计应为 {want}"
+    return (
+        f"{'total' if cell.id.startswith('total.') else 'subtotal'}.{part}",
+        severity,
+        "按各项得分合计应为 {want}",
+    )
 
 
 def _identity_text(plan: Plan, cell: Cell) -> str:
@@ -294,8 +373,9 @@ def _label(plan: Plan, cell: Cell) -> str:
 # ------------------------------------------------------------------ rubric items
 
 
-def _check_item(plan: Plan, item: Item, ret: Return, inputs: dict[str, Scalar],
-                calc: Computation, unknown: set[str]) -> tuple[ItemResult, list[Finding]]:
+def _check_item(
+    plan: Plan, item: Item, ret: Return, inputs: dict[str, Scalar], calc: Computation, unknown: set[str]
+) -> tuple[ItemResult, list[Finding]]:
     rubric = plan.edition.rubric
     outcome = calc.outcomes[item.id]
     self_id = f"score.{item.id}.self"
@@ -308,9 +388,17 @@ def _check_item(plan: Plan, item: Item, ret: Return, inputs: dict[str, Scalar],
     missing = sorted(input_dependencies(plan)[f"score.{item.id}.ref"] - {self_id} & unknown)
     if missing:  # the rule cannot be recomputed: say so, and let the self-score stand unverified
         names = "、".join(plan.cells[m].label for m in missing[:3]) + ("等" if len(missing) > 3 else "")
-        out.append(Finding(f"score.{item.id}.unverified", WARNING,
-                           f"{where} {item.name}：所依据的 {names} 无法读取，本项无法复核，暂按自评得分计",
-                           sheet, ref, item.id, own))
+        out.append(
+            Finding(
+                f"score.{item.id}.unverified",
+                WARNING,
+                f"{where} {item.name}：所依据的 {names} 无法读取，本项无法复核，暂按自评得分计",
+                sheet,
+                ref,
+                item.id,
+                own,
+            )
+        )
         return ItemResult(item.id, item.name, item.max, own, own or Decimal(0), note="无法复核"), out
     readings = outcome.readings or {"": outcome.score}
     defensible = tuple(sorted(set(readings.values())))
@@ -318,33 +406,86 @@ def _check_item(plan: Plan, item: Item, ret: Return, inputs: dict[str, Scalar],
     tol = rubric.score_tolerance
     if own is not None:
         if not Decimal(0) <= own <= item.max:
-            out.append(Finding(f"score.{item.id}.range", ERROR,
-                               f"{where} {item.name}：自评 {_fmt(own)} 分，超出 0～{_fmt(item.max)} 分的范围",
-                               sheet, ref, item.id, own, item.max))
+            out.append(
+                Finding(
+                    f"score.{item.id}.range",
+                    ERROR,
+                    f"{where} {item.name}：自评 {_fmt(own)} 分，超出 0～{_fmt(item.max)} 分的范围",
+                    sheet,
+                    ref,
+                    item.id,
+                    own,
+                    item.max,
+                )
+            )
         elif item.rule.kind != "judgement":
             matched = next((r for r, s in readings.items() if abs(s - own) <= tol), None)
             if matched is None:
-                out.append(Finding(f"score.{item.id}", ERROR,
-                                   f"{where} {item.name}：自评 {_fmt(own)} 分，按规则应为 "
-                                   f"{_alternatives(defensible)} 分（{_explain(plan, item, outcome, inputs, calc)}）",
-                                   sheet, ref, item.id, own, outcome.score, own - outcome.score))
+                out.append(
+                    Finding(
+                        f"score.{item.id}",
+                        ERROR,
+                        f"{where} {item.name}：自评 {_fmt(own)} 分，按规则应为 "
+                        f"{_alternatives(defensible)} 分（{_explain(plan, item, outcome, inputs, calc)}）",
+                        sheet,
+                        ref,
+                        item.id,
+                        own,
+                        outcome.score,
+                        own - outcome.score,
+                    )
+                )
             elif matched and matched != item.rule.readings[0]:
-                out.append(Finding(f"score.{item.id}.reading", INFO,
-                                   f"{where} {item.name}：自评 {_fmt(own)} 分符合“{rubric.readings[matched]}”"
-                                   f"的读法（按“{rubric.readings[item.rule.readings[0]]}”为 {_fmt(outcome.score)} 分）",
-                                   sheet, ref, item.id, own, outcome.score))
+                out.append(
+                    Finding(
+                        f"score.{item.id}.reading",
+                        INFO,
+                        f"{where} {item.name}：自评 {_fmt(own)} 分符合“{rubric.readings[matched]}”"
+                        f"的读法（按“{rubric.readings[item.rule.readings[0]]}”为 {_fmt(outcome.score)} 分）",
+                        sheet,
+                        ref,
+                        item.id,
+                        own,
+                        outcome.score,
+                    )
+                )
         note = inputs.get(f"score.{item.id}.note")
         if Decimal(0) <= own < item.max and not note:
-            out.append(Finding(f"score.{item.id}.reason", WARNING,
-                               f"{where} {item.name}：自评 {_fmt(own)} 分低于分值 {_fmt(item.max)} 分，"
-                               "但未填写扣分原因", sheet, ref, item.id, own))
+            out.append(
+                Finding(
+                    f"score.{item.id}.reason",
+                    WARNING,
+                    f"{where} {item.name}：自评 {_fmt(own)} 分低于分值 {_fmt(item.max)} 分，但未填写扣分原因",
+                    sheet,
+                    ref,
+                    item.id,
+                    own,
+                )
+            )
     if outcome.note and outcome.metric is None and item.rule.zero is not None:
-        out.append(Finding(f"score.{item.id}.zero", INFO,
-                           f"{where} {item.name}：{outcome.note}，按规则计 {_fmt(outcome.score)} 分",
-                           sheet, ref, item.id, own, outcome.score))
-    result = ItemResult(item.id, item.name, item.max, own, outcome.score,
-                        defensible if len(defensible) > 1 else (), matched or None, outcome.metric,
-                        outcome.note)
+        out.append(
+            Finding(
+                f"score.{item.id}.zero",
+                INFO,
+                f"{where} {item.name}：{outcome.note}，按规则计 {_fmt(outcome.score)} 分",
+                sheet,
+                ref,
+                item.id,
+                own,
+                outcome.score,
+            )
+        )
+    result = ItemResult(
+        item.id,
+        item.name,
+        item.max,
+        own,
+        outcome.score,
+        defensible if len(defensible) > 1 else (),
+        matched or None,
+        outcome.metric,
+        outcome.note,
+    )
     return result, out
 
 
@@ -352,8 +493,9 @@ def _alternatives(scores: tuple[Decimal, ...]) -> str:
     return " 或 ".join(_fmt(s) for s in scores)
 
 
-def _explain(plan: Plan, item: Item, outcome: rules.Outcome, inputs: dict[str, Scalar],
-             calc: Computation) -> str:
+def _explain(
+    plan: Plan, item: Item, outcome: rules.Outcome, inputs: dict[str, Scalar], calc: Computation
+) -> str:
     """Why the rule gives what it gives, with the numbers: quoted in the finding."""
     rule = item.rule
 
@@ -362,7 +504,9 @@ def _explain(plan: Plan, item: Item, outcome: rules.Outcome, inputs: dict[str, S
         return v if isinstance(v, Decimal) else Decimal(0)
 
     if rule.kind == "checklist":
-        missing = [f"{plan.cells[f].label[:1]}（{_fmt(p)} 分）" for f, p in rule.checks if inputs.get(f) != "是"]
+        missing = [
+            f"{plan.cells[f].label[:1]}（{_fmt(p)} 分）" for f, p in rule.checks if inputs.get(f) != "是"
+        ]
         return "未满足：" + "、".join(missing) if missing else "各项均为“是”"
     if rule.kind == "per_count":
         assert rule.count is not None
@@ -374,10 +518,18 @@ def _explain(plan: Plan, item: Item, outcome: rules.Outcome, inputs: dict[str, S
     unit = "%" if metric.is_rate else UNIT_TEXT.get("amount" if metric.unit == "万元" else "percent", "")
     text = f"{metric.label.split('（')[0]} {_fmt(outcome.metric)}{unit}"
     if rule.kind == "ladder":
-        band = next((b for b in rule.bands
-                     if rules._in_band(outcome.metric, b, value, plan.edition.rubric.rate_decimals)), None)
+        band = next(
+            (
+                b
+                for b in rule.bands
+                if rules._in_band(outcome.metric, b, value, plan.edition.rubric.rate_decimals)
+            ),
+            None,
+        )
         if band is not None:
-            bounds = [b.value for b in (band.low, band.high) if b is not None and isinstance(b.value, expr.Ref)]
+            bounds = [
+                b.value for b in (band.low, band.high) if b is not None and isinstance(b.value, expr.Ref)
+            ]
             extra = "，".join(f"{plan.cells[b.field].label} {_fmt(value(b.field))}{unit}" for b in bounds)
             text += f"，{band.label or '属于“' + band.text + '”档'}" + (f"（{extra}）" if extra else "")
         return text
@@ -388,8 +540,9 @@ def _explain(plan: Plan, item: Item, outcome: rules.Outcome, inputs: dict[str, S
 # ------------------------------------------------------------------ identities, tables, plausibility
 
 
-def _check_identities(plan: Plan, inputs: dict[str, Scalar], calc: Computation, tol: Decimal,
-                      unknown: set[str]) -> Iterator[Finding]:
+def _check_identities(
+    plan: Plan, inputs: dict[str, Scalar], calc: Computation, tol: Decimal, unknown: set[str]
+) -> Iterator[Finding]:
     deps = input_dependencies(plan)
 
     def value(fid: str) -> Decimal:
@@ -404,10 +557,17 @@ def _check_identities(plan: Plan, inputs: dict[str, Scalar], calc: Computation, 
         left, right = expr.evaluate(ident.left, value), expr.evaluate(ident.right, value)
         if abs(left - right) > tol:
             first = plan.cells[ident.when_filled[0]]
-            yield Finding(f"identity.{ident.id}", ERROR,
-                          f"{first.where} {ident.label}：左边 {_fmt(left)} 万元，右边 {_fmt(right)} 万元"
-                          f"（相差 {_fmt(left - right)}）", first.sheet, first.ref,
-                          reported=right, expected=left, difference=right - left)
+            yield Finding(
+                f"identity.{ident.id}",
+                ERROR,
+                f"{first.where} {ident.label}：左边 {_fmt(left)} 万元，右边 {_fmt(right)} 万元"
+                f"（相差 {_fmt(left - right)}）",
+                first.sheet,
+                first.ref,
+                reported=right,
+                expected=left,
+                difference=right - left,
+            )
 
 
 def _check_blank_tables(plan: Plan, ret: Return, inputs: dict[str, Scalar]) -> Iterator[Finding]:
@@ -415,8 +575,13 @@ def _check_blank_tables(plan: Plan, ret: Return, inputs: dict[str, Scalar]) -> I
         cells = [c for c in plan.inputs() if c.id.startswith(f"{table.id}.org.")]
         located = [c for c in cells if c.id in ret.cells]
         if located and len(located) == len(cells) and all(ret.cells[c.id].value is None for c in cells):
-            yield Finding("input.table_blank", WARNING, f"{cells[0].where} {table.title}：局机关一行全部未填写",
-                          cells[0].sheet, cells[0].ref)
+            yield Finding(
+                "input.table_blank",
+                WARNING,
+                f"{cells[0].where} {table.title}：局机关一行全部未填写",
+                cells[0].sheet,
+                cells[0].ref,
+            )
 
 
 def _plausibility(plan: Plan, ret: Return, inputs: dict[str, Scalar], calc: Computation) -> Iterator[Finding]:
@@ -429,31 +594,54 @@ def _plausibility(plan: Plan, ret: Return, inputs: dict[str, Scalar], calc: Comp
     for cell in plan.inputs():
         v = value(cell.id) if cell.type == "amount" else None
         if v is not None and abs(v) > p["max_amount"]:
-            yield Finding("plausible.yuan", WARNING,
-                          f"{cell.where} {cell.label}：{_fmt(v)} 万元（即 {_fmt(v / 10000)} 亿元）过大，"
-                          "是否按元填写？本表金额单位为万元", cell.sheet, cell.ref, reported=v)
+            yield Finding(
+                "plausible.yuan",
+                WARNING,
+                f"{cell.where} {cell.label}：{_fmt(v)} 万元（即 {_fmt(v / 10000)} 亿元）过大，"
+                "是否按元填写？本表金额单位为万元",
+                cell.sheet,
+                cell.ref,
+                reported=v,
+            )
     spent, staff = value("expense.total.total"), value("unit.staff_actual")
     if spent and staff and spent / staff > p["max_per_capita"]:
         where = plan.cells["expense.total.total"]
-        yield Finding("plausible.per_capita", WARNING,
-                      f"{where.where} 支出合计 {_fmt(spent)} 万元，人均 {_fmt(_q(spent / staff))} 万元，"
-                      f"超过 {_fmt(p['max_per_capita'])} 万元/人，是否按元填写？", where.sheet, where.ref,
-                      reported=spent)
+        yield Finding(
+            "plausible.per_capita",
+            WARNING,
+            f"{where.where} 支出合计 {_fmt(spent)} 万元，人均 {_fmt(_q(spent / staff))} 万元，"
+            f"超过 {_fmt(p['max_per_capita'])} 万元/人，是否按元填写？",
+            where.sheet,
+            where.ref,
+            reported=spent,
+        )
     for a, b in p["pairs"]:
         va, vb = value(a), value(b)
         if va and vb and (abs(va / vb) >= p["pair_ratio"] or abs(vb / va) >= p["pair_ratio"]):
             ca, cb = plan.cells[a], plan.cells[b]
-            yield Finding("plausible.scale", WARNING,
-                          f"{ca.where} {ca.label} {_fmt(va)} 万元与 {cb.label} {_fmt(vb)} 万元相差上千倍，"
-                          "是否有一项按元填写？", ca.sheet, ca.ref, reported=va, expected=vb)
+            yield Finding(
+                "plausible.scale",
+                WARNING,
+                f"{ca.where} {ca.label} {_fmt(va)} 万元与 {cb.label} {_fmt(vb)} 万元相差上千倍，"
+                "是否有一项按元填写？",
+                ca.sheet,
+                ca.ref,
+                reported=va,
+                expected=vb,
+            )
     for cell in plan.inputs():
         if re.fullmatch(r"perf\.[a-z]+(\.\d+)?\.done", cell.id) and not cell.id.startswith("perf.qual."):
             target = inputs.get(cell.id.replace(".done", ".target"))
             done = inputs.get(cell.id)
             if target and isinstance(done, str) and not _DIGIT.search(done):
-                yield Finding("plausible.no_number", INFO,
-                              f"{cell.where} {cell.label}：“{done[:20]}”没有任何数字，定量目标的完成情况宜写明完成数",
-                              cell.sheet, cell.ref, reported=done)
+                yield Finding(
+                    "plausible.no_number",
+                    INFO,
+                    f"{cell.where} {cell.label}：“{done[:20]}”没有任何数字，定量目标的完成情况宜写明完成数",
+                    cell.sheet,
+                    cell.ref,
+                    reported=done,
+                )
 
 
 def _grade_edge(plan: Plan, total: Decimal) -> Iterator[Finding]:
@@ -462,22 +650,36 @@ def _grade_edge(plan: Plan, total: Decimal) -> Iterator[Finding]:
         if g.min > 0 and abs(total - g.min) < margin:
             cell = plan.cells["total.ref"]
             side = "以上" if total >= g.min else "以下"
-            yield Finding("plausible.grade_edge", INFO,
-                          f"{cell.where} 复核总分 {_fmt(total)} 分，距“{g.label}”分界线 {_fmt(g.min)} 分不足 "
-                          f"{_fmt(margin)} 分（在分界线{side}），请重点复核", cell.sheet, cell.ref,
-                          reported=total, expected=g.min)
+            yield Finding(
+                "plausible.grade_edge",
+                INFO,
+                f"{cell.where} 复核总分 {_fmt(total)} 分，距“{g.label}”分界线 {_fmt(g.min)} 分不足 "
+                f"{_fmt(margin)} 分（在分界线{side}），请重点复核",
+                cell.sheet,
+                cell.ref,
+                reported=total,
+                expected=g.min,
+            )
 
 
 def _meta(ret: Return, inputs: dict[str, Scalar]) -> Iterator[Finding]:
     name, year = _text(inputs.get("unit.name")), inputs.get("unit.year")
     if ret.meta.get("unit") and name and _norm(name) != _norm(ret.meta["unit"]):
-        yield Finding("meta.unit", WARNING,
-                      f"基本概况 单位名称“{name}”与下发模板时的单位“{ret.meta['unit']}”不一致，请确认是否报错了表",
-                      reported=name, expected=ret.meta["unit"])
+        yield Finding(
+            "meta.unit",
+            WARNING,
+            f"基本概况 单位名称“{name}”与下发模板时的单位“{ret.meta['unit']}”不一致，请确认是否报错了表",
+            reported=name,
+            expected=ret.meta["unit"],
+        )
     if ret.meta.get("year") and isinstance(year, Decimal) and str(int(year)) != ret.meta["year"]:
-        yield Finding("meta.year", WARNING,
-                      f"基本概况 年度 {int(year)} 与下发模板的年度 {ret.meta['year']} 不一致",
-                      reported=int(year), expected=int(ret.meta["year"]))
+        yield Finding(
+            "meta.year",
+            WARNING,
+            f"基本概况 年度 {int(year)} 与下发模板的年度 {ret.meta['year']} 不一致",
+            reported=int(year),
+            expected=int(ret.meta["year"]),
+        )
 
 
 # ------------------------------------------------------------------ helpers

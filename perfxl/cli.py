@@ -25,21 +25,28 @@ class UsageError(click.ClickException):
 
 
 def edition_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--edition", default="hunan-2020", show_default=True,
-                        help="表样与评分规则版本（见 perfxl editions）")(f)
+    return click.option(
+        "--edition", default="hunan-2020", show_default=True, help="表样与评分规则版本（见 perfxl editions）"
+    )(f)
 
 
 def layout_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option("--indicator", "indicators", multiple=True, metavar="类别=行数",
-                     help="定量目标某类指标的行数，如 quality=4（可重复）")(f)
+    f = click.option(
+        "--indicator",
+        "indicators",
+        multiple=True,
+        metavar="类别=行数",
+        help="定量目标某类指标的行数，如 quality=4（可重复）",
+    )(f)
     f = click.option("--reviewers", type=int, help="评价人员行数")(f)
     f = click.option("--qualitative", type=int, help="定性目标行数")(f)
     f = click.option("--sub-units", type=int, help="二级机构行数（默认 2）")(f)
     return f
 
 
-def _options(sub_units: int | None, qualitative: int | None, reviewers: int | None,
-             indicators: tuple[str, ...]) -> dict[str, Any]:
+def _options(
+    sub_units: int | None, qualitative: int | None, reviewers: int | None, indicators: tuple[str, ...]
+) -> dict[str, Any]:
     opts: dict[str, Any] = {"sub_units": sub_units, "qualitative": qualitative, "reviewers": reviewers}
     if indicators:
         cats = {}
@@ -75,28 +82,54 @@ def editions() -> None:
     """
     for name in available_editions():
         ed = load_edition(name)
-        click.echo(f"{name}\t{ed.form.region}\t{ed.form.title}（表样 v{ed.form.version}，评分规则 v{ed.rubric.version}）")
+        click.echo(
+            f"{name}\t{ed.form.region}\t{ed.form.title}"
+            f"（表样 v{ed.form.version}，评分规则 v{ed.rubric.version}）"
+        )
 
 
 @cli.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="输出的 .xlsx 文件")
-@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="单位名册 CSV（批量生成，每个单位一个工作簿）")
+@click.option(
+    "--roster",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="单位名册 CSV（批量生成，每个单位一个工作簿）",
+)
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), help="批量生成的输出目录")
 @edition_option
 @click.option("--unit", "unit_name", help="单位名称（写入表头与页脚）")
 @click.option("--code", help="预算编码")
 @click.option("--year", type=int, help="年度")
-@click.option("--values", "values_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="预填数据（JSON/YAML/CSV，按字段 id），如部门决算数")
-@click.option("--from-db", "db", metavar="PATH|URL",
-              help="从汇总数据库按上年报表预填（如上年“三公”经费；字段见评分规则的 prior_year）")
+@click.option(
+    "--values",
+    "values_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="预填数据（JSON/YAML/CSV，按字段 id），如部门决算数",
+)
+@click.option(
+    "--from-db",
+    "db",
+    metavar="PATH|URL",
+    help="从汇总数据库按上年报表预填（如上年“三公”经费；字段见评分规则的 prior_year）",
+)
 @layout_options
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
-def template(output: Path | None, roster: Path | None, out_dir: Path | None, edition: str,
-             unit_name: str | None, code: str | None, year: int | None, values_path: Path | None,
-             db: str | None, sub_units: int | None, qualitative: int | None, reviewers: int | None,
-             indicators: tuple[str, ...], force: bool) -> None:
+def template(
+    output: Path | None,
+    roster: Path | None,
+    out_dir: Path | None,
+    edition: str,
+    unit_name: str | None,
+    code: str | None,
+    year: int | None,
+    values_path: Path | None,
+    db: str | None,
+    sub_units: int | None,
+    qualitative: int | None,
+    reviewers: int | None,
+    indicators: tuple[str, ...],
+    force: bool,
+) -> None:
     """生成空白（或预填）的自评工作簿。
 
     Example:
@@ -137,10 +170,19 @@ def template(output: Path | None, roster: Path | None, out_dir: Path | None, edi
         unit = Unit(unit_name or base.name, code or base.code, year or base.year)
         prior = _prior_year_values(db, ed, [unit], unit.year).get(unit, {})
         if db is not None and not prior:
-            click.echo(f"数据库 {db} 中没有 {unit.name or unit.code} {unit.year - 1 if unit.year else ''} "
-                       "年度的报表，未按上年预填", err=True)
-        write_template(output, ed, unit, {**prior, **(prefill.values if prefill else {})}, opts,
-                       prefill.generated_at if prefill else None)
+            click.echo(
+                f"数据库 {db} 中没有 {unit.name or unit.code} {unit.year - 1 if unit.year else ''} "
+                "年度的报表，未按上年预填",
+                err=True,
+            )
+        write_template(
+            output,
+            ed,
+            unit,
+            {**prior, **(prefill.values if prefill else {})},
+            opts,
+            prefill.generated_at if prefill else None,
+        )
         click.echo(f"已生成：{output}", err=True)
     except (SpecError, PrefillError) as e:
         raise UsageError(str(e)) from None
@@ -169,8 +211,14 @@ def _prior_year_values(db: str | None, ed: Edition, units: list[Any], year: int 
 @edition_option
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供脚本使用，键名稳定）")
 @layout_options
-def fields(edition: str, as_json: bool, sub_units: int | None, qualitative: int | None,
-           reviewers: int | None, indicators: tuple[str, ...]) -> None:
+def fields(
+    edition: str,
+    as_json: bool,
+    sub_units: int | None,
+    qualitative: int | None,
+    reviewers: int | None,
+    indicators: tuple[str, ...],
+) -> None:
     """列出模板的全部填写项：字段 id、定义名称、工作表、单元格、类型、单位和标签。
 
     Example:
@@ -192,17 +240,36 @@ def fields(edition: str, as_json: bool, sub_units: int | None, qualitative: int 
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="审核副本的文件名（只审一个文件时）")
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="审核副本的输出目录（默认与原文件同目录）")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="审核副本的文件名（只审一个文件时）",
+)
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="审核副本的输出目录（默认与原文件同目录）",
+)
 @click.option("--json", "json_path", metavar="PATH|-", help="机器可读的审核结果（- 表示输出到标准输出）")
-@click.option("--tolerance", type=str, default=None, metavar="万元",
-              help="金额勾稽允许误差，默认取评分规则中的设置（0.01 万元）")
+@click.option(
+    "--tolerance",
+    type=str,
+    default=None,
+    metavar="万元",
+    help="金额勾稽允许误差，默认取评分规则中的设置（0.01 万元）",
+)
 @click.option("--no-review", is_flag=True, help="不写审核副本，只输出结果")
 @click.option("--force", is_flag=True, help="覆盖已存在的审核副本")
-def check(files: tuple[Path, ...], output: Path | None, out_dir: Path | None, json_path: str | None,
-          tolerance: str | None, no_review: bool, force: bool) -> None:
+def check(
+    files: tuple[Path, ...],
+    output: Path | None,
+    out_dir: Path | None,
+    json_path: str | None,
+    tolerance: str | None,
+    no_review: bool,
+    force: bool,
+) -> None:
     """审核报回的自评表：独立重算全部合计、勾稽关系和评分，写出带“审核意见”的副本。
 
     退出码：0 无错误；1 有“错误”级问题；2 有文件无法使用。原文件从不改动。
@@ -268,8 +335,10 @@ def summary_line(result: Any) -> str:
         return f"✗ {name}：无法审核——{result.reason}"
     c = result.counts
     mark = "✗" if c["错误"] else "✓"
-    return (f"{mark} {name}  {result.unit or '（未填单位）'}  自评 {_num(result.reported_total)} 分 / "
-            f"复核 {_num(result.recomputed_total)} 分  错误 {c['错误']}  警告 {c['警告']}  提示 {c['提示']}")
+    return (
+        f"{mark} {name}  {result.unit or '（未填单位）'}  自评 {_num(result.reported_total)} 分 / "
+        f"复核 {_num(result.recomputed_total)} 分  错误 {c['错误']}  警告 {c['警告']}  提示 {c['提示']}"
+    )
 
 
 def _num(value: Any) -> str:
@@ -280,17 +349,35 @@ def _num(value: Any) -> str:
 
 @cli.command("consolidate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="汇总工作簿（.xlsx，已存在则替换）")
-@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="单位名册 CSV（预算编码、单位名称、年度），用于列出未报送单位")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="汇总工作簿（.xlsx，已存在则替换）",
+)
+@click.option(
+    "--roster",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="单位名册 CSV（预算编码、单位名称、年度），用于列出未报送单位",
+)
 @click.option("--db", metavar="PATH|URL", help="同时存入数据库：SQLite 文件或 SQLAlchemy URL")
-@click.option("--review-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="同时为每份报表写出审核副本（<文件名>_审核.xlsx）到此目录")
+@click.option(
+    "--review-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="同时为每份报表写出审核副本（<文件名>_审核.xlsx）到此目录",
+)
 @click.option("--workers", type=click.IntRange(min=1), help="并行进程数（默认 CPU 核数；1 为不并行）")
 @click.option("--json", "json_path", metavar="PATH|-", help="机器可读的汇总结果（- 表示输出到标准输出）")
-def consolidate_command(paths: tuple[Path, ...], output: Path, roster: Path | None, db: str | None,
-                        review_dir: Path | None, workers: int | None, json_path: str | None) -> None:
+def consolidate_command(
+    paths: tuple[Path, ...],
+    output: Path,
+    roster: Path | None,
+    db: str | None,
+    review_dir: Path | None,
+    workers: int | None,
+    json_path: str | None,
+) -> None:
     """汇总一批报回的自评表：逐份审核，写出汇总工作簿（汇总、得分、收支、问题、规则统计、图表）。
 
     PATH 可以是文件或文件夹（递归查找 .xlsx/.xlsm/.xls/.et，跳过 ~$ 临时文件和 *_审核.xlsx）。
@@ -313,8 +400,9 @@ def consolidate_command(paths: tuple[Path, ...], output: Path, roster: Path | No
     except ConsolidateError as e:
         raise UsageError(str(e)) from None
     except OSError as e:  # the summary could not be written (open in Excel? read-only folder?)
-        raise UsageError(f"无法写出汇总工作簿 {output}：{e.strerror or e}"
-                         "（文件是否正在 Excel/WPS 中打开？）") from None
+        raise UsageError(
+            f"无法写出汇总工作簿 {output}：{e.strerror or e}（文件是否正在 Excel/WPS 中打开？）"
+        ) from None
     code = con.exit_code
     failed = con.returns["review_error"].dropna()
     for name, error in zip(con.returns.loc[failed.index, "name"], failed, strict=True):

@@ -71,10 +71,15 @@ def read_return(path: str | Path) -> Return:
     plan = _plan(meta)
     ret = Return(str(path), hashlib.sha256(data).hexdigest(), meta, plan, {}, {})
     if meta.get("fingerprint") != plan.fingerprint:
-        ret.findings.append(Finding(
-            "layout.fingerprint", WARNING,
-            f"工作簿的版式指纹 {meta.get('fingerprint')} 与本程序按同一版本生成的 {plan.fingerprint} "
-            "不同，已按标签核对位置", sheet=META_SHEET))
+        ret.findings.append(
+            Finding(
+                "layout.fingerprint",
+                WARNING,
+                f"工作簿的版式指纹 {meta.get('fingerprint')} 与本程序按同一版本生成的 {plan.fingerprint} "
+                "不同，已按标签核对位置",
+                sheet=META_SHEET,
+            )
+        )
     _map_sheets(wb, ret)
     _locate(wb, ret)
     return ret
@@ -89,10 +94,12 @@ def _metadata(wb: Workbook) -> dict[str, str]:
     if sheet is not None:
         for ref, cell in sheet.cells.items():
             if ref.startswith("A") and isinstance(cell.value, str):
-                value = sheet.cells.get("B" + ref[1:])
-                meta[cell.value] = "" if value is None or value.value is None else str(value.value)
+                beside = sheet.cells.get("B" + ref[1:])
+                meta[cell.value] = "" if beside is None or beside.value is None else str(beside.value)
     if "edition" not in meta:
-        raise UnusableInput("不是 perfxl 生成的自评表（缺少隐藏的版本信息），无法审核；请使用财政部门下发的模板填报")
+        raise UnusableInput(
+            "不是 perfxl 生成的自评表（缺少隐藏的版本信息），无法审核；请使用财政部门下发的模板填报"
+        )
     return meta
 
 
@@ -107,11 +114,15 @@ def _plan(meta: dict[str, str]) -> Plan:
         except ValueError:
             raise UnusableInput(f"隐藏的版本信息已损坏（{key}={meta.get(key)!r}）") from None
         if theirs > mine:
-            raise UnusableInput(f"该表由更新版本的 perfxl 生成（{name} {key} v{theirs}，本程序为 v{mine}），请升级 perfxl")
+            raise UnusableInput(
+                f"该表由更新版本的 perfxl 生成（{name} {key} v{theirs}，本程序为 v{mine}），请升级 perfxl"
+            )
     try:
         options = json.loads(meta.get("options") or "{}")
     except ValueError:
-        raise UnusableInput("隐藏的模板选项已损坏，无法确定表格行数；请使用财政部门下发的模板重新填报") from None
+        raise UnusableInput(
+            "隐藏的模板选项已损坏，无法确定表格行数；请使用财政部门下发的模板重新填报"
+        ) from None
     try:
         return build_plan(edition, options)
     except SpecError as e:
@@ -126,18 +137,34 @@ def _map_sheets(wb: Workbook, ret: Return) -> None:
             ret.sheet_names[sp.name] = sp.name
             continue
         title = next((_norm(s.text) for s in sp.slots if s.role == "title"), None)
-        found = next((n for n in unused if title and any(_norm(c.value) == title
-                                                          for c in wb.sheets[n].cells.values())), None)
+        found = next(
+            (
+                n
+                for n in unused
+                if title and any(_norm(c.value) == title for c in wb.sheets[n].cells.values())
+            ),
+            None,
+        )
         if found is not None:
             unused.remove(found)
             ret.sheet_names[sp.name] = found
-            ret.findings.append(Finding("layout.sheet_renamed", WARNING,
-                                        f"工作表“{sp.name}”被改名为“{found}”，已按表头识别；请勿改动工作表名称",
-                                        sheet=found))
+            ret.findings.append(
+                Finding(
+                    "layout.sheet_renamed",
+                    WARNING,
+                    f"工作表“{sp.name}”被改名为“{found}”，已按表头识别；请勿改动工作表名称",
+                    sheet=found,
+                )
+            )
         elif sp.cells:
-            ret.findings.append(Finding("layout.sheet_missing", ERROR,
-                                        f"缺少工作表“{sp.name}”，该表的 {len(sp.cells)} 个项目无法审核",
-                                        sheet=sp.name))
+            ret.findings.append(
+                Finding(
+                    "layout.sheet_missing",
+                    ERROR,
+                    f"缺少工作表“{sp.name}”，该表的 {len(sp.cells)} 个项目无法审核",
+                    sheet=sp.name,
+                )
+            )
 
 
 def _names(wb: Workbook) -> dict[str, tuple[str, str]]:
@@ -165,7 +192,8 @@ def _locate(wb: Workbook, ret: Return) -> None:
         # Names are trusted only if every one is there and still sits on its row's label: a row
         # inserted or deleted by a tool that does not adjust names would shift them all silently.
         trusted = all(n is not None and n[0] == actual for n in named.values()) and all(
-            _on_label(cell.row, named[cell.id], anchors, texts) for cell in sp.cells)
+            _on_label(cell.row, named[cell.id], anchors, texts) for cell in sp.cells
+        )
         rows = {} if trusted else _align_rows(sp, anchors, texts, actual, ret)
         for cell in sp.cells:
             where = named[cell.id]
@@ -178,13 +206,23 @@ def _locate(wb: Workbook, ret: Return) -> None:
                 ref, how = a1(row, cell.col), "label"
                 by_label += 1
             found = sheet.cells.get(ref)
-            ret.cells[cell.id] = Located(actual, ref, found.value if found else None,
-                                         found.formula if found else None, how,
-                                         cached=found is None or found.formula is None or bool(found.raw))
+            ret.cells[cell.id] = Located(
+                actual,
+                ref,
+                found.value if found else None,
+                found.formula if found else None,
+                how,
+                cached=found is None or found.formula is None or bool(found.raw),
+            )
     if by_label:
-        ret.findings.append(Finding("layout.by_label", INFO,
-                                    f"有 {by_label} 个项目的定义名称缺失或失效（文件可能被其他软件另存或改动过），"
-                                    "已按表上标签定位"))
+        ret.findings.append(
+            Finding(
+                "layout.by_label",
+                INFO,
+                f"有 {by_label} 个项目的定义名称缺失或失效（文件可能被其他软件另存或改动过），"
+                "已按表上标签定位",
+            )
+        )
 
 
 Anchor = tuple[int, str, str]  # (column, normalised label text, role) of the leftmost label on a plan row
@@ -204,16 +242,18 @@ def _texts(sheet: Sheet) -> dict[tuple[int, int], str]:
     return {parse_a1(ref): _norm(c.value) for ref, c in sheet.cells.items() if isinstance(c.value, str)}
 
 
-def _on_label(prow: int, where: tuple[str, str] | None, anchors: dict[int, Anchor],
-              texts: dict[tuple[int, int], str]) -> bool:
+def _on_label(
+    prow: int, where: tuple[str, str] | None, anchors: dict[int, Anchor], texts: dict[tuple[int, int], str]
+) -> bool:
     if prow not in anchors or where is None:
         return True
     col, text, _ = anchors[prow]
     return texts.get((parse_a1(where[1])[0], col)) == text
 
 
-def _align_rows(sp: SheetPlan, anchors: dict[int, Anchor], texts: dict[tuple[int, int], str],
-                sheet_name: str, ret: Return) -> dict[int, int | None]:
+def _align_rows(
+    sp: SheetPlan, anchors: dict[int, Anchor], texts: dict[tuple[int, int], str], sheet_name: str, ret: Return
+) -> dict[int, int | None]:
     """Plan row -> actual row by labels: first the table titles, then each row label within its table
     (labels such as “1、局机关” repeat from table to table); unlabelled rows follow their neighbours."""
     last = max((r for r, _ in texts), default=0)
@@ -225,21 +265,28 @@ def _align_rows(sp: SheetPlan, anchors: dict[int, Anchor], texts: dict[tuple[int
     sections = [r for r in sorted(anchors) if anchors[r][2] in SECTION_ROLES]
     cursor = 0
     for prow in sections:
-        mapping[prow] = find(anchors[prow][0], anchors[prow][1], cursor, last + 1)
-        cursor = (mapping[prow] + 1) if mapping[prow] is not None else cursor
+        hit = mapping[prow] = find(anchors[prow][0], anchors[prow][1], cursor, last + 1)
+        cursor = cursor if hit is None else hit + 1
     cursor = 0
     for prow in sorted(anchors):
         if prow in sections:
-            cursor = max(cursor, (mapping[prow] or -1) + 1)
+            found = mapping[prow]
+            cursor = cursor if found is None else max(cursor, found + 1)
             continue
-        later = [mapping[s] for s in sections if s > prow and mapping[s] is not None]
+        later = [r for s in sections if s > prow and (r := mapping[s]) is not None]
         stop = min(later) if later else last + 1
         col, text, _ = anchors[prow]
         hit = mapping[prow] = find(col, text, cursor, stop)
         if hit is None:
-            ret.findings.append(Finding("layout.label_missing", ERROR,
-                                        f"工作表“{sheet_name}”找不到标签“{text}”所在的行（行被删除或标签被改动），"
-                                        "该行的项目无法审核", sheet=sheet_name))
+            ret.findings.append(
+                Finding(
+                    "layout.label_missing",
+                    ERROR,
+                    f"工作表“{sheet_name}”找不到标签“{text}”所在的行（行被删除或标签被改动），"
+                    "该行的项目无法审核",
+                    sheet=sheet_name,
+                )
+            )
         else:
             cursor = hit + 1
     moved = any(hit is not None and hit != prow for prow, hit in mapping.items())
@@ -251,7 +298,12 @@ def _align_rows(sp: SheetPlan, anchors: dict[int, Anchor], texts: dict[tuple[int
         elif prev is not None:
             mapping[prow] = prev[1] + (prow - prev[0])
     if moved:
-        ret.findings.append(Finding("layout.rows_moved", WARNING,
-                                    f"工作表“{sheet_name}”的行被插入或删除过，已按标签重新定位各项目；请勿增删行",
-                                    sheet=sheet_name))
+        ret.findings.append(
+            Finding(
+                "layout.rows_moved",
+                WARNING,
+                f"工作表“{sheet_name}”的行被插入或删除过，已按标签重新定位各项目；请勿增删行",
+                sheet=sheet_name,
+            )
+        )
     return mapping

@@ -152,19 +152,33 @@ def _draw(ws: Worksheet, result: CheckResult, file_name: str, sha256: str, check
 
     # totals: 项目 | 自评 | 复核 | 差异 | 结论 (F:G)
     _header(ws, row, ("项目", None, "自评", "复核", "差异", "结论", None), spans={1: 2, 6: 2})
-    diff = (result.reported_total - result.recomputed_total
-            if result.reported_total is not None and result.recomputed_total is not None else None)
+    diff = (
+        result.reported_total - result.recomputed_total
+        if result.reported_total is not None and result.recomputed_total is not None
+        else None
+    )
     _label(ws, row + 1, 1, "总分", span=2)
-    for col, value in ((3, result.reported_total), (4, result.recomputed_total), (5, diff)):
-        _put(ws, row + 1, col, value, border=True, align="center", number="0.00")
+    for col, total in ((3, result.reported_total), (4, result.recomputed_total), (5, diff)):
+        _put(ws, row + 1, col, total, border=True, align="center", number="0.00")
     verdict, severe = _verdict(result)
-    _put(ws, row + 1, 6, verdict, span=2, border=True, align="left",
-         font=_font(TITLE_FONT, 11, bold=True, color="C00000" if severe else "000000"))
+    _put(
+        ws,
+        row + 1,
+        6,
+        verdict,
+        span=2,
+        border=True,
+        align="left",
+        font=_font(TITLE_FONT, 11, bold=True, color="C00000" if severe else "000000"),
+    )
     _label(ws, row + 2, 1, "评价等次", span=2)
     same = result.reported_grade == result.recomputed_grade
-    for col, value in ((3, result.reported_grade), (4, result.recomputed_grade),
-                       (5, "一致" if same else "不一致")):
-        _put(ws, row + 2, col, value, border=True, align="center")
+    for col, grade in (
+        (3, result.reported_grade),
+        (4, result.recomputed_grade),
+        (5, "一致" if same else "不一致"),
+    ):
+        _put(ws, row + 2, col, grade, border=True, align="center")
     red = _font(BODY_FONT, 10, bold=True, color="C00000")
     if diff:
         ws.cell(row=row + 1, column=5).font = red
@@ -214,8 +228,9 @@ def _finding_row(ws: Worksheet, row: int, n: int, f: Finding, sheets: set[str]) 
     place = _put(ws, row, 3, f.where or "（全表）", border=True, align="center")
     if f.sheet and f.cell and f.sheet in sheets and _target(ws.parent[f.sheet], f.cell) is not None:
         quoted = f.sheet.replace("'", "''")
-        place.hyperlink = Hyperlink(ref=place.coordinate, location=f"'{quoted}'!{f.cell}",
-                                    tooltip="转到该单元格", display=f.where)
+        place.hyperlink = Hyperlink(
+            ref=place.coordinate, location=f"'{quoted}'!{f.cell}", tooltip="转到该单元格", display=f.where
+        )
         place.font = _font(BODY_FONT, 10, color="0563C1", underline="single")
     elif f.sheet and f.sheet not in sheets:
         place.value = f"{_clean(f.where)}（工作表不存在）"
@@ -224,14 +239,32 @@ def _finding_row(ws: Worksheet, row: int, n: int, f: Finding, sheets: set[str]) 
     _put(ws, row, 5, _short(f.reported), border=True, align="center", number="auto")
     _put(ws, row, 6, _short(f.expected), border=True, align="center", number="auto")
     _put(ws, row, 7, f.message, border=True)
-    _fit(ws, row, f.message, WIDTHS[6], f.rule, WIDTHS[3], place.value, WIDTHS[2],
-         _text_or_none(_short(f.reported)), WIDTHS[4], _text_or_none(_short(f.expected)), WIDTHS[5])
+    _fit(
+        ws,
+        row,
+        f.message,
+        WIDTHS[6],
+        f.rule,
+        WIDTHS[3],
+        place.value,
+        WIDTHS[2],
+        _text_or_none(_short(f.reported)),
+        WIDTHS[4],
+        _text_or_none(_short(f.expected)),
+        WIDTHS[5],
+    )
 
 
 def _item_row(ws: Worksheet, row: int, item: ItemResult, labels: dict[str, str]) -> None:
     own_ok = item.self is not None and (item.self == item.recomputed or item.self in item.defensible)
-    values = (item.id, item.name, item.max, item.self, item.recomputed,
-              "、".join(_num_text(d) for d in item.defensible) or None)
+    values = (
+        item.id,
+        item.name,
+        item.max,
+        item.self,
+        item.recomputed,
+        "、".join(_num_text(d) for d in item.defensible) or None,
+    )
     for col, value in enumerate(values, 1):
         _put(ws, row, col, value, border=True, align="left" if col == 2 else "center", number="General")
     notes = [item.note] if item.note else []
@@ -274,8 +307,18 @@ def _page(ws: Worksheet, unit: str | None) -> None:
 # ------------------------------------------------------------------ small helpers
 
 
-def _put(ws: Worksheet, row: int, col: int, value: Any, *, span: int = 1, border: bool = False,
-         align: str = "left", font: Font | None = None, number: str | None = None) -> Cell:
+def _put(
+    ws: Worksheet,
+    row: int,
+    col: int,
+    value: Any,
+    *,
+    span: int = 1,
+    border: bool = False,
+    align: str = "left",
+    font: Font | None = None,
+    number: str | None = None,
+) -> Cell:
     """Write one value safely: numbers as numbers, text always as text (never a formula)."""
     cell = ws.cell(row=row, column=col)
     if isinstance(value, bool):
@@ -307,8 +350,9 @@ def _label(ws: Worksheet, row: int, col: int, text: str, span: int = 1) -> None:
         ws.cell(row=row, column=c).fill = _fill(HEADER_FILL)
 
 
-def _header(ws: Worksheet, row: int, titles: Iterable[str | None],
-            spans: dict[int, int] | None = None) -> None:
+def _header(
+    ws: Worksheet, row: int, titles: Iterable[str | None], spans: dict[int, int] | None = None
+) -> None:
     spans = spans or {}
     for col, title in enumerate(titles, 1):
         if title is not None:
@@ -367,8 +411,9 @@ def _rank(severity: str) -> int:
     return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
-def _font(name: str, size: float, bold: bool = False, color: str = "000000",
-          underline: str | None = None) -> Font:
+def _font(
+    name: str, size: float, bold: bool = False, color: str = "000000", underline: str | None = None
+) -> Font:
     return Font(name=name, size=size, bold=bold, color=color, underline=underline)
 
 

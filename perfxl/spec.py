@@ -350,8 +350,7 @@ def load_form(path: Path) -> Form:
     for g, raw in enumerate(_list(ctx.at("basis.groups"), _get(ctx, basis, "groups"))):
         gctx = ctx.at(f"basis.groups.{g}")
         fields = tuple(
-            _field(gctx.at(f"fields.{i}"), f)
-            for i, f in enumerate(_list(gctx, _get(gctx, raw, "fields")))
+            _field(gctx.at(f"fields.{i}"), f) for i, f in enumerate(_list(gctx, _get(gctx, raw, "fields")))
         )
         groups.append((str(_get(gctx, raw, "title")), fields))
     perf = _get(ctx, data, "performance")
@@ -363,7 +362,9 @@ def load_form(path: Path) -> Form:
             (
                 str(_get(gctx, raw, "label")),
                 tuple(
-                    Category(str(_get(gctx, c, "id")), str(_get(gctx, c, "label")), bool(c.get("counted", False)))
+                    Category(
+                        str(_get(gctx, c, "id")), str(_get(gctx, c, "label")), bool(c.get("counted", False))
+                    )
                     for c in _list(gctx, _get(gctx, raw, "categories"))
                 ),
             )
@@ -393,8 +394,12 @@ def load_form(path: Path) -> Form:
         instructions=_get(ctx, data, "instructions"),
         source=str(path),
     )
-    _check_unique_ids(ctx, [f.id for row in basic_rows for f in row]
-                      + [f.id for _, fs in groups for f in fs] + [f.id for f in reporter])
+    _check_unique_ids(
+        ctx,
+        [f.id for row in basic_rows for f in row]
+        + [f.id for _, fs in groups for f in fs]
+        + [f.id for f in reporter],
+    )
     return form
 
 
@@ -423,7 +428,7 @@ def _band(ctx: _Ctx, raw: Any) -> Band:
     else:
         m = _COMPARE.match(text)
         if not m:
-            raise ctx.at("when").fail(f"无法识别的区间 “{text}”；应如 \"[80, 90)\"、\">= 90\"、\"= 0\"")
+            raise ctx.at("when").fail(f'无法识别的区间 “{text}”；应如 "[80, 90)"、">= 90"、"= 0"')
         op, bound = m.group(1), _expr(ctx.at("when"), m.group(2))
         if op in (">=", ">"):
             low = Bound(bound, op == ">=")
@@ -464,10 +469,15 @@ def _rule(ctx: _Ctx, raw: Any, maximum: Decimal, readings: Mapping[str, str]) ->
     if kind == "judgement":
         return Rule(kind)
     if kind == "per_count":
-        return Rule(kind, count=str(_get(ctx, raw, "count")), step=_dec(ctx.at("step"), _get(ctx, raw, "step")))
+        return Rule(
+            kind, count=str(_get(ctx, raw, "count")), step=_dec(ctx.at("step"), _get(ctx, raw, "step"))
+        )
     if kind == "checklist":
         checks = tuple(
-            (str(_get(ctx.at(f"checks.{i}"), c, "field")), _dec(ctx.at(f"checks.{i}.points"), _get(ctx.at(f"checks.{i}"), c, "points")))
+            (
+                str(_get(ctx.at(f"checks.{i}"), c, "field")),
+                _dec(ctx.at(f"checks.{i}.points"), _get(ctx.at(f"checks.{i}"), c, "points")),
+            )
             for i, c in enumerate(_list(ctx.at("checks"), _get(ctx, raw, "checks")))
         )
         total = sum((p for _, p in checks), Decimal(0))
@@ -574,7 +584,10 @@ def load_rubric(path: Path) -> Rubric:
     if dup:
         raise ctx.at("sections").fail(f"评分项 id 重复：{', '.join(dup)}")
     grades = tuple(
-        Grade(str(_get(ctx.at(f"grades.{i}"), g, "label")), _dec(ctx.at(f"grades.{i}.min"), _get(ctx.at(f"grades.{i}"), g, "min")))
+        Grade(
+            str(_get(ctx.at(f"grades.{i}"), g, "label")),
+            _dec(ctx.at(f"grades.{i}.min"), _get(ctx.at(f"grades.{i}"), g, "min")),
+        )
         for i, g in enumerate(_list(ctx.at("grades"), _get(ctx, data, "grades")))
     )
     if not grades or any(a.min <= b.min for a, b in zip(grades, grades[1:], strict=False)):
@@ -624,16 +637,18 @@ def _plausibility(ctx: _Ctx, raw: Any) -> dict[str, Any]:
         "max_per_capita": _dec(ctx.at("max_per_capita"), _get(ctx, raw, "max_per_capita", "500")),
         "pair_ratio": _dec(ctx.at("pair_ratio"), _get(ctx, raw, "pair_ratio", "1000")),
         "grade_margin": _dec(ctx.at("grade_margin"), _get(ctx, raw, "grade_margin", "1")),
-        "pairs": [],
     }
+    pairs: list[tuple[str, str]] = []
     for i, pair in enumerate(_list(ctx.at("pairs"), raw.get("pairs", []))):
         if not (isinstance(pair, list) and len(pair) == 2):
             raise ctx.at(f"pairs.{i}").fail("应为两个字段 id 组成的列表")
-        out["pairs"].append((str(pair[0]), str(pair[1])))
-    return out
+        pairs.append((str(pair[0]), str(pair[1])))
+    return {**out, "pairs": pairs}
 
 
-def _check_sum(ctx: _Ctx, what: str, label: str, declared: Decimal, actual: Decimal, key: str = "max") -> None:
+def _check_sum(
+    ctx: _Ctx, what: str, label: str, declared: Decimal, actual: Decimal, key: str = "max"
+) -> None:
     if declared != actual:
         raise ctx.at(key).fail(f"{what}“{label}”分值 {declared} 与下级分值合计 {actual} 不符")
 
@@ -654,8 +669,9 @@ def available_editions() -> list[str]:
     return sorted(p.stem for p in templates.glob("*.yaml"))
 
 
-def load_edition(name: str = "hunan-2020", form_path: Path | None = None,
-                 rubric_path: Path | None = None) -> Edition:
+def load_edition(
+    name: str = "hunan-2020", form_path: Path | None = None, rubric_path: Path | None = None
+) -> Edition:
     """The edition by name from the data directories, or from explicit files; parsed once per file pair."""
     templates, checks = data_dirs()
     if form_path is None:
@@ -671,7 +687,7 @@ def _load_cached(form_path: Path, rubric_path: Path | None) -> Edition:
 
 
 def read_edition(form_path: Path, rubric_path: Path | None = None) -> Edition:
-    """Parse and validate an edition from its files, uncached (the rubric defaults to checks/<edition>.yaml)."""
+    """Parse and validate an edition from its files, uncached (rubric default: checks/<edition>.yaml)."""
     form = load_form(form_path)
     rpath = rubric_path or data_dirs()[1] / f"{form.edition}.yaml"
     rubric = load_rubric(rpath)
@@ -690,7 +706,9 @@ def _check_references(ed: Edition) -> None:
         for ref in rule_refs(item.rule):
             if ref not in known:
                 raise ctx.at(f"{item.id}.rule").fail(f"引用了表样中不存在的字段 “{ref}”")
-    inputs = {f.id for row in ed.form.basic_rows for f in row} | {f.id for _, fs in ed.form.basis_groups for f in fs}
+    inputs = {f.id for row in ed.form.basic_rows for f in row} | {
+        f.id for _, fs in ed.form.basis_groups for f in fs
+    }
     for target, source in ed.rubric.prior_year.items():
         if target not in inputs:
             raise ctx.at(f"prior_year.{target}").fail("不是表样中的填写项，无法预填")

@@ -59,11 +59,9 @@ Values = dict[str, object]
 
 # Scenario weights for a rule with a metric, per profile.
 _SCENARIOS = {
-    "mixed": {"random": 40, "edge": 25, "zero_both": 7, "zero_den": 8, "over": 10, "fraction": 5,
-              "half": 5},
+    "mixed": {"random": 40, "edge": 25, "zero_both": 7, "zero_den": 8, "over": 10, "fraction": 5, "half": 5},
     "plausible": {"random": 1},
-    "edgy": {"random": 5, "edge": 40, "zero_both": 10, "zero_den": 12, "over": 18, "fraction": 8,
-             "half": 7},
+    "edgy": {"random": 5, "edge": 40, "zero_both": 10, "zero_den": 12, "over": 18, "fraction": 8, "half": 7},
     "sparse": {"random": 50, "zero_both": 35, "zero_den": 15},
 }
 _BLANK = {"mixed": 0.08, "plausible": 0.0, "edgy": 0.05, "sparse": 0.45}  # plain input left blank
@@ -80,14 +78,32 @@ _SHARES = {
 }
 _TABLE_SCALE = {"income": 1.0, "expense": 0.95, "sangong": 0.015, "assets": 0.6}
 
-_UNITS = ["岳阳市君山区信访局", "君山区财政局", "君山区教育局", "君山区卫生健康局", "君山区农业农村局",
-          "君山区司法局", "君山区文化旅游广电体育局", "君山区档案馆"]
+_UNITS = [
+    "岳阳市君山区信访局",
+    "君山区财政局",
+    "君山区教育局",
+    "君山区卫生健康局",
+    "君山区农业农村局",
+    "君山区司法局",
+    "君山区文化旅游广电体育局",
+    "君山区档案馆",
+]
 _PEOPLE = ["张毅宏", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周婷", "吴刚"]
 _TITLES = ["局长", "副局长", "股长", "会计", "出纳", "科员", "高级会计师", "办公室主任"]
-_PHRASES = ["认真履行信访工作职责", "全年受理群众来信来访92件", "按时完成年度重点工作任务",
-            "加强预算管理，规范资金使用", "群众满意率达到95%", "完成矛盾纠纷排查化解",
-            "落实过紧日子要求，压减一般性支出", "推进政务公开和信息化建设", "及时受理率100%",
-            "重点项目按期完工", "办结率达到98%以上", "未发生安全责任事故"]
+_PHRASES = [
+    "认真履行信访工作职责",
+    "全年受理群众来信来访92件",
+    "按时完成年度重点工作任务",
+    "加强预算管理，规范资金使用",
+    "群众满意率达到95%",
+    "完成矛盾纠纷排查化解",
+    "落实过紧日子要求，压减一般性支出",
+    "推进政务公开和信息化建设",
+    "及时受理率100%",
+    "重点项目按期完工",
+    "办结率达到98%以上",
+    "未发生安全责任事故",
+]
 
 
 # ----------------------------------------------------------------------------- public API
@@ -145,10 +161,18 @@ def edge_targets(item: Item) -> list[tuple[str, Decimal | None]]:
         t, step = rule.threshold, rule.step
         lose = 1 if rule.direction == "over" else -1  # direction in which points are deducted
         zero_at = t + lose * item.max / step
-        out += [("rate", t), ("rate", t + lose * CENT), ("rate", t + lose * HALF_CENT),
-                ("rate", t - lose * CENT), ("rate", zero_at), ("rate", zero_at + lose * CENT),
-                ("rate", t + lose * Decimal("1.37")), ("rate", Decimal("101.37")),
-                ("rate", Decimal(100)), ("rate", ZERO)]
+        out += [
+            ("rate", t),
+            ("rate", t + lose * CENT),
+            ("rate", t + lose * HALF_CENT),
+            ("rate", t - lose * CENT),
+            ("rate", zero_at),
+            ("rate", zero_at + lose * CENT),
+            ("rate", t + lose * Decimal("1.37")),
+            ("rate", Decimal("101.37")),
+            ("rate", Decimal(100)),
+            ("rate", ZERO),
+        ]
         # an excess whose deduction ends in half a cent (the score's own rounding decides)
         half = next((k * CENT for k in range(101, 1000) if _half_cent(step * k * CENT)), None)
         if half is not None:
@@ -163,8 +187,11 @@ def named_edge_cases(plan: Plan) -> list[tuple[str, Values]]:
 
     # 1. every edge target of every rule, packed greedily into as few workbooks as possible
     #    (zero denominators come in the whole-workbook cases below)
-    pending = {i.id: [t for t in edge_targets(i) if t[0] in ("rate", "value")]
-               for i in rubric.items if i.rule.metric is not None}
+    pending = {
+        i.id: [t for t in edge_targets(i) if t[0] in ("rate", "value")]
+        for i in rubric.items
+        if i.rule.metric is not None
+    }
     grades = [g.min for g in rubric.grades if g.min > 0]
     ref_edges = grades + [g - CENT for g in grades]
     self_edges = grades + [g - Decimal("0.5") for g in grades]
@@ -196,7 +223,8 @@ def named_edge_cases(plan: Plan) -> list[tuple[str, Values]]:
     b.fill("plausible")
     for cell in plan.inputs():
         if cell.type in ("amount", "percent", "count", "score") or (
-                cell.type == "integer" and (cell.min is None or cell.min <= 0)):
+            cell.type == "integer" and (cell.min is None or cell.min <= 0)
+        ):
             b.values[cell.id] = Decimal("0.00") if cell.type in ("amount", "percent") else ZERO
         elif cell.type == "yesno":
             b.values[cell.id] = "否"
@@ -346,8 +374,11 @@ class _Builder:
             return None
         places = 0 if cell.type in ("integer", "count") else 2
         lo = cell.min if cell.min is not None else (None if cell.signed else ZERO)
-        hi = cell.max if cell.max is not None else (Decimal(100) if cell.type == "percent"
-                                                    else Decimal(10) ** 7)
+        hi = (
+            cell.max
+            if cell.max is not None
+            else (Decimal(100) if cell.type == "percent" else Decimal(10) ** 7)
+        )
         if lo is not None:
             want = max(lo, want)
         want = min(hi, want)
@@ -428,21 +459,21 @@ class _Builder:
         num_now = Fraction(self.eval(m.num))
         if f != 0 and num_now != 0:  # keep the numerator (it may be pinned by another rule)
             d = num_now / f
-            if (d * 10 ** dp_d).denominator == 1 and d > 0:
+            if (d * 10**dp_d).denominator == 1 and d > 0:
                 tries.append(Decimal(d.numerator) / Decimal(d.denominator))
         # the smallest den step with an exact numerator, scaled to a plausible size
-        step = Fraction((f * Fraction(10) ** (dp_n - dp_d)).denominator, 10 ** dp_d) if exact else None
+        step = Fraction((f * Fraction(10) ** (dp_n - dp_d)).denominator, 10**dp_d) if exact else None
         for _ in range(3):
             scale = self._den_scale(m.den)
             if step is None:
                 tries.append(scale.quantize(Decimal(1).scaleb(-dp_d)))
             else:
                 k = max(1, round(Fraction(scale) / step))
-                if step * k <= 10 ** 6:
+                if step * k <= 10**6:
                     tries.append(Decimal(step.numerator * k) / step.denominator)
         for d in tries:
             n = Fraction(d) * f
-            if exact and (n * 10 ** dp_n).denominator != 1:
+            if exact and (n * 10**dp_n).denominator != 1:
                 continue
             num = (Decimal(n.numerator) / Decimal(n.denominator)).quantize(Decimal(1).scaleb(-dp_n))
             if d > 0 and self._both([(m.den, d), (m.num, num)]):
@@ -467,8 +498,11 @@ class _Builder:
         m = item.rule.metric
         assert m is not None and m.value is not None
         bound, off = _bounds(item)[k]
-        if not isinstance(bound, expr.Num) and self.eval(bound) == 0 and not any(
-                e == bound for e, _ in self.fixed):
+        if (
+            not isinstance(bound, expr.Num)
+            and self.eval(bound) == 0
+            and not any(e == bound for e, _ in self.fixed)
+        ):
             self.solve(bound, Decimal(self.rng.randint(1, 40)) + Decimal(self.rng.randint(1, 99)) / 100)
         if isinstance(bound, expr.Num):
             return self.solve(m.value, bound.value + off)
@@ -520,17 +554,25 @@ class _Builder:
         if kind in ("zero_both", "zero_den"):
             self.zero_den(item, kind == "zero_both")
             return
-        edges = [rule.threshold] if rule.kind == "per_point" else [
-            b.value.value for band in rule.bands for b in (band.low, band.high)
-            if b is not None and isinstance(b.value, expr.Num)]
+        edges = (
+            [rule.threshold]
+            if rule.kind == "per_point"
+            else [
+                b.value.value
+                for band in rule.bands
+                for b in (band.low, band.high)
+                if b is not None and isinstance(b.value, expr.Num)
+            ]
+        )
         lo, hi = min(edges) - 25, max(edges) + 15
         if kind == "over":
             self.rate(item, Decimal(100) + Decimal(rng.randint(1, 3000)) / 100)
         elif kind == "fraction":
             lose = -1 if rule.direction == "under" else 1
             base = rule.threshold if rule.kind == "per_point" else rng.choice(edges)
-            self.rate(item, base + lose * Decimal(rng.randint(0, 12)) + Decimal(2 * rng.randint(0, 49) + 1)
-                      / 100)
+            self.rate(
+                item, base + lose * Decimal(rng.randint(0, 12)) + Decimal(2 * rng.randint(0, 49) + 1) / 100
+            )
         elif kind == "half":
             r = Decimal(rng.randint(int(lo * 100), int(hi * 100))) / 100 + HALF_CENT
             if not self.rate(item, r):
@@ -549,8 +591,9 @@ class _Builder:
         ed = plan.edition
         rows = unit_rows(ed, plan.options)[1:]
         budget = {rid: rng.uniform(200, 3000) if rid == "org" else rng.uniform(0, 800) for rid, _ in rows}
-        empty = {rid for rid, _ in rows if rid != "org" and rng.random() < (0.5 if profile == "sparse"
-                                                                           else 0.15)}
+        empty = {
+            rid for rid, _ in rows if rid != "org" and rng.random() < (0.5 if profile == "sparse" else 0.15)
+        }
         for table in ed.form.tables:
             shares = _SHARES.get(table.id, {})
             cols = [c for c in table.columns if c.formula is None]
@@ -629,8 +672,7 @@ class _Builder:
     def blank_zeros(self, p: float) -> None:
         """Write some zeros as blank cells (the form reads both as 0)."""
         for fid, v in self.values.items():
-            if isinstance(v, Decimal) and v == 0 and not fid.startswith("score.") \
-                    and self.rng.random() < p:
+            if isinstance(v, Decimal) and v == 0 and not fid.startswith("score.") and self.rng.random() < p:
                 self.values[fid] = None
 
     def _filled(self) -> dict[str, object]:
@@ -663,8 +705,9 @@ class _Builder:
             current = compute(self.plan, self._filled()).values["total.ref"]
         else:
             movable = [i for i in rubric.items if i.rule.kind != "judgement"]
-            current = sum((v for i in rubric.items
-                           if isinstance(v := self.values[f"score.{i.id}.self"], Decimal)), ZERO)
+            current = sum(
+                (v for i in rubric.items if isinstance(v := self.values[f"score.{i.id}.self"], Decimal)), ZERO
+            )
         assert isinstance(current, Decimal)
         rest = target - current
         items = list(movable)
@@ -687,31 +730,63 @@ class _Builder:
 # 3 - 0.1 * 24.95 = 0.505).
 _TIES = {
     "float_ties_zero_balance": {
-        "income.org.carryover": "40.45", "income.org.fiscal": "824.38", "income.org.fund": "32.45",
-        "income.org.special": "43.76", "income.org.other": "0.00", "income.sub1.carryover": "1017.96",
-        "income.sub2.carryover": "19.65", "income.sub2.fiscal": "438.51", "income.sub2.special": "25.85",
-        "expense.org.personnel": "401.18", "expense.org.public": "284.89",
-        "expense.org.project": "1281.63", "expense.sub2.personnel": "209.55",
-        "expense.sub2.public": "115.20", "expense.sub2.project": "150.56",
+        "income.org.carryover": "40.45",
+        "income.org.fiscal": "824.38",
+        "income.org.fund": "32.45",
+        "income.org.special": "43.76",
+        "income.org.other": "0.00",
+        "income.sub1.carryover": "1017.96",
+        "income.sub2.carryover": "19.65",
+        "income.sub2.fiscal": "438.51",
+        "income.sub2.special": "25.85",
+        "expense.org.personnel": "401.18",
+        "expense.org.public": "284.89",
+        "expense.org.project": "1281.63",
+        "expense.sub2.personnel": "209.55",
+        "expense.sub2.public": "115.20",
+        "expense.sub2.project": "150.56",
         # (600.03 - 600) / 600 = 0.005 %
-        "basis.sangong_prev": "600.00", "sangong.org.reception": "14.86",
-        "sangong.org.vehicle_ops": "10.44", "sangong.org.vehicle_buy": "0.00",
-        "sangong.org.abroad": "1.56", "sangong.sub2.reception": "1.07", "sangong.sub2.vehicle_ops": "1.18",
-        "sangong.sub2.vehicle_buy": "570.80", "sangong.sub2.abroad": "0.12",
+        "basis.sangong_prev": "600.00",
+        "sangong.org.reception": "14.86",
+        "sangong.org.vehicle_ops": "10.44",
+        "sangong.org.vehicle_buy": "0.00",
+        "sangong.org.abroad": "1.56",
+        "sangong.sub2.reception": "1.07",
+        "sangong.sub2.vehicle_ops": "1.18",
+        "sangong.sub2.vehicle_buy": "570.80",
+        "sangong.sub2.abroad": "0.12",
         # 2272.04 / 3027.37 = 75.05 %
-        "assets.org.in_use": "1185.96", "assets.sub1.in_use": "850.36", "assets.sub2.in_use": "235.72",
-        "assets.org.leased": "72.56", "assets.org.other": "35.19", "assets.sub1.leased": "20.99",
-        "assets.sub1.other": "16.51", "assets.sub2.leased": "600.90", "assets.sub2.other": "9.18",
+        "assets.org.in_use": "1185.96",
+        "assets.sub1.in_use": "850.36",
+        "assets.sub2.in_use": "235.72",
+        "assets.org.leased": "72.56",
+        "assets.org.other": "35.19",
+        "assets.sub1.leased": "20.99",
+        "assets.sub1.other": "16.51",
+        "assets.sub2.leased": "600.90",
+        "assets.sub2.other": "9.18",
     },
     "float_ties_carryover": {
-        "income.org.carryover": "74.89", "income.org.fiscal": "1194.02", "income.org.fund": "69.37",
-        "income.org.special": "53.75", "income.org.other": "62.79", "income.sub2.carryover": "8.57",
-        "income.sub2.fiscal": "0.00", "income.sub2.fund": "8.35", "income.sub2.special": "7.72",
-        "income.sub2.other": "5.68", "expense.org.personnel": "1190.07", "expense.org.public": "0.00",
-        "expense.org.project": "88.10", "expense.sub2.personnel": "72.91", "expense.sub2.public": "50.60",
+        "income.org.carryover": "74.89",
+        "income.org.fiscal": "1194.02",
+        "income.org.fund": "69.37",
+        "income.org.special": "53.75",
+        "income.org.other": "62.79",
+        "income.sub2.carryover": "8.57",
+        "income.sub2.fiscal": "0.00",
+        "income.sub2.fund": "8.35",
+        "income.sub2.special": "7.72",
+        "income.sub2.other": "5.68",
+        "expense.org.personnel": "1190.07",
+        "expense.org.public": "0.00",
+        "expense.org.project": "88.10",
+        "expense.sub2.personnel": "72.91",
+        "expense.sub2.public": "50.60",
         "expense.sub2.project": "0.00",
-        "unit.staff_quota": "10000", "unit.staff_actual": "10931",  # 109.31 %
-        "basis.sangong_prev": "100.00", "sangong.org.reception": "109.99",  # 9.99 %
+        "unit.staff_quota": "10000",
+        "unit.staff_actual": "10931",  # 109.31 %
+        "basis.sangong_prev": "100.00",
+        "sangong.org.reception": "109.99",  # 9.99 %
     },
 }
 
@@ -737,16 +812,28 @@ def _float_ties(plan: Plan) -> list[tuple[str, Values]]:
 def _seed_values(plan: Plan) -> Values | None:
     """岳阳市君山区信访局 2020 (the seed document), where the plan has its fields."""
     known = {
-        "unit.name": "岳阳市君山区信访局", "unit.year": 2020, "unit.contact": "张毅宏",
-        "unit.phone": "18673072559", "unit.staff_quota": 10, "unit.staff_actual": 10,
+        "unit.name": "岳阳市君山区信访局",
+        "unit.year": 2020,
+        "unit.contact": "张毅宏",
+        "unit.phone": "18673072559",
+        "unit.staff_quota": 10,
+        "unit.staff_actual": 10,
         "unit.duties": "代表区委、区政府受理人民给区委、区政府及主要领导人的来信，接待群众来访。",
         "unit.work": "任务1：夯实基层基础工作；任务2：高度重视初信初访的办理。",
         "unit.achievements": "通过信访信息系统办理信访事项92件，群众满意率达到95%。",
-        "income.org.carryover": "3.67", "income.org.fiscal": "256.32",
-        "expense.org.personnel": "115.25", "expense.org.public": "141.45", "expense.org.project": "0",
-        "sangong.org.reception": "4.79", "assets.org.in_use": "69.54",
-        "basis.sangong_budget": "4.86", "basis.sangong_prev": "4.79", "basis.satisfaction": "95",
-        "basis.econ_wages": "102.93", "basis.econ_goods": "110.55", "basis.econ_family": "12.32",
+        "income.org.carryover": "3.67",
+        "income.org.fiscal": "256.32",
+        "expense.org.personnel": "115.25",
+        "expense.org.public": "141.45",
+        "expense.org.project": "0",
+        "sangong.org.reception": "4.79",
+        "assets.org.in_use": "69.54",
+        "basis.sangong_budget": "4.86",
+        "basis.sangong_prev": "4.79",
+        "basis.satisfaction": "95",
+        "basis.econ_wages": "102.93",
+        "basis.econ_goods": "110.55",
+        "basis.econ_family": "12.32",
         "basis.econ_capital": "30.90",
     }
     inputs = {c.id for c in plan.inputs()}
@@ -762,4 +849,3 @@ def _seed_values(plan: Plan) -> Values | None:
     values["score.P1.self"] = Decimal(2)
     values["score.P11.self"] = Decimal(3)
     return values
-

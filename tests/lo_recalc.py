@@ -99,9 +99,7 @@ def write_profile(profile_dir: Path, *, recalc_on_load: bool = True) -> Path:
     user = profile_dir / "user"
     user.mkdir(parents=True, exist_ok=True)
     mode = _RECALC_ALWAYS if recalc_on_load else _RECALC_NEVER
-    (user / "registrymodifications.xcu").write_text(
-        _XCU_TEMPLATE.format(mode=mode), encoding="utf-8"
-    )
+    (user / "registrymodifications.xcu").write_text(_XCU_TEMPLATE.format(mode=mode), encoding="utf-8")
     return profile_dir.resolve().as_uri()
 
 

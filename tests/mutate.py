@@ -83,8 +83,9 @@ def quiet() -> Iterator[None]:
     # openpyxl warns about extensions it cannot keep (e.g. data-validation lists stored as
     # x14 extensions by Excel/WPS); that is expected for hand-edited returns, not a test failure.
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*[Dd]ata [Vv]alidation extension.*",
-                                category=UserWarning)
+        warnings.filterwarnings(
+            "ignore", message=r".*[Dd]ata [Vv]alidation extension.*", category=UserWarning
+        )
         yield
 
 
@@ -197,8 +198,9 @@ def _meta_rows(wb: Workbook) -> dict[str, int]:
     return {str(r[0].value): r[0].row for r in ws.iter_rows(max_col=1) if r[0].value is not None}
 
 
-def set_meta(src: PathLike, dst: PathLike, key: str, value: str, *, sheet: bool = True,
-             properties: bool = True) -> Path:
+def set_meta(
+    src: PathLike, dst: PathLike, key: str, value: str, *, sheet: bool = True, properties: bool = True
+) -> Path:
     """Change one key of the hidden metadata, in the _perfxl sheet and/or the custom properties."""
 
     def change(wb: Workbook) -> None:

@@ -48,9 +48,12 @@ def test_template_prefill_errors_name_the_file_and_field(tmp_path: Path) -> None
 
 def test_roster_batch_with_gbk_csv_and_per_unit_rows(tmp_path: Path) -> None:
     roster = tmp_path / "名册.csv"
-    roster.write_bytes("预算编码,单位名称,二级机构数,income.org.fiscal\n001,信访局,1,256.32\n002,财政局,3,\n"
-                       .encode("gbk"))
-    code, _, err = run("template", "--roster", str(roster), "--out-dir", str(tmp_path / "out"), "--year", "2021")
+    roster.write_bytes(
+        "预算编码,单位名称,二级机构数,income.org.fiscal\n001,信访局,1,256.32\n002,财政局,3,\n".encode("gbk")
+    )
+    code, _, err = run(
+        "template", "--roster", str(roster), "--out-dir", str(tmp_path / "out"), "--year", "2021"
+    )
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["001_信访局.xlsx", "002_财政局.xlsx"]
     code, out, _ = run("check", "--no-review", "--json", "-", str(tmp_path / "out" / "001_信访局.xlsx"))
@@ -69,8 +72,18 @@ def test_fields_json_is_the_documented_contract() -> None:
     code, out, _ = run("fields", "--json")
     doc = json.loads(out)
     assert code == 0
-    assert set(doc) == {"edition", "form_version", "rubric_version", "fingerprint", "options", "fields", "formulas"}
-    assert {"id", "name", "sheet", "cell", "type", "unit", "required", "label", "feeds"} == set(doc["fields"][0])
+    assert set(doc) == {
+        "edition",
+        "form_version",
+        "rubric_version",
+        "fingerprint",
+        "options",
+        "fields",
+        "formulas",
+    }
+    assert {"id", "name", "sheet", "cell", "type", "unit", "required", "label", "feeds"} == set(
+        doc["fields"][0]
+    )
     code, out, _ = run("fields", "--sub-units", "3")
     assert "income.sub3.fiscal" in out
 

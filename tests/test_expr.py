@@ -22,8 +22,15 @@ from perfxl.expr import Abs, Bin, ExprError, Neg, Num, Ref
 D = Decimal
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
-VALUES = {"a": D("7"), "b": D("3"), "c": D("2"), "d": D("0.5"), "income.org.carryover": D("3.67"),
-          "x_1": D("-4"), "z": D("0")}
+VALUES = {
+    "a": D("7"),
+    "b": D("3"),
+    "c": D("2"),
+    "d": D("0.5"),
+    "income.org.carryover": D("3.67"),
+    "x_1": D("-4"),
+    "z": D("0"),
+}
 
 
 def value(fid: str) -> Decimal:
@@ -131,8 +138,11 @@ def test_decimal_exactness() -> None:
     assert expr.evaluate(expr.parse("x"), lambda f: D("0.1")) + D("0.2") == D("0.3")
 
 
-@pytest.mark.parametrize("source", ["1/0", "a/z", "a/(b-b)", "a/(c-2)", "1/(0.1+0.2-0.3)", "a/abs(z)"],
-                         ids=["literal", "blank-ref", "b-b", "c-2", "decimal-cancel", "abs-zero"])
+@pytest.mark.parametrize(
+    "source",
+    ["1/0", "a/z", "a/(b-b)", "a/(c-2)", "1/(0.1+0.2-0.3)", "a/abs(z)"],
+    ids=["literal", "blank-ref", "b-b", "c-2", "decimal-cancel", "abs-zero"],
+)
 def test_division_by_zero(source: str) -> None:
     with pytest.raises(ZeroDivisionError):
         expr.evaluate(expr.parse(source), value)
@@ -210,9 +220,20 @@ def test_parse_errors(source: str, phrase: str) -> None:
 # ---------------------------------------------------------------- num()
 
 
-@pytest.mark.parametrize(("given_", "text"), [(D("100"), "100"), (D("1E+2"), "100"), (D("0.50"), "0.5"),
-                                              (0.1, "0.1"), (3, "3"), ("2.500", "2.5"), (D("0"), "0"),
-                                              (D("-0.25"), "-0.25"), (D("1E-7"), "0.0000001")])
+@pytest.mark.parametrize(
+    ("given_", "text"),
+    [
+        (D("100"), "100"),
+        (D("1E+2"), "100"),
+        (D("0.50"), "0.5"),
+        (0.1, "0.1"),
+        (3, "3"),
+        ("2.500", "2.5"),
+        (D("0"), "0"),
+        (D("-0.25"), "-0.25"),
+        (D("1E-7"), "0.0000001"),
+    ],
+)
 def test_num(given_: object, text: str) -> None:
     assert expr.num(given_) == text  # type: ignore[arg-type]
 

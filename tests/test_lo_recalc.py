@@ -27,9 +27,7 @@ from lo_recalc import (
     to_pdf_many,
 )
 
-_skip_without_lo = pytest.mark.skipif(
-    not soffice_available(), reason="soffice (LibreOffice) not on PATH"
-)
+_skip_without_lo = pytest.mark.skipif(not soffice_available(), reason="soffice (LibreOffice) not on PATH")
 
 
 def lo_test(fn):
@@ -290,9 +288,7 @@ def test_to_pdf_many_renders_chinese(tmp_path: Path) -> None:
         assert "42" in text.split()  # recalculated, not the cached 999
         assert "999" not in text
     if shutil.which("pdffonts"):
-        fonts = subprocess.run(
-            ["pdffonts", str(out)], capture_output=True, text=True, check=True
-        ).stdout
+        fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout
         assert re.search(r"wenquanyi|zenhei|cjk|noto.*(sc|cjk)", fonts, re.I), fonts
 
 

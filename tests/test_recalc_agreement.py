@@ -124,8 +124,11 @@ def _agrees(python: Scalar, shown: object) -> bool:
     if python is None:
         return shown is None or shown == ""
     if isinstance(python, Decimal):
-        return (isinstance(shown, int | float) and not isinstance(shown, bool)
-                and abs(float(shown) - float(python)) <= TOLERANCE)
+        return (
+            isinstance(shown, int | float)
+            and not isinstance(shown, bool)
+            and abs(float(shown) - float(python)) <= TOLERANCE
+        )
     return shown == python
 
 
@@ -175,13 +178,20 @@ def _report(w: Written, source: str, shown: Mapping[str, object], bad: list[str]
         for fid in bad[:25]:
             cell = w.plan.cells[fid]
             text = wb[cell.sheet][cell.ref].value
-            feeds = ", ".join(f"{f}={w.inputs.get(f)!s}" for f in _feeding_inputs(w.plan, fid)
-                              if w.inputs.get(f) is not None)
-            lines += [f"  {fid}  {cell.sheet}!{cell.ref}  {text}",
-                      f"      {source}: {shown[fid]!r}   Python: {w.expected.values[fid]!r}"]
+            feeds = ", ".join(
+                f"{f}={w.inputs.get(f)!s}"
+                for f in _feeding_inputs(w.plan, fid)
+                if w.inputs.get(f) is not None
+            )
+            lines += [
+                f"  {fid}  {cell.sheet}!{cell.ref}  {text}",
+                f"      {source}: {shown[fid]!r}   Python: {w.expected.values[fid]!r}",
+            ]
             for ref in _formula_refs(w.plan, fid):
-                lines.append(f"      reads {ref} ({w.plan.cells[ref].where}): {source} {shown[ref]!r}, "
-                             f"Python {w.expected.values[ref]!r}")
+                lines.append(
+                    f"      reads {ref} ({w.plan.cells[ref].where}): {source} {shown[ref]!r}, "
+                    f"Python {w.expected.values[ref]!r}"
+                )
             lines.append(f"      inputs: {feeds or '(all blank)'}")
         if len(bad) > 25:
             lines.append(f"  ... and {len(bad) - 25} more: {', '.join(bad[25:])}")
@@ -199,8 +209,9 @@ def _check(w: Written, source: str, path: Path) -> int:
 
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("name", IDS)
-def test_libreoffice_agrees_with_compute(name: str, written: dict[str, Written],
-                                         recalculated: dict[str, Path]) -> None:
+def test_libreoffice_agrees_with_compute(
+    name: str, written: dict[str, Written], recalculated: dict[str, Path]
+) -> None:
     w = written[name]
     assert _check(w, "LibreOffice", recalculated[name]) == len(w.plan.formulas()) > 0
 
@@ -280,8 +291,9 @@ def test_generator_hits_what_it_promises() -> None:
         inputs = _inputs(plan, case.values)
         calc = compute(plan, inputs)
 
-        def num(fid: str, plan: Plan = plan, inputs: dict[str, Scalar] = inputs,
-                calc: Computation = calc) -> Decimal:
+        def num(
+            fid: str, plan: Plan = plan, inputs: dict[str, Scalar] = inputs, calc: Computation = calc
+        ) -> Decimal:
             v = inputs.get(fid) if plan.cells[fid].is_input else calc.values[fid]
             return v if isinstance(v, Decimal) else Decimal(0)
 
@@ -318,8 +330,13 @@ def test_generator_hits_what_it_promises() -> None:
                 for band in item.rule.bands:
                     for b in (band.low, band.high):
                         if b is not None and o.metric == expr.evaluate(b.value, num):
-                            hits[(item.id, f"edge {expr.to_excel(b.value, str)}"
-                                  + ("" if isinstance(b.value, expr.Num) or o.metric else " (=0)"))] += 1
+                            hits[
+                                (
+                                    item.id,
+                                    f"edge {expr.to_excel(b.value, str)}"
+                                    + ("" if isinstance(b.value, expr.Num) or o.metric else " (=0)"),
+                                )
+                            ] += 1
         for part in ("self", "ref"):
             total = calc.values[f"total.{part}"]
             for g in rubric.grades:
@@ -338,8 +355,12 @@ def test_generator_hits_what_it_promises() -> None:
                 if (item.id, kind) not in UNREACHABLE and hits[(item.id, kind)] < 2:
                     missing.append(f"{item.id} {kind}: {hits[(item.id, kind)]}")
             for kind, target in edge_targets(item):
-                if kind == "rate" and target is not None and not _unreachable(item.id, target) \
-                        and target not in raw_rates.get(item.id, set()):
+                if (
+                    kind == "rate"
+                    and target is not None
+                    and not _unreachable(item.id, target)
+                    and target not in raw_rates.get(item.id, set())
+                ):
                     missing.append(f"{item.id} rate exactly {target}%")
         if item.rule.kind == "per_point":
             kinds = ["fractional_excess", "exactly_zero_points"]
@@ -351,8 +372,10 @@ def test_generator_hits_what_it_promises() -> None:
         else:
             for band in item.rule.bands:
                 for b in (band.low, band.high):
-                    if b is not None and not any(k[0] == item.id and k[1].startswith(
-                            f"edge {expr.to_excel(b.value, str)}") for k in hits):
+                    if b is not None and not any(
+                        k[0] == item.id and k[1].startswith(f"edge {expr.to_excel(b.value, str)}")
+                        for k in hits
+                    ):
                         missing.append(f"{item.id} metric on edge {expr.to_excel(b.value, str)}")
     p3 = [k for k in hits if k[0] == "P3"]
     if ("P3", "edge income.total.carryover") not in p3:  # equal to a non-zero carryover

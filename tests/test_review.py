@@ -43,8 +43,9 @@ def reviewed(seed: tuple[Path, CheckResult], tmp_path_factory: pytest.TempPathFa
     source, result = seed
     before = _sha(source)
     stat = source.stat()
-    out = write_review(source, result, tmp_path_factory.mktemp("out") / "审核" / "君山区信访局_审核.xlsx",
-                       checked_at=WHEN)
+    out = write_review(
+        source, result, tmp_path_factory.mktemp("out") / "审核" / "君山区信访局_审核.xlsx", checked_at=WHEN
+    )
     return {"source": source, "result": result, "out": out, "before": before, "stat": stat}
 
 
@@ -196,24 +197,28 @@ def test_original_sheets_unchanged(reviewed: dict) -> None:
                     if cell.value == "":  # openpyxl writes an empty string as a blank cell
                         assert other.value is None, f"{ws.title}!{cell.coordinate}"
                         continue
-                    assert (other.value, other.data_type) == (cell.value, cell.data_type), \
+                    assert (other.value, other.data_type) == (cell.value, cell.data_type), (
                         f"{ws.title}!{cell.coordinate}"
+                    )
                     assert other.number_format == cell.number_format
                     assert other.protection.locked == cell.protection.locked
             assert {str(r) for r in copy.merged_cells.ranges} == {str(r) for r in ws.merged_cells.ranges}
-            assert [(v.sqref, v.formula1, v.type) for v in copy.data_validations.dataValidation] == \
-                [(v.sqref, v.formula1, v.type) for v in ws.data_validations.dataValidation]
+            assert [(v.sqref, v.formula1, v.type) for v in copy.data_validations.dataValidation] == [
+                (v.sqref, v.formula1, v.type) for v in ws.data_validations.dataValidation
+            ]
             assert copy.print_title_rows == ws.print_title_rows
             assert copy.protection.sheet == ws.protection.sheet
             assert copy.protection.password == ws.protection.password
         names = {n: d.attr_text for n, d in src.defined_names.items()}
         assert names and {n: d.attr_text for n, d in wb.defined_names.items()} == names
-        assert {p.name: p.value for p in wb.custom_doc_props.props} == \
-            {p.name: p.value for p in src.custom_doc_props.props}
+        assert {p.name: p.value for p in wb.custom_doc_props.props} == {
+            p.name: p.value for p in src.custom_doc_props.props
+        }
 
 
-def test_atomic_replace_of_existing_output(seed: tuple[Path, CheckResult], tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_atomic_replace_of_existing_output(
+    seed: tuple[Path, CheckResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source, result = seed
     out = tmp_path / "审核.xlsx"
     out.write_bytes(b"old")
@@ -233,8 +238,9 @@ def test_atomic_replace_of_existing_output(seed: tuple[Path, CheckResult], tmp_p
         assert wb.sheetnames[0] == "审核意见"
 
 
-def test_failed_write_leaves_no_trace(seed: tuple[Path, CheckResult], tmp_path: Path,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_write_leaves_no_trace(
+    seed: tuple[Path, CheckResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source, result = seed
     out = tmp_path / "审核.xlsx"
     out.write_bytes(b"old")
@@ -251,10 +257,15 @@ def test_failed_write_leaves_no_trace(seed: tuple[Path, CheckResult], tmp_path: 
 
 def test_user_text_never_becomes_a_formula(seed: tuple[Path, CheckResult], tmp_path: Path) -> None:
     source, result = seed
-    evil = dataclasses.replace(result, unit=EVIL, code="+1+1", findings=[
-        *result.findings,
-        Finding("test.evil", WARNING, "@SUM(1)", None, None, reported="-2+3", expected=EVIL),
-    ])
+    evil = dataclasses.replace(
+        result,
+        unit=EVIL,
+        code="+1+1",
+        findings=[
+            *result.findings,
+            Finding("test.evil", WARNING, "@SUM(1)", None, None, reported="-2+3", expected=EVIL),
+        ],
+    )
     out = write_review(source, evil, tmp_path / "evil.xlsx", WHEN)
     with _open(out) as wb:
         ws = wb["审核意见"]
@@ -268,14 +279,17 @@ def test_user_text_never_becomes_a_formula(seed: tuple[Path, CheckResult], tmp_p
 
 def test_odd_locations_do_not_crash(seed: tuple[Path, CheckResult], tmp_path: Path) -> None:
     source, result = seed
-    odd = dataclasses.replace(result, findings=[
-        Finding("x.nosheet", ERROR, "工作表缺失", "不存在的表", "B2"),
-        Finding("x.nocell", WARNING, "整表问题", "收支情况", None),
-        Finding("x.nowhere", INFO, "文件级提示"),
-        Finding("x.badref", INFO, "坏引用", "收支情况", "not-a-cell"),
-        Finding("x.merged", WARNING, "合并单元格内", "评分表", "B4"),  # inside merged B3:B5
-        Finding("x.merged2", INFO, "同一单元格的次要问题", "评分表", "B3"),
-    ])
+    odd = dataclasses.replace(
+        result,
+        findings=[
+            Finding("x.nosheet", ERROR, "工作表缺失", "不存在的表", "B2"),
+            Finding("x.nocell", WARNING, "整表问题", "收支情况", None),
+            Finding("x.nowhere", INFO, "文件级提示"),
+            Finding("x.badref", INFO, "坏引用", "收支情况", "not-a-cell"),
+            Finding("x.merged", WARNING, "合并单元格内", "评分表", "B4"),  # inside merged B3:B5
+            Finding("x.merged2", INFO, "同一单元格的次要问题", "评分表", "B3"),
+        ],
+    )
     out = write_review(source, odd, tmp_path / "odd.xlsx", WHEN)
     with _open(out) as wb:
         rows = _finding_rows(wb["审核意见"])
@@ -314,11 +328,13 @@ def test_refuses_unusable_changed_or_self(seed: tuple[Path, CheckResult], tmp_pa
 
 
 @pytest.mark.libreoffice
-@pytest.mark.skipif(not soffice_available() or not shutil.which("pdftotext"),
-                    reason="needs soffice and pdftotext")
+@pytest.mark.skipif(
+    not soffice_available() or not shutil.which("pdftotext"), reason="needs soffice and pdftotext"
+)
 def test_review_prints(reviewed: dict, tmp_path: Path) -> None:
     pdf = to_pdf_many([reviewed["out"]], tmp_path)[reviewed["out"]]
-    first = subprocess.run(["pdftotext", "-l", "2", "-layout", str(pdf), "-"], capture_output=True,
-                           text=True, check=True).stdout
+    first = subprocess.run(
+        ["pdftotext", "-l", "2", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "审核意见" in first and "资金结余" in first and "按规则应为 2 分" in first
     assert "第 1 页" in first

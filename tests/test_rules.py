@@ -142,14 +142,34 @@ def with_reading(item: Item, reading: str) -> Item:
     return dataclasses.replace(item, rule=dataclasses.replace(item.rule, readings=order))
 
 
-def case(name: str, item: str, inputs: Inputs, score: str | int, *, readings: tuple[Any, ...] | None = None,
-         metric: Any = MISSING, note: Any = MISSING, band: Any = MISSING,
-         self_score: str | None = None) -> Any:
+def case(
+    name: str,
+    item: str,
+    inputs: Inputs,
+    score: str | int,
+    *,
+    readings: tuple[Any, ...] | None = None,
+    metric: Any = MISSING,
+    note: Any = MISSING,
+    band: Any = MISSING,
+    self_score: str | None = None,
+) -> Any:
     """readings: (proportional, whole, started) scores when they differ from ``score``."""
-    ins = {k: (D(str(v)) if isinstance(v, int | float | str) and not str(v).startswith(("是", "否")) else v)
-           for k, v in inputs.items()}
-    return pytest.param(item, ins, D(str(score)), readings, metric, note, band,
-                        None if self_score is None else D(self_score), id=f"{item}-{name}")
+    ins = {
+        k: (D(str(v)) if isinstance(v, int | float | str) and not str(v).startswith(("是", "否")) else v)
+        for k, v in inputs.items()
+    }
+    return pytest.param(
+        item,
+        ins,
+        D(str(score)),
+        readings,
+        metric,
+        note,
+        band,
+        None if self_score is None else D(self_score),
+        id=f"{item}-{name}",
+    )
 
 
 # ---------------------------------------------------------------- the cases
@@ -184,6 +204,7 @@ def p3(balance: str, carryover: str = "3.67") -> dict[str, object]:
     """P3's inputs given directly: 累计结余 (a formula cell) and 上年结转 (a sum)."""
     return {"expense.total.balance_cum": balance, "income.total.carryover": carryover}
 
+
 PER_POINT = [
     # I1: over 100, 0.5 per point, floor at 0
     case("100%", "I1", rate(I1, 50, 50), 5, metric=D("100.00"), note=None),
@@ -193,8 +214,15 @@ PER_POINT = [
     case("110%", "I1", rate(I1, 110, 100), 0, readings=(0, 0, 0)),
     case("120%-floor", "I1", rate(I1, 120, 100), 0, readings=(0, 0, 0)),
     case("100.004%-rounds-to-100", "I1", rate(I1, 25001, 25000), 5, readings=(5, 5, 5), metric=D("100.00")),
-    case("quota0-actual0", "I1", rate(I1, 0, 0), 5, readings=(5, 5, 5), metric=None,
-         note=I1_NOTE + NUMERATOR_ZERO),
+    case(
+        "quota0-actual0",
+        "I1",
+        rate(I1, 0, 0),
+        5,
+        readings=(5, 5, 5),
+        metric=None,
+        note=I1_NOTE + NUMERATOR_ZERO,
+    ),
     case("quota0-actual3", "I1", rate(I1, 3, 0), 0, readings=(0, 0, 0), metric=None, note=I1_NOTE),
     case("blank", "I1", {}, 5, metric=None, note=I1_NOTE + NUMERATOR_ZERO),
     # I2: over 0, 0.5 per point
@@ -205,8 +233,9 @@ PER_POINT = [
     case("+12%-floor", "I2", rate(I2, 112, 100), 0, readings=(0, 0, 0)),
     case("-0.005%-half-away-from-zero", "I2", rate(I2, 19999, 20000), 5, metric=D("-0.01")),
     case("+0.005%-rounds-to-0.01", "I2", rate(I2, 20001, 20000), 5, readings=(5, 5, "4.5"), metric=D("0.01")),
-    case("prev0-now0", "I2", rate(I2, 0, 0), 5, readings=(5, 5, 5), metric=None,
-         note=I2_NOTE + NUMERATOR_ZERO),
+    case(
+        "prev0-now0", "I2", rate(I2, 0, 0), 5, readings=(5, 5, 5), metric=None, note=I2_NOTE + NUMERATOR_ZERO
+    ),
     case("prev0-now2", "I2", rate(I2, 2, 0), 0, readings=(0, 0, 0), metric=None, note=I2_NOTE),
     # P4: over 100, 1 per point
     case("98.56%", "P4", rate(P4, "98.56", 100), 6, readings=(6, 6, 6), metric=D("98.56")),
@@ -300,8 +329,10 @@ LADDER = [
 ]
 
 PER_COUNT = [
-    *(case(f"{n}", "P2", {"basis.special_late": n}, s, metric=D(n)) for n, s in
-      ((0, 3), (1, "2.5"), (2, 2), (6, 0), (7, 0))),
+    *(
+        case(f"{n}", "P2", {"basis.special_late": n}, s, metric=D(n))
+        for n, s in ((0, 3), (1, "2.5"), (2, 2), (6, 0), (7, 0))
+    ),
     case("blank", "P2", {}, 3, metric=D(0)),
     *(case(f"{n}", "P6", {"basis.p6_cases": n}, s) for n, s in ((0, 3), (1, 2), (3, 0), (6, 0), (7, 0))),
     *(case(f"{n}", "P11", {"basis.p11_cases": n}, s) for n, s in ((0, 4), (1, 3), (4, 0), (6, 0), (7, 0))),
@@ -348,8 +379,16 @@ ALL_CASES = PER_POINT + LADDER + PER_COUNT + CHECKLIST + JUDGEMENT
 ARGS = ("item_id", "inputs", "expected", "readings", "metric", "note", "band", "self_score")
 
 
-def _check(item_id: str, inputs: Inputs, expected: Decimal, readings: tuple[Any, ...] | None, metric: Any,
-           note: Any, band: Any, self_score: Decimal | None) -> None:
+def _check(
+    item_id: str,
+    inputs: Inputs,
+    expected: Decimal,
+    readings: tuple[Any, ...] | None,
+    metric: Any,
+    note: Any,
+    band: Any,
+    self_score: Decimal | None,
+) -> None:
     item = RUBRIC.item(item_id)
     out = py_outcome(item, inputs, self_score)
     assert out.score == expected
@@ -358,8 +397,9 @@ def _check(item_id: str, inputs: Inputs, expected: Decimal, readings: tuple[Any,
         assert set(out.readings) == set(item.rule.readings)
         assert out.readings[item.rule.readings[0]] == out.score
         if readings is not None:
-            assert out.readings == dict(zip(("proportional", "whole", "started"), map(D, map(str, readings)),
-                                            strict=True))
+            assert out.readings == dict(
+                zip(("proportional", "whole", "started"), map(D, map(str, readings)), strict=True)
+            )
     if metric is not MISSING:
         assert out.metric == metric
     if note is not MISSING:
@@ -378,32 +418,72 @@ def _check(item_id: str, inputs: Inputs, expected: Decimal, readings: tuple[Any,
 
 
 @pytest.mark.parametrize(ARGS, PER_POINT)
-def test_per_point(item_id: str, inputs: Inputs, expected: Decimal, readings: Any, metric: Any, note: Any,
-                   band: Any, self_score: Decimal | None) -> None:
+def test_per_point(
+    item_id: str,
+    inputs: Inputs,
+    expected: Decimal,
+    readings: Any,
+    metric: Any,
+    note: Any,
+    band: Any,
+    self_score: Decimal | None,
+) -> None:
     _check(item_id, inputs, expected, readings, metric, note, band, self_score)
 
 
 @pytest.mark.parametrize(ARGS, LADDER)
-def test_ladder(item_id: str, inputs: Inputs, expected: Decimal, readings: Any, metric: Any, note: Any,
-                band: Any, self_score: Decimal | None) -> None:
+def test_ladder(
+    item_id: str,
+    inputs: Inputs,
+    expected: Decimal,
+    readings: Any,
+    metric: Any,
+    note: Any,
+    band: Any,
+    self_score: Decimal | None,
+) -> None:
     _check(item_id, inputs, expected, readings, metric, note, band, self_score)
 
 
 @pytest.mark.parametrize(ARGS, PER_COUNT)
-def test_per_count(item_id: str, inputs: Inputs, expected: Decimal, readings: Any, metric: Any, note: Any,
-                   band: Any, self_score: Decimal | None) -> None:
+def test_per_count(
+    item_id: str,
+    inputs: Inputs,
+    expected: Decimal,
+    readings: Any,
+    metric: Any,
+    note: Any,
+    band: Any,
+    self_score: Decimal | None,
+) -> None:
     _check(item_id, inputs, expected, readings, metric, note, band, self_score)
 
 
 @pytest.mark.parametrize(ARGS, CHECKLIST)
-def test_checklist(item_id: str, inputs: Inputs, expected: Decimal, readings: Any, metric: Any, note: Any,
-                   band: Any, self_score: Decimal | None) -> None:
+def test_checklist(
+    item_id: str,
+    inputs: Inputs,
+    expected: Decimal,
+    readings: Any,
+    metric: Any,
+    note: Any,
+    band: Any,
+    self_score: Decimal | None,
+) -> None:
     _check(item_id, inputs, expected, readings, metric, note, band, self_score)
 
 
 @pytest.mark.parametrize(ARGS, JUDGEMENT)
-def test_judgement(item_id: str, inputs: Inputs, expected: Decimal, readings: Any, metric: Any, note: Any,
-                   band: Any, self_score: Decimal | None) -> None:
+def test_judgement(
+    item_id: str,
+    inputs: Inputs,
+    expected: Decimal,
+    readings: Any,
+    metric: Any,
+    note: Any,
+    band: Any,
+    self_score: Decimal | None,
+) -> None:
     _check(item_id, inputs, expected, readings, metric, note, band, self_score)
 
 
@@ -428,8 +508,11 @@ def test_helpers_directly() -> None:
     value = _value({"unit.staff_actual": D(203), "unit.staff_quota": D(200)})
     m = rules.metric_value(i1.rule, value, RD)
     assert m == D("101.50")
-    assert rules.per_point(i1, value, m, SD).readings == {"proportional": D("4.25"), "whole": D("4.5"),
-                                                          "started": D(4)}
+    assert rules.per_point(i1, value, m, SD).readings == {
+        "proportional": D("4.25"),
+        "whole": D("4.5"),
+        "started": D(4),
+    }
     i3 = RUBRIC.item("I3")
     assert rules.ladder(i3, _value({}), D("80")).score == 4
     assert rules.ladder(i3, _value({}), None).note == I3_NOTE + NUMERATOR_ZERO
@@ -443,8 +526,17 @@ def test_helpers_directly() -> None:
 # ---------------------------------------------------------------- grade
 
 
-GRADE_CASES = [("100", "优秀"), ("90", "优秀"), ("89.99", "良好"), ("80", "良好"), ("79.99", "中"),
-               ("60", "中"), ("59.99", "差"), ("0", "差"), ("-1", "差")]
+GRADE_CASES = [
+    ("100", "优秀"),
+    ("90", "优秀"),
+    ("89.99", "良好"),
+    ("80", "良好"),
+    ("79.99", "中"),
+    ("60", "中"),
+    ("59.99", "差"),
+    ("0", "差"),
+    ("-1", "差"),
+]
 
 
 @pytest.mark.parametrize(("total", "label"), GRADE_CASES, ids=[c[0] for c in GRADE_CASES])
@@ -477,11 +569,18 @@ P3_COMPUTED = [
 ]
 
 
-@pytest.mark.parametrize(("spent", "balance", "expected"), [c[1:] for c in P3_COMPUTED],
-                         ids=[c[0] for c in P3_COMPUTED])
+@pytest.mark.parametrize(
+    ("spent", "balance", "expected"), [c[1:] for c in P3_COMPUTED], ids=[c[0] for c in P3_COMPUTED]
+)
 def test_p3_through_compute(spent: str, balance: str, expected: int) -> None:
-    inputs = _money(income__org__fiscal="90", income__org__carryover="3.00", income__sub1__fiscal="10",
-                    income__sub1__carryover="0.67", expense__org__personnel="50", expense__sub1__project="1")
+    inputs = _money(
+        income__org__fiscal="90",
+        income__org__carryover="3.00",
+        income__sub1__fiscal="10",
+        income__sub1__carryover="0.67",
+        expense__org__personnel="50",
+        expense__sub1__project="1",
+    )
     inputs["expense.org.public"] = D(spent) - 51
     comp = compute(PLAN, inputs)
     assert comp.number("income.total.carryover") == D("3.67")
@@ -497,8 +596,12 @@ def test_p3_through_compute(spent: str, balance: str, expected: int) -> None:
 
 def test_compute_sums_feed_rates_and_checklists() -> None:
     inputs: dict[str, object] = _money(
-        sangong__org__reception="60", sangong__sub1__vehicle_ops="41.37", basis__sangong_prev="100",
-        basis__sangong_budget="100", unit__staff_quota="200", unit__staff_actual="203",
+        sangong__org__reception="60",
+        sangong__sub1__vehicle_ops="41.37",
+        basis__sangong_prev="100",
+        basis__sangong_budget="100",
+        unit__staff_quota="200",
+        unit__staff_actual="203",
     )
     inputs |= yes("basis.p7_1", "basis.p7_2", no=("basis.p7_3",))
     comp = compute(PLAN, inputs)

@@ -71,7 +71,7 @@ def test_sample_checks_as_recorded(data: Path) -> None:
 
 
 def test_seed_sample_shows_what_the_brief_promises() -> None:
-    """DESIGN.md: 资金结余 3 vs 2, 98 vs 97, 优秀 both ways, the zero-denominator policy stated, no false 错误."""
+    """DESIGN.md: 资金结余 3 vs 2, 98 vs 97, 优秀 both ways, zero-denominator policy stated, no false 错误."""
     result = check_file(SAMPLES / "君山区信访局_2020.xlsx")
     assert (result.reported_total, result.recomputed_total) == (98, 97)
     assert (result.reported_grade, result.recomputed_grade) == ("优秀", "优秀")
@@ -86,5 +86,7 @@ def test_seed_sample_shows_what_the_brief_promises() -> None:
 
 def test_blank_template_has_no_arithmetic_findings() -> None:
     result = check_file(SAMPLES / "空白模板_hunan-2020.xlsx")
-    wrong = [f for f in result.findings if f.rule.startswith(("sum.", "identity.", "formula.", "ref.", "metric."))]
+    wrong = [
+        f for f in result.findings if f.rule.startswith(("sum.", "identity.", "formula.", "ref.", "metric."))
+    ]
     assert wrong == []

@@ -32,8 +32,16 @@ MINI_RUBRIC = MINI / "checks" / "mini-2099.yaml"
 
 HUNAN_INCOME_TITLE = "年度收入情况（万元）"
 MINI_INCOME_TITLE = "收入情况表（单位：万元）"
-MINI_ITEMS = ["I1", "I2", *(f"P{n}" for n in range(1, 13)), *(f"O{n}" for n in range(1, 6)),
-              "E1", "E2", "E3", "E4"]
+MINI_ITEMS = [
+    "I1",
+    "I2",
+    *(f"P{n}" for n in range(1, 13)),
+    *(f"O{n}" for n in range(1, 6)),
+    "E1",
+    "E2",
+    "E3",
+    "E4",
+]
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +79,10 @@ def _self_scores(total: int, *editions: Edition) -> dict[str, Decimal]:
 
 # Basis data whose reference scores differ only because the rubric data differ.
 BASIS: dict[str, Any] = {
-    "unit.staff_quota": 50, "unit.staff_actual": 52,  # 104%: I1 hunan 5-0.5*4=3, mini 10-0.5*4=8
-    "basis.budget_initial": 1000, "basis.budget_adjust": 70,  # 7%: P1 hunan (0,10]→2, mini (5,15]→1
+    "unit.staff_quota": 50,
+    "unit.staff_actual": 52,  # 104%: I1 hunan 5-0.5*4=3, mini 10-0.5*4=8
+    "basis.budget_initial": 1000,
+    "basis.budget_adjust": 70,  # 7%: P1 hunan (0,10]→2, mini (5,15]→1
     "basis.satisfaction": 92,  # E4 hunan [85,95)→3, mini >=90→5
     "basis.special_late": 1,  # P2 hunan step 0.5 → 2.5, mini step 1 → 2
 }
@@ -113,8 +123,9 @@ def test_editions_differ_only_where_the_data_do(mini: Edition, hunan: Edition) -
 
 
 @pytest.fixture(scope="module")
-def books(tmp_path_factory: pytest.TempPathFactory, mini: Edition,
-          hunan: Edition) -> dict[str, tuple[Path, Plan]]:
+def books(
+    tmp_path_factory: pytest.TempPathFactory, mini: Edition, hunan: Edition
+) -> dict[str, tuple[Path, Plan]]:
     """Both editions' workbooks, prefilled with the same inputs (self-scores total 86)."""
     out = tmp_path_factory.mktemp("editions")
     values = {**BASIS, **_self_scores(86, hunan, mini)}
@@ -144,8 +155,7 @@ def _rubric_rows(wb: Workbook, plan: Plan) -> list[tuple[str, str, str]]:
     return rows
 
 
-def test_rubric_sheet_has_exactly_the_mini_items(books: dict[str, tuple[Path, Plan]],
-                                                 mini: Edition) -> None:
+def test_rubric_sheet_has_exactly_the_mini_items(books: dict[str, tuple[Path, Plan]], mini: Edition) -> None:
     path, plan = books["mini-2099"]
     with _open(path) as wb:
         assert "评分表" in wb.sheetnames
@@ -155,8 +165,9 @@ def test_rubric_sheet_has_exactly_the_mini_items(books: dict[str, tuple[Path, Pl
     assert dict((r[0], r[2]) for r in rows)["I1"] == "10"
 
 
-def test_hunan_rubric_sheet_still_has_its_own_items(books: dict[str, tuple[Path, Plan]],
-                                                    hunan: Edition) -> None:
+def test_hunan_rubric_sheet_still_has_its_own_items(
+    books: dict[str, tuple[Path, Plan]], hunan: Edition
+) -> None:
     path, plan = books["hunan-2020"]
     with _open(path) as wb:
         rows = _rubric_rows(wb, plan)
@@ -233,20 +244,24 @@ def test_sub_units_override_still_applies(mini: Edition) -> None:
 # ------------------------------------------------------------------ recomputation
 
 
-@pytest.mark.parametrize(("total", "hunan_grade", "mini_grade"), [
-    (91, "优秀", "优秀"),
-    (90, "优秀", "优秀"),
-    (86, "良好", "优秀"),
-    (85, "良好", "优秀"),
-    (84, "良好", "合格"),
-    (80, "良好", "合格"),
-    (79, "中", "合格"),
-    (60, "中", "合格"),
-    (59, "差", "不合格"),
-    (0, "差", "不合格"),
-])
-def test_compute_grade_follows_each_editions_cut_offs(mini: Edition, hunan: Edition, total: int,
-                                                      hunan_grade: str, mini_grade: str) -> None:
+@pytest.mark.parametrize(
+    ("total", "hunan_grade", "mini_grade"),
+    [
+        (91, "优秀", "优秀"),
+        (90, "优秀", "优秀"),
+        (86, "良好", "优秀"),
+        (85, "良好", "优秀"),
+        (84, "良好", "合格"),
+        (80, "良好", "合格"),
+        (79, "中", "合格"),
+        (60, "中", "合格"),
+        (59, "差", "不合格"),
+        (0, "差", "不合格"),
+    ],
+)
+def test_compute_grade_follows_each_editions_cut_offs(
+    mini: Edition, hunan: Edition, total: int, hunan_grade: str, mini_grade: str
+) -> None:
     inputs = _self_scores(total, hunan, mini)
     for ed, grade in ((hunan, hunan_grade), (mini, mini_grade)):
         calc = compute(build_plan(ed), inputs)
@@ -279,13 +294,15 @@ def _soffice() -> bool:
 
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not _soffice(), reason="soffice (LibreOffice) not on PATH")
-def test_libreoffice_recalculates_mini_workbook_like_python(books: dict[str, tuple[Path, Plan]],
-                                                            tmp_path: Path) -> None:
+def test_libreoffice_recalculates_mini_workbook_like_python(
+    books: dict[str, tuple[Path, Plan]], tmp_path: Path
+) -> None:
     from lo_recalc import recalc_many
 
     path, plan = books["mini-2099"]
     out = recalc_many([path], tmp_path / "lo")[path]
     with _open(out, data_only=True) as wb:
+
         def value(fid: str) -> Any:
             cell = plan.cells[fid]
             return wb[cell.sheet][cell.ref].value

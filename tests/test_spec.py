@@ -117,8 +117,9 @@ def _swap_first_grades(rubric: Data) -> None:
     g[0], g[1] = g[1], g[0]
 
 
-def _write(tmp_path: Path, form_mut: Mutation | None = None,
-           rubric_mut: Mutation | None = None) -> tuple[Path, Path]:
+def _write(
+    tmp_path: Path, form_mut: Mutation | None = None, rubric_mut: Mutation | None = None
+) -> tuple[Path, Path]:
     form, rubric = copy.deepcopy(_FORM_DATA), copy.deepcopy(_RUBRIC_DATA)
     if form_mut:
         form_mut(form)
@@ -142,60 +143,143 @@ E4 = "sections.3.groups.0.items.3"
 # (id, which file is broken, mutation, key path the message must name, other text it must name)
 RUBRIC_CASES = [
     ("unknown-rule-kind", _set_item("I3", "rule", "kind", value="ladr"), f"{I3}.rule.kind", ["ladr"]),
-    ("unknown-rule-kind-judgement-typo", _set_item("O2", "rule", "kind", value="judgment"),
-     "sections.2.groups.0.items.1.rule.kind", ["judgment"]),
-    ("items-not-summing-to-group", _set_item("I1", "max", value=6), "sections.0.groups.0.max",
-     ["预算配置", "16"]),
-    ("groups-not-summing-to-section", _set("sections", 1, "max", value=41), "sections.1.max",
-     ["过  程", "41", "40"]),
+    (
+        "unknown-rule-kind-judgement-typo",
+        _set_item("O2", "rule", "kind", value="judgment"),
+        "sections.2.groups.0.items.1.rule.kind",
+        ["judgment"],
+    ),
+    (
+        "items-not-summing-to-group",
+        _set_item("I1", "max", value=6),
+        "sections.0.groups.0.max",
+        ["预算配置", "16"],
+    ),
+    (
+        "groups-not-summing-to-section",
+        _set("sections", 1, "max", value=41),
+        "sections.1.max",
+        ["过  程", "41", "40"],
+    ),
     ("duplicate-item-id-in-group", _set_item("I2", "id", value="I1"), "sections", ["I1"]),
     ("duplicate-item-id-across-sections", _set_item("E4", "id", value="P1"), "sections", ["P1"]),
-    ("checklist-not-summing", _set_item("P7", "rule", "checks", 0, "points", value=2),
-     f"{P7}.rule.checks", ["4", "3"]),
-    ("unknown-reading", _set_item("I1", "rule", "readings", value=["proportional", "rounded"]),
-     f"{I1}.rule.readings", ["rounded"]),
+    (
+        "checklist-not-summing",
+        _set_item("P7", "rule", "checks", 0, "points", value=2),
+        f"{P7}.rule.checks",
+        ["4", "3"],
+    ),
+    (
+        "unknown-reading",
+        _set_item("I1", "rule", "readings", value=["proportional", "rounded"]),
+        f"{I1}.rule.readings",
+        ["rounded"],
+    ),
     ("reading-not-declared", _drop_reading("started"), f"{I1}.rule.readings", ["started", "readings"]),
-    ("rate-without-zero-denominator", _del_item("I2", "rule", "zero_denominator"),
-     f"{I2}.rule.zero_denominator", []),
-    ("ladder-rate-without-zero-denominator", _del_item("I3", "rule", "zero_denominator"),
-     f"{I3}.rule.zero_denominator", []),
-    ("overlapping-closed-edge", _set_item("I3", "rule", "bands", 1, "when", value="[80, 90]"),
-     f"{I3}.rule.bands", ["[80, 90]", ">= 90"]),
-    ("overlapping-interiors", _set_item("E4", "rule", "bands", 2, "when", value="[75, 86)"),
-     f"{E4}.rule.bands", ["[85, 95)", "[75, 86)"]),
-    ("overlapping-point-band", _set_item("P1", "rule", "bands", 1, "when", value="[0, 10]"),
-     f"{P1}.rule.bands", ["= 0", "[0, 10]"]),
-    ("unparseable-band-words", _set_item("I3", "rule", "bands", 0, "when", value="90 or more"),
-     f"{I3}.rule.bands.0.when", ["90 or more"]),
-    ("unparseable-band-empty-edge", _set_item("I3", "rule", "bands", 1, "when", value="[80, )"),
-     f"{I3}.rule.bands.1.when", []),
-    ("unparseable-band-expression", _set_item("E4", "rule", "bands", 0, "when", value=">= 95 +"),
-     f"{E4}.rule.bands.0.when", []),
+    (
+        "rate-without-zero-denominator",
+        _del_item("I2", "rule", "zero_denominator"),
+        f"{I2}.rule.zero_denominator",
+        [],
+    ),
+    (
+        "ladder-rate-without-zero-denominator",
+        _del_item("I3", "rule", "zero_denominator"),
+        f"{I3}.rule.zero_denominator",
+        [],
+    ),
+    (
+        "overlapping-closed-edge",
+        _set_item("I3", "rule", "bands", 1, "when", value="[80, 90]"),
+        f"{I3}.rule.bands",
+        ["[80, 90]", ">= 90"],
+    ),
+    (
+        "overlapping-interiors",
+        _set_item("E4", "rule", "bands", 2, "when", value="[75, 86)"),
+        f"{E4}.rule.bands",
+        ["[85, 95)", "[75, 86)"],
+    ),
+    (
+        "overlapping-point-band",
+        _set_item("P1", "rule", "bands", 1, "when", value="[0, 10]"),
+        f"{P1}.rule.bands",
+        ["= 0", "[0, 10]"],
+    ),
+    (
+        "unparseable-band-words",
+        _set_item("I3", "rule", "bands", 0, "when", value="90 or more"),
+        f"{I3}.rule.bands.0.when",
+        ["90 or more"],
+    ),
+    (
+        "unparseable-band-empty-edge",
+        _set_item("I3", "rule", "bands", 1, "when", value="[80, )"),
+        f"{I3}.rule.bands.1.when",
+        [],
+    ),
+    (
+        "unparseable-band-expression",
+        _set_item("E4", "rule", "bands", 0, "when", value=">= 95 +"),
+        f"{E4}.rule.bands.0.when",
+        [],
+    ),
     ("grades-not-descending", _swap_first_grades, "grades", []),
     ("grades-equal-minima", _set("grades", 1, "min", value=90), "grades", []),
     ("last-grade-min-above-zero", _set("grades", 3, "min", value=10), "grades", []),
     ("rubric-names-another-form", _set("form", value="hunan-2021"), "form", ["hunan-2021", "hunan-2020"]),
     # A rule or identity reading a field the form does not have (checked across both files).
-    ("rule-refers-to-unknown-field", _set_item("I1", "rule", "metric", "num", value="unit.staff_real"),
-     "I1.rule", ["unit.staff_real"]),
-    ("band-edge-refers-to-unknown-field",
-     _set_item("P3", "rule", "bands", 1, "when", value="(0, income.total.carry]"),
-     "P3.rule", ["income.total.carry"]),
-    ("checklist-refers-to-unknown-field", _set_item("P5", "rule", "checks", 2, "field", value="basis.p5_9"),
-     "P5.rule", ["basis.p5_9"]),
-    ("identity-refers-to-unknown-field", _set("identities", 0, "left", value="expense.total.wages"),
-     "identities.econ.personnel", ["expense.total.wages"]),
+    (
+        "rule-refers-to-unknown-field",
+        _set_item("I1", "rule", "metric", "num", value="unit.staff_real"),
+        "I1.rule",
+        ["unit.staff_real"],
+    ),
+    (
+        "band-edge-refers-to-unknown-field",
+        _set_item("P3", "rule", "bands", 1, "when", value="(0, income.total.carry]"),
+        "P3.rule",
+        ["income.total.carry"],
+    ),
+    (
+        "checklist-refers-to-unknown-field",
+        _set_item("P5", "rule", "checks", 2, "field", value="basis.p5_9"),
+        "P5.rule",
+        ["basis.p5_9"],
+    ),
+    (
+        "identity-refers-to-unknown-field",
+        _set("identities", 0, "left", value="expense.total.wages"),
+        "identities.econ.personnel",
+        ["expense.total.wages"],
+    ),
 ]
 
 FORM_CASES = [
-    ("unknown-field-type-basic", _set("basic", "rows", 1, 1, "type", value="date"), "basic.rows.1.1.type",
-     ["date"]),
-    ("unknown-field-type-basis", _set("basis", "groups", 2, "fields", 0, "type", value="percentage"),
-     "basis.groups.2.fields.0.type", ["percentage"]),
-    ("unknown-field-type-reporter", _set("reviewers", "reporter", 0, "type", value="signature"),
-     "reviewers.reporter.0.type", ["signature"]),
-    ("bad-column-formula", _set("finance", "tables", 0, "columns", 0, "formula", value="carryover +"),
-     "finance.tables.0.columns.0.formula", []),
+    (
+        "unknown-field-type-basic",
+        _set("basic", "rows", 1, 1, "type", value="date"),
+        "basic.rows.1.1.type",
+        ["date"],
+    ),
+    (
+        "unknown-field-type-basis",
+        _set("basis", "groups", 2, "fields", 0, "type", value="percentage"),
+        "basis.groups.2.fields.0.type",
+        ["percentage"],
+    ),
+    (
+        "unknown-field-type-reporter",
+        _set("reviewers", "reporter", 0, "type", value="signature"),
+        "reviewers.reporter.0.type",
+        ["signature"],
+    ),
+    (
+        "bad-column-formula",
+        _set("finance", "tables", 0, "columns", 0, "formula", value="carryover +"),
+        "finance.tables.0.columns.0.formula",
+        [],
+    ),
 ]
 
 
@@ -208,20 +292,24 @@ def _assert_names(err: SpecError, path: Path, key_path: str, extra: list[str]) -
     assert CJK.search(msg), msg
 
 
-@pytest.mark.parametrize(("mutate", "key_path", "extra"), [c[1:] for c in RUBRIC_CASES],
-                         ids=[c[0] for c in RUBRIC_CASES])
-def test_broken_rubric_names_file_and_key(tmp_path: Path, mutate: Mutation, key_path: str,
-                                          extra: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("mutate", "key_path", "extra"), [c[1:] for c in RUBRIC_CASES], ids=[c[0] for c in RUBRIC_CASES]
+)
+def test_broken_rubric_names_file_and_key(
+    tmp_path: Path, mutate: Mutation, key_path: str, extra: list[str]
+) -> None:
     form_path, rubric_path = _write(tmp_path, rubric_mut=mutate)
     with pytest.raises(SpecError) as info:
         _load(form_path, rubric_path)
     _assert_names(info.value, rubric_path, key_path, extra)
 
 
-@pytest.mark.parametrize(("mutate", "key_path", "extra"), [c[1:] for c in FORM_CASES],
-                         ids=[c[0] for c in FORM_CASES])
-def test_broken_form_names_file_and_key(tmp_path: Path, mutate: Mutation, key_path: str,
-                                        extra: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("mutate", "key_path", "extra"), [c[1:] for c in FORM_CASES], ids=[c[0] for c in FORM_CASES]
+)
+def test_broken_form_names_file_and_key(
+    tmp_path: Path, mutate: Mutation, key_path: str, extra: list[str]
+) -> None:
     form_path, rubric_path = _write(tmp_path, form_mut=mutate)
     with pytest.raises(SpecError) as info:
         _load(form_path, rubric_path)
@@ -275,8 +363,9 @@ MISSING_KEY_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("which", "mutate"), [c[1:] for c in MISSING_KEY_CASES],
-                         ids=[c[0] for c in MISSING_KEY_CASES])
+@pytest.mark.parametrize(
+    ("which", "mutate"), [c[1:] for c in MISSING_KEY_CASES], ids=[c[0] for c in MISSING_KEY_CASES]
+)
 def test_missing_key_is_a_spec_error(tmp_path: Path, which: str, mutate: Mutation) -> None:
     form_path, rubric_path = _write(tmp_path, **{f"{which}_mut": mutate})
     with pytest.raises(SpecError) as info:
@@ -339,8 +428,14 @@ def test_real_edition_loads_and_is_cached(edition: Edition) -> None:
 
 
 def test_item_ids_in_order(edition: Edition) -> None:
-    expected = ["I1", "I2", "I3", *(f"P{n}" for n in range(1, 13)), *(f"O{n}" for n in range(1, 7)),
-                *(f"E{n}" for n in range(1, 5))]
+    expected = [
+        "I1",
+        "I2",
+        "I3",
+        *(f"P{n}" for n in range(1, 13)),
+        *(f"O{n}" for n in range(1, 7)),
+        *(f"E{n}" for n in range(1, 5)),
+    ]
     assert [i.id for i in edition.rubric.items] == expected
 
 
@@ -357,7 +452,11 @@ def test_maxima(edition: Edition) -> None:
 
 def test_grades(edition: Edition) -> None:
     assert [(g.label, g.min) for g in edition.rubric.grades] == [
-        ("优秀", Decimal(90)), ("良好", Decimal(80)), ("中", Decimal(60)), ("差", Decimal(0))]
+        ("优秀", Decimal(90)),
+        ("良好", Decimal(80)),
+        ("中", Decimal(60)),
+        ("差", Decimal(0)),
+    ]
 
 
 def test_p3_bands_read_carryover(edition: Edition) -> None:
@@ -397,16 +496,27 @@ def test_every_rule_reference_is_on_the_form(edition: Edition) -> None:
 # ------------------------------------------------------------------ template options
 
 
-@pytest.mark.parametrize(("overrides", "fragment"), [
-    ({"sub_units": "x"}, "sub_units 应为整数"),
-    ({"sub_units": -1}, "sub_units 应在 0～50"),
-    ({"qualitative": 0}, "qualitative 应在 1～50"),
-    ({"reviewers": 51}, "reviewers 应在 1～50"),
-    ({"indicators": {"speed": 2}}, "未知指标类别 “speed”"),
-    ({"indicators": {"quality": 0}}, "quality 应在 1～50"),
-    ({"colour": "red"}, "未知模板选项 “colour”"),
-], ids=["sub-units-x", "sub-units-negative", "qualitative-0", "reviewers-51", "unknown-indicator",
-        "indicator-0", "unknown-option"])
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"sub_units": "x"}, "sub_units 应为整数"),
+        ({"sub_units": -1}, "sub_units 应在 0～50"),
+        ({"qualitative": 0}, "qualitative 应在 1～50"),
+        ({"reviewers": 51}, "reviewers 应在 1～50"),
+        ({"indicators": {"speed": 2}}, "未知指标类别 “speed”"),
+        ({"indicators": {"quality": 0}}, "quality 应在 1～50"),
+        ({"colour": "red"}, "未知模板选项 “colour”"),
+    ],
+    ids=[
+        "sub-units-x",
+        "sub-units-negative",
+        "qualitative-0",
+        "reviewers-51",
+        "unknown-indicator",
+        "indicator-0",
+        "unknown-option",
+    ],
+)
 def test_bad_template_options(edition: Edition, overrides: dict[str, Any], fragment: str) -> None:
     with pytest.raises(SpecError) as info:
         resolve_options(edition, overrides)
@@ -416,8 +526,9 @@ def test_bad_template_options(edition: Edition, overrides: dict[str, Any], fragm
 
 
 def test_good_template_options(edition: Edition) -> None:
-    opts = resolve_options(edition, {"sub_units": "0", "qualitative": 3, "indicators": {"cost": "5"},
-                                     "reviewers": None})
+    opts = resolve_options(
+        edition, {"sub_units": "0", "qualitative": 3, "indicators": {"cost": "5"}, "reviewers": None}
+    )
     assert opts["sub_units"] == 0 and opts["qualitative"] == 3 and opts["reviewers"] == 4
     assert opts["indicators"] == {"quality": 3, "quantity": 3, "timeliness": 3, "cost": 5}
     assert edition.form.options["indicators"]["cost"] == 2  # the edition's defaults are not mutated

@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_workbooks" / "君山区信访局_2020.yaml"
 NAME = "岳阳市君山区信访局"
 CODE = "430611-XFJ"
+
+
 @pytest.fixture(params=["path", "url"])
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     folder = tmp_path / "汇总 数据"
@@ -52,22 +54,52 @@ def store(target: str) -> Iterator[Store]:
         yield st
 
 
-def ret(sha: str, year: int = 2020, generated_at: str | None = "2021-03-31T09:00:00+08:00",
-        checked_at: str | None = "2021-04-10T10:00:00+08:00", name: str = NAME, code: str | None = CODE,
-        **extra: Any) -> dict[str, Any]:
-    return {"file": f"报表/{name}_{year}.xlsx", "sha256": sha, "edition": "hunan-2020", "code": code,
-            "unit": name, "year": year, "status": "errors", "generated_at": generated_at,
-            "checked_at": checked_at, "reported_total": D("98.0"), "recomputed_total": D("97.00"),
-            "reported_grade": "优秀", "recomputed_grade": "优秀", **extra}
+def ret(
+    sha: str,
+    year: int = 2020,
+    generated_at: str | None = "2021-03-31T09:00:00+08:00",
+    checked_at: str | None = "2021-04-10T10:00:00+08:00",
+    name: str = NAME,
+    code: str | None = CODE,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "file": f"报表/{name}_{year}.xlsx",
+        "sha256": sha,
+        "edition": "hunan-2020",
+        "code": code,
+        "unit": name,
+        "year": year,
+        "status": "errors",
+        "generated_at": generated_at,
+        "checked_at": checked_at,
+        "reported_total": D("98.0"),
+        "recomputed_total": D("97.00"),
+        "reported_grade": "优秀",
+        "recomputed_grade": "优秀",
+        **extra,
+    }
 
 
-def parts(n_facts: int = 200, n_scores: int = 25, n_findings: int = 10, sangong: str = "4.79"
-          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
-    scores = [{"item": f"X{k:02d}", "max": D(5), "self": D("4.5"), "recomputed": D("4.50")}
-              for k in range(n_scores)]
-    findings = [{"rule": "score.P3", "item": "P3", "severity": ["错误", "警告", "提示"][k % 3],
-                 "sheet": "评分表", "cell": f"F{k + 8}", "reported": D("3.0"), "expected": D(2),
-                 "message": f"资金结余：自评 3 分，按规则应为 2 分（第 {k} 条）"} for k in range(n_findings)]
+def parts(
+    n_facts: int = 200, n_scores: int = 25, n_findings: int = 10, sangong: str = "4.79"
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    scores = [
+        {"item": f"X{k:02d}", "max": D(5), "self": D("4.5"), "recomputed": D("4.50")} for k in range(n_scores)
+    ]
+    findings = [
+        {
+            "rule": "score.P3",
+            "item": "P3",
+            "severity": ["错误", "警告", "提示"][k % 3],
+            "sheet": "评分表",
+            "cell": f"F{k + 8}",
+            "reported": D("3.0"),
+            "expected": D(2),
+            "message": f"资金结余：自评 3 分，按规则应为 2 分（第 {k} 条）",
+        }
+        for k in range(n_findings)
+    ]
     facts: dict[str, Any] = {f"f.{k:03d}": D(k) / 100 for k in range(n_facts - 2)}
     facts["sangong.total.total"] = D(sangong)
     facts["unit.name"] = NAME
@@ -168,10 +200,26 @@ def test_recency_compares_instants_then_checked_at_then_load_order(store: Store)
     # a file without generated_at is older than any that has one
     assert save(store, "5" * 64, year=2021, generated_at=None) == "outdated"
     # same generation time: the newer file (mtime) wins over the later check
-    assert save(store, "8" * 64, year=2023, modified_at="2022-04-02T10:00:00+08:00",
-                checked_at="2022-04-10T10:00:00+08:00") == "inserted"
-    assert save(store, "9" * 64, year=2023, modified_at="2022-04-03T10:00:00+08:00",
-                checked_at="2022-04-09T10:00:00+08:00") == "superseded"
+    assert (
+        save(
+            store,
+            "8" * 64,
+            year=2023,
+            modified_at="2022-04-02T10:00:00+08:00",
+            checked_at="2022-04-10T10:00:00+08:00",
+        )
+        == "inserted"
+    )
+    assert (
+        save(
+            store,
+            "9" * 64,
+            year=2023,
+            modified_at="2022-04-03T10:00:00+08:00",
+            checked_at="2022-04-09T10:00:00+08:00",
+        )
+        == "superseded"
+    )
     # identical times: the one loaded last is current
     assert save(store, "6" * 64, year=2022) == "inserted"
     assert save(store, "7" * 64, year=2022) == "superseded"
@@ -197,8 +245,10 @@ def test_missing_year_or_unit_never_supersedes(store: Store) -> None:
 def test_unit_matching_by_code_then_normalised_name(store: Store) -> None:
     # a name-only return, then the same unit with its code and full-width brackets and a space
     assert save(store, "1" * 64, name="君山区（机关）信访局", code=None) == "inserted"
-    assert save(store, "2" * 64, name="君山区(机关) 信访局", code="C1",
-                generated_at="2021-04-05T09:00:00+08:00") == "superseded"
+    assert (
+        save(store, "2" * 64, name="君山区(机关) 信访局", code="C1", generated_at="2021-04-05T09:00:00+08:00")
+        == "superseded"
+    )
     assert count(store, "units") == 1
     # a later return that forgot its code still joins the (only) unit of that name
     assert save(store, "3" * 64, name="君山区(机关)信访局", code=None, year=2021) == "inserted"
@@ -215,15 +265,32 @@ def test_unit_matching_by_code_then_normalised_name(store: Store) -> None:
 
 def test_decimals_round_trip_exactly(store: Store) -> None:
     sha = "d" * 64
-    values: dict[str, Any] = {"a": D("0.1") + D("0.2"), "b": D("256.70"), "c": D("256.7"), "d": D("1E+2"),
-                              "e": D("-0.00"), "f": D("-0.38"), "g": D("123456789012.345678901"), "h": 3,
-                              "i": D("0.000001")}
+    values: dict[str, Any] = {
+        "a": D("0.1") + D("0.2"),
+        "b": D("256.70"),
+        "c": D("256.7"),
+        "d": D("1E+2"),
+        "e": D("-0.00"),
+        "f": D("-0.38"),
+        "g": D("123456789012.345678901"),
+        "h": 3,
+        "i": D("0.000001"),
+    }
     row = ret(sha, reported_total=D("0.1") + D("0.2"), recomputed_total=D("256.70"))
     score = {"item": "P3", "max": D("3"), "self": D("3.0"), "recomputed": D("2.00")}
     store.save_return(row, [score], [], values)
     stored = store.facts(sha)
-    assert stored == {"a": "0.3", "b": "256.7", "c": "256.7", "d": "100", "e": "0", "f": "-0.38",
-                      "g": "123456789012.345678901", "h": "3", "i": "0.000001"}
+    assert stored == {
+        "a": "0.3",
+        "b": "256.7",
+        "c": "256.7",
+        "d": "100",
+        "e": "0",
+        "f": "-0.38",
+        "g": "123456789012.345678901",
+        "h": "3",
+        "i": "0.000001",
+    }
     typed = store.facts(sha, typed=True)
     assert all(typed[k] == D(v) for k, v in values.items())
     assert typed["a"] == D("0.3") and typed["a"] != D(0.1 + 0.2)
@@ -241,11 +308,22 @@ def test_decimals_round_trip_exactly(store: Store) -> None:
 def test_chinese_text_round_trips_exactly(store: Store) -> None:
     sha = "c" * 64
     name = "岳阳市君山区信访局（机关）𠀀"  # includes a character outside the BMP
-    texts = {"unit.duty": "负责来信来访、接待群众——“依法逐级走访”；全角１２３，半角123。\n第二行\t制表",
-             "unit.phone": "0730-1234567", "unit.zero": "007", "basis.p5_1": "是"}
-    finding = {"rule": "input.invalid", "item": None, "severity": "错误", "sheet": "收支情况", "cell": "C6",
-               "reported": "256.70万元", "expected": None,
-               "message": "收支情况!C6 收入合计：“256.70万元”不是数字"}
+    texts = {
+        "unit.duty": "负责来信来访、接待群众——“依法逐级走访”；全角１２３，半角123。\n第二行\t制表",
+        "unit.phone": "0730-1234567",
+        "unit.zero": "007",
+        "basis.p5_1": "是",
+    }
+    finding = {
+        "rule": "input.invalid",
+        "item": None,
+        "severity": "错误",
+        "sheet": "收支情况",
+        "cell": "C6",
+        "reported": "256.70万元",
+        "expected": None,
+        "message": "收支情况!C6 收入合计：“256.70万元”不是数字",
+    }
     store.save_return(ret(sha, name=name), [], [finding], texts)
     assert store.facts(sha) == texts
     assert store.facts(sha, typed=True) == texts  # text stays text, even when it looks like a number
@@ -291,8 +369,11 @@ def test_prior_year_map_is_data(edition: Edition, tmp_path: Path) -> None:
     assert prior_year_map(edition) == {"basis.sangong_prev": "sangong.total.total"}
     templates, checks = data_dirs()
     shipped = (checks / "hunan-2020.yaml").read_text(encoding="utf-8").split("\nprior_year:")[0]
-    for bad, message in (("{sangong.total.total: basis.sangong_prev}", "不是表样中的填写项"),
-                         ("{basis.sangong_prev: no.such}", "不存在的字段"), ("[a, b]", "键值表")):
+    for bad, message in (
+        ("{sangong.total.total: basis.sangong_prev}", "不是表样中的填写项"),
+        ("{basis.sangong_prev: no.such}", "不存在的字段"),
+        ("[a, b]", "键值表"),
+    ):
         rubric = tmp_path / f"bad{len(message)}.yaml"
         rubric.write_text(shipped + f"\nprior_year: {bad}\n", encoding="utf-8")
         with pytest.raises(SpecError, match=message):  # refused when the edition loads
@@ -302,11 +383,17 @@ def test_prior_year_map_is_data(edition: Edition, tmp_path: Path) -> None:
 def test_prefill_from_store(store: Store, edition: Edition) -> None:
     save(store, "1" * 64, year=2020, sangong="4.79")
     save(store, "2" * 64, year=2020, name="岳阳市君山区财政局", code="430611-CZJ", sangong="12.50")
-    units = [Unit(NAME, CODE), Unit("岳阳市君山区财政局", "430611-CZJ"), Unit("新设单位", "999"),
-             Unit(NAME, CODE, 2022)]  # own year 2022: nothing stored for 2021
+    units = [
+        Unit(NAME, CODE),
+        Unit("岳阳市君山区财政局", "430611-CZJ"),
+        Unit("新设单位", "999"),
+        Unit(NAME, CODE, 2022),
+    ]  # own year 2022: nothing stored for 2021
     prefill = prefill_from_store(store, edition, units, 2021)
-    assert prefill == {Unit(NAME, CODE): {"basis.sangong_prev": D("4.79")},
-                       Unit("岳阳市君山区财政局", "430611-CZJ"): {"basis.sangong_prev": D("12.5")}}
+    assert prefill == {
+        Unit(NAME, CODE): {"basis.sangong_prev": D("4.79")},
+        Unit("岳阳市君山区财政局", "430611-CZJ"): {"basis.sangong_prev": D("12.5")},
+    }
 
 
 def test_prefill_end_to_end_from_a_checked_workbook(store: Store, edition: Edition, tmp_path: Path) -> None:
@@ -339,24 +426,63 @@ def test_prefill_end_to_end_from_a_checked_workbook(store: Store, edition: Editi
 
 
 def test_save_consolidation(target: str, edition: Edition) -> None:
-    returns = pd.DataFrame([
-        {**ret("1" * 64), "name": "信访局_2020.xlsx", "mtime": "2021-04-01T10:00:00+08:00", "used": False,
-         "reason": None, "errors": 1, "warnings": 0, "infos": 0},
-        {**ret("2" * 64, generated_at="2021-04-05T09:00:00+08:00"), "used": True},
-        {**ret("3" * 64, name="岳阳市君山区财政局", code="430611-CZJ"), "used": True, "year": 2020.0},
-        {"file": "坏文件.xlsx", "sha256": "4" * 64, "status": "unusable", "reason": "不是工作簿"},
-        {"file": "缺失.xlsx", "sha256": None, "status": "unusable", "reason": "无法读取"},
-    ])
+    returns = pd.DataFrame(
+        [
+            {
+                **ret("1" * 64),
+                "name": "信访局_2020.xlsx",
+                "mtime": "2021-04-01T10:00:00+08:00",
+                "used": False,
+                "reason": None,
+                "errors": 1,
+                "warnings": 0,
+                "infos": 0,
+            },
+            {**ret("2" * 64, generated_at="2021-04-05T09:00:00+08:00"), "used": True},
+            {**ret("3" * 64, name="岳阳市君山区财政局", code="430611-CZJ"), "used": True, "year": 2020.0},
+            {"file": "坏文件.xlsx", "sha256": "4" * 64, "status": "unusable", "reason": "不是工作簿"},
+            {"file": "缺失.xlsx", "sha256": None, "status": "unusable", "reason": "无法读取"},
+        ]
+    )
     returns.loc[returns["sha256"] == "3" * 64, "checked_at"] = float("nan")
-    scores = pd.DataFrame([{"sha256": s, "code": CODE, "unit": NAME, "item": "I1", "max": D(5),
-                            "self": D("5.0"), "recomputed": D(5)} for s in ("1" * 64, "2" * 64, "3" * 64)])
-    findings = pd.DataFrame([{"sha256": "2" * 64, "code": CODE, "unit": NAME, "rule": "score.P3",
-                              "item": "P3", "severity": "错误", "sheet": "评分表", "cell": "F8",
-                              "reported": D("3"), "expected": D("2"),
-                              "message": "资金结余：自评 3 分，按规则应为 2 分"}])
-    facts = pd.DataFrame([{"sha256": "2" * 64, "field": "sangong.total.total", "value": "4.79"},
-                          {"sha256": "2" * 64, "field": "unit.contact", "value": "张毅宏"},
-                          {"sha256": "2" * 64, "field": "basis.econ_goods", "value": None}])
+    scores = pd.DataFrame(
+        [
+            {
+                "sha256": s,
+                "code": CODE,
+                "unit": NAME,
+                "item": "I1",
+                "max": D(5),
+                "self": D("5.0"),
+                "recomputed": D(5),
+            }
+            for s in ("1" * 64, "2" * 64, "3" * 64)
+        ]
+    )
+    findings = pd.DataFrame(
+        [
+            {
+                "sha256": "2" * 64,
+                "code": CODE,
+                "unit": NAME,
+                "rule": "score.P3",
+                "item": "P3",
+                "severity": "错误",
+                "sheet": "评分表",
+                "cell": "F8",
+                "reported": D("3"),
+                "expected": D("2"),
+                "message": "资金结余：自评 3 分，按规则应为 2 分",
+            }
+        ]
+    )
+    facts = pd.DataFrame(
+        [
+            {"sha256": "2" * 64, "field": "sangong.total.total", "value": "4.79"},
+            {"sha256": "2" * 64, "field": "unit.contact", "value": "张毅宏"},
+            {"sha256": "2" * 64, "field": "basis.econ_goods", "value": None},
+        ]
+    )
     con = SimpleNamespace(returns=returns, scores=scores, findings=findings, facts=facts)
     counts = save_consolidation(con, target)
     assert counts == {"inserted": 2, "superseded": 1, "outdated": 0, "unchanged": 0, "skipped": 2}
@@ -373,7 +499,8 @@ def test_save_consolidation(target: str, edition: Edition) -> None:
         assert st.prior_values(CODE, NAME, 2020, ["sangong.total.total"]) == {"sangong.total.total": "4.79"}
         # facts came as text; the prefill still gives a number for the numeric field
         assert prefill_from_store(st, edition, [Unit(NAME, CODE)], 2021) == {
-            Unit(NAME, CODE): {"basis.sangong_prev": D("4.79")}}
+            Unit(NAME, CODE): {"basis.sangong_prev": D("4.79")}
+        }
 
 
 def test_wal_option_and_clean_close(tmp_path: Path) -> None:
@@ -405,12 +532,17 @@ def test_one_transaction_per_return(store: Store, monkeypatch: pytest.MonkeyPatc
     with pytest.raises(RuntimeError):
         save(store, "2" * 64, generated_at="2021-04-05T09:00:00+08:00")
     assert {t: count(store, t) for t in ("returns", "facts", "scores", "findings")} == {
-        "returns": 1, "facts": 200, "scores": 25, "findings": 10}
+        "returns": 1,
+        "facts": 200,
+        "scores": 25,
+        "findings": 10,
+    }
     assert [r["sha256"] for r in store.current_returns()] == ["1" * 64]
 
 
-def test_store_agrees_with_consolidation_on_the_used_return(target: str, edition: Edition,
-                                                            tmp_path: Path) -> None:
+def test_store_agrees_with_consolidation_on_the_used_return(
+    target: str, edition: Edition, tmp_path: Path
+) -> None:
     """A real consolidation of two versions of one unit's return: the version the summary uses is
     the store's current one, whatever order the files are loaded in."""
     import os
@@ -436,4 +568,5 @@ def test_store_agrees_with_consolidation_on_the_used_return(target: str, edition
         assert {r["sha256"] for r in st.current_returns(2020)} == used
         assert st.prior_values(CODE, NAME, 2020, ["sangong.total.total"]) == {"sangong.total.total": "4.7"}
         assert prefill_from_store(st, edition, [Unit(NAME, CODE)], 2021) == {
-            Unit(NAME, CODE): {"basis.sangong_prev": D("4.7")}}
+            Unit(NAME, CODE): {"basis.sangong_prev": D("4.7")}
+        }

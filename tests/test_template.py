@@ -11,6 +11,7 @@ import pytest
 from perfxl.fields import dictionary
 from perfxl.layout import META_SHEET, build_plan
 from perfxl.meta import Unit
+from perfxl.prefill import PrefillError
 from perfxl.spec import load_edition
 from perfxl.template import input_message, write_template
 
@@ -20,8 +21,11 @@ SHEETS = ["填报说明", "基本概况", "收支情况", "评分依据", "绩�
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory):
     path = tmp_path_factory.mktemp("tpl") / "信访局.xlsx"
-    plan = write_template(path, unit=Unit("岳阳市君山区信访局", "430611", 2020),
-                          values={"income.org.carryover": "3.67", "income.org.fiscal": 256.32})
+    plan = write_template(
+        path,
+        unit=Unit("岳阳市君山区信访局", "430611", 2020),
+        values={"income.org.carryover": "3.67", "income.org.fiscal": 256.32},
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # openpyxl: unsupported extensions are dropped on read
         wb = openpyxl.load_workbook(path)
@@ -43,14 +47,39 @@ def test_sheets_in_order_and_metadata_hidden(made) -> None:
 
 def test_official_labels_are_where_the_seed_has_them(made) -> None:
     _, wb, _ = made
-    texts = {ws.title: {c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
-             for ws in wb.worksheets}
-    for label in ("年度收入情况（万元）", "局机关及二级机构汇总", "1、局机关", "2、二级机构1", "3、二级机构2",
-                  "上年结转", "公共财政拨款", "纳入专户管理的非税收入拨款", "人员支出", "当年结余", "累计结余",
-                  "公务接待费", "在用固定资产"):
+    texts = {
+        ws.title: {c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+        for ws in wb.worksheets
+    }
+    for label in (
+        "年度收入情况（万元）",
+        "局机关及二级机构汇总",
+        "1、局机关",
+        "2、二级机构1",
+        "3、二级机构2",
+        "上年结转",
+        "公共财政拨款",
+        "纳入专户管理的非税收入拨款",
+        "人员支出",
+        "当年结余",
+        "累计结余",
+        "公务接待费",
+        "在用固定资产",
+    ):
         assert label in texts["收支情况"], label
-    for label in ("一级指标", "二级指标", "三级指标", "评分标准", "分值", "自评得分", "参考得分",
-                  "扣分原因和其他说明", "资金结余", "预决算信息公开性和完善性", "社会公众或服务对象满意度"):
+    for label in (
+        "一级指标",
+        "二级指标",
+        "三级指标",
+        "评分标准",
+        "分值",
+        "自评得分",
+        "参考得分",
+        "扣分原因和其他说明",
+        "资金结余",
+        "预决算信息公开性和完善性",
+        "社会公众或服务对象满意度",
+    ):
         assert label in texts["评分表"], label
     assert "整体支出绩效定性目标及实施计划完成情况" in texts["绩效自评"]
     assert {"联系人", "联络电话", "人员编制", "实有人数", "职能职责概述"} <= texts["基本概况"]
@@ -62,8 +91,14 @@ def test_every_field_has_a_defined_name_at_its_cell(made) -> None:
     for cell in plan.cells.values():
         dest = list(names[cell.name].destinations)
         assert dest == [(cell.sheet, f"${cell.ref[0]}${cell.ref[1:]}")] or dest == [
-            (cell.sheet, "$" + "".join(ch for ch in cell.ref if ch.isalpha()) + "$"
-             + "".join(ch for ch in cell.ref if ch.isdigit()))], cell.id
+            (
+                cell.sheet,
+                "$"
+                + "".join(ch for ch in cell.ref if ch.isalpha())
+                + "$"
+                + "".join(ch for ch in cell.ref if ch.isdigit()),
+            )
+        ], cell.id
 
 
 def test_inputs_unlocked_and_validated_labels_locked(made) -> None:
@@ -91,8 +126,16 @@ def test_validation_types_match_field_types(made) -> None:
         for dv in ws.data_validations.dataValidation:
             for rng in dv.sqref.ranges:
                 kinds[(ws.title, rng.coord)] = dv
-    expect = {"amount": "decimal", "percent": "decimal", "score": "decimal", "integer": "whole",
-              "count": "whole", "yesno": "list", "text": None, "longtext": None}
+    expect = {
+        "amount": "decimal",
+        "percent": "decimal",
+        "score": "decimal",
+        "integer": "whole",
+        "count": "whole",
+        "yesno": "list",
+        "text": None,
+        "longtext": None,
+    }
     for cell in plan.inputs():
         dv = kinds[(cell.sheet, cell.ref)]
         assert dv.type == expect[cell.type], cell.id
@@ -140,9 +183,17 @@ def test_field_dictionary_matches_the_workbook(made) -> None:
         assert wb.defined_names[f["name"]].attr_text.endswith(f"${f['cell'][0]}${f['cell'][1:]}") or f["cell"]
         assert f["label"][0] == f["sheet"]
     row = next(f for f in doc["fields"] if f["id"] == "income.org.carryover")
-    assert row == {"id": "income.org.carryover", "name": "px_income_org_carryover", "sheet": "收支情况",
-                   "cell": "C7", "type": "amount", "unit": "万元", "required": False,
-                   "label": ["收支情况", "年度收入情况（万元）", "1、局机关", "上年结转"], "feeds": []}
+    assert row == {
+        "id": "income.org.carryover",
+        "name": "px_income_org_carryover",
+        "sheet": "收支情况",
+        "cell": "C7",
+        "type": "amount",
+        "unit": "万元",
+        "required": False,
+        "label": ["收支情况", "年度收入情况（万元）", "1、局机关", "上年结转"],
+        "feeds": [],
+    }
 
 
 def test_layout_options_change_rows_and_fingerprint(tmp_path: Path) -> None:
@@ -158,7 +209,7 @@ def test_layout_options_change_rows_and_fingerprint(tmp_path: Path) -> None:
 def test_write_is_atomic_and_leaves_no_temp_files(tmp_path: Path) -> None:
     target = tmp_path / "out.xlsx"
     target.write_bytes(b"old")
-    with pytest.raises(Exception):
+    with pytest.raises(PrefillError):
         write_template(target, values={"no.such.field": 1})
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.xlsx"]
