@@ -56,8 +56,9 @@ def compute(plan: Plan, inputs: Mapping[str, Scalar]) -> Computation:
     def outcome(item_id: str) -> Outcome:
         if item_id not in outcomes:
             item = rubric.item(item_id)
-            outcomes[item_id] = rules.score(item, num, text, num(f"score.{item_id}.self"),
-                                            rubric.rate_decimals, rubric.score_decimals)
+            outcomes[item_id] = rules.score(
+                item, num, text, num(f"score.{item_id}.self"), rubric.rate_decimals, rubric.score_decimals
+            )
         return outcomes[item_id]
 
     def _formula(cell: Cell) -> Scalar:

@@ -22,8 +22,12 @@ def _ranges(plan: Plan, ids: tuple[str, ...] | list[str], sheet: str) -> str:
     k = 0
     while k < len(cells):
         end = k
-        while (end + 1 < len(cells) and cells[end + 1].sheet == cells[k].sheet
-               and cells[end + 1].col == cells[k].col and cells[end + 1].row == cells[end].row + 1):
+        while (
+            end + 1 < len(cells)
+            and cells[end + 1].sheet == cells[k].sheet
+            and cells[end + 1].col == cells[k].col
+            and cells[end + 1].row == cells[end].row + 1
+        ):
             end += 1
         first = cell_ref(plan, cells[k].id, sheet)
         parts.append(first if end == k else f"{first}:{a1(cells[end].row, cells[end].col)}")
@@ -52,8 +56,14 @@ def formula(plan: Plan, cell: Cell) -> str:
         assert calc.item is not None
         item = rubric.item(calc.item)
         metric = f"metric.{item.id}"
-        text = rules.score_formula(item, ref, ref(metric) if metric in plan.cells else None,
-                                   ref(f"score.{item.id}.self"), rubric.score_decimals, rubric.rate_decimals)
+        text = rules.score_formula(
+            item,
+            ref,
+            ref(metric) if metric in plan.cells else None,
+            ref(f"score.{item.id}.self"),
+            rubric.score_decimals,
+            rubric.rate_decimals,
+        )
     elif calc.kind == "grade":
         total, *counted = calc.args
         text = rules.grade_formula(ref(total), grade_bands(plan))

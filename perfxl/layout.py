@@ -11,8 +11,8 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from . import expr
@@ -255,8 +255,7 @@ def _fingerprint(edition: Edition, opts: Mapping[str, Any], cells: Mapping[str, 
 
 
 def _input(sheet: str, row: int, col: int, f: FieldDef, path: tuple[str, ...]) -> Cell:
-    return Cell(f.id, sheet, row, col, f.type, f.label, path, f.unit, f.required, f.signed,
-                f.min, f.max)
+    return Cell(f.id, sheet, row, col, f.type, f.label, path, f.unit, f.required, f.signed, f.min, f.max)
 
 
 def _instructions(ed: Edition) -> SheetPlan:
@@ -333,8 +332,20 @@ def _finance(ed: Edition, opts: Mapping[str, Any]) -> SheetPlan:
                 elif col.formula:
                     calc = Calc("expr", expr=_row_expr(col.formula, table.id, rid))
                 # Blank amounts read as 0, as on the official form; whole blank tables are flagged by check.
-                sp.add(Cell(fid, name, row, c + 1, "amount", col.header[-1], path, "万元",
-                            signed=col.signed, calc=calc))
+                sp.add(
+                    Cell(
+                        fid,
+                        name,
+                        row,
+                        c + 1,
+                        "amount",
+                        col.header[-1],
+                        path,
+                        "万元",
+                        signed=col.signed,
+                        calc=calc,
+                    )
+                )
             row += 1
         row += 1
     return sp
@@ -359,8 +370,11 @@ def _headers(sp: SheetPlan, top: int, left: int, depth: int, paths: list[tuple[s
                 c += 1
                 continue
             end = c + 1
-            while (end < len(paths) and len(paths[end]) > level + 1
-                   and paths[end][: level + 1] == path[: level + 1]):
+            while (
+                end < len(paths)
+                and len(paths[end]) > level + 1
+                and paths[end][: level + 1] == path[: level + 1]
+            ):
                 end += 1
             sp.put(top + level, left + c, path[level], "header", cols=end - c)
             c = end
@@ -398,9 +412,19 @@ def _basis(ed: Edition) -> SheetPlan:
         if metric is None:
             continue
         sp.put(row, 0, metric.label, "label_left")
-        sp.add(Cell(f"metric.{item.id}", name, row, 1, "amount" if metric.unit == "万元" else "percent",
-                    metric.label, (name, "计算结果", metric.label), metric.unit,
-                    calc=Calc("metric", item=item.id)))
+        sp.add(
+            Cell(
+                f"metric.{item.id}",
+                name,
+                row,
+                1,
+                "amount" if metric.unit == "万元" else "percent",
+                metric.label,
+                (name, "计算结果", metric.label),
+                metric.unit,
+                calc=Calc("metric", item=item.id),
+            )
+        )
         sp.put(row, 2, metric.unit, "label")
         sp.put(row, 3, f"{item.id} {item.name}", "label")
         sp.heights[row] = 20
@@ -422,8 +446,18 @@ def _performance(ed: Edition, opts: Mapping[str, Any]) -> SheetPlan:
     for i in range(1, n + 1):
         row = 1 + i
         for col, part, label in ((3, "target", qual["target"]), (4, "done", qual["done"])):
-            sp.add(Cell(f"perf.qual.{i}.{part}", name, row, col, "longtext", f"目标{i}{label}",
-                        (name, qual["label"], f"目标{i}", label), required=i == 1))
+            sp.add(
+                Cell(
+                    f"perf.qual.{i}.{part}",
+                    name,
+                    row,
+                    col,
+                    "longtext",
+                    f"目标{i}{label}",
+                    (name, qual["label"], f"目标{i}", label),
+                    required=i == 1,
+                )
+            )
         sp.heights[row] = 45
     quant = spec["quantitative"]
     top = 2 + n
@@ -440,21 +474,53 @@ def _performance(ed: Edition, opts: Mapping[str, Any]) -> SheetPlan:
                 base = f"perf.{cat.id}.{k}" if cat.counted else f"perf.{cat.id}"
                 tag = f"指标{k}" if cat.counted else "指标"
                 for col, part, label in ((3, "target", quant["header"][1]), (4, "done", quant["header"][2])):
-                    sp.add(Cell(f"{base}.{part}", name, row, col, "longtext", f"{cat.label}{tag}{label}",
-                                (name, glabel.split("（")[0], cat.label, tag, label),
-                                required=k == 1))
+                    sp.add(
+                        Cell(
+                            f"{base}.{part}",
+                            name,
+                            row,
+                            col,
+                            "longtext",
+                            f"{cat.label}{tag}{label}",
+                            (name, glabel.split("（")[0], cat.label, tag, label),
+                            required=k == 1,
+                        )
+                    )
                 sp.heights[row] = 36
                 row += 1
         sp.put(gstart, 1, glabel, "label", rows=row - gstart)
     sp.put(top, 0, quant["label"], "header", rows=row - top)
     total_id = "total.self"
     sp.put(row, 0, spec["total_label"], "label", cols=3)
-    sp.add(Cell("perf.total", name, row, 3, "score", spec["total_label"], (name, spec["total_label"]),
-                "分", calc=Calc("copy", args=(total_id,))), cols=2)
+    sp.add(
+        Cell(
+            "perf.total",
+            name,
+            row,
+            3,
+            "score",
+            spec["total_label"],
+            (name, spec["total_label"]),
+            "分",
+            calc=Calc("copy", args=(total_id,)),
+        ),
+        cols=2,
+    )
     sp.heights[row] = 24
     sp.put(row + 1, 0, spec["grade_label"], "label", cols=3)
-    sp.add(Cell("perf.grade", name, row + 1, 3, "text", spec["grade_label"], (name, spec["grade_label"]),
-                calc=Calc("copy", args=("grade.self",))), cols=2)
+    sp.add(
+        Cell(
+            "perf.grade",
+            name,
+            row + 1,
+            3,
+            "text",
+            spec["grade_label"],
+            (name, spec["grade_label"]),
+            calc=Calc("copy", args=("grade.self",)),
+        ),
+        cols=2,
+    )
     sp.heights[row + 1] = 24
     return sp
 
@@ -472,8 +538,18 @@ def _reviewers(ed: Edition, opts: Mapping[str, Any]) -> SheetPlan:
         row = 1 + i
         for c, part in enumerate(parts):
             label = spec["columns"][c].replace(" ", "")
-            sp.add(Cell(f"reviewer.{i}.{part}", name, row, c, "text", f"评价人员{i}{label}",
-                        (name, f"评价人员{i}", label), required=i == 1 and part == "name"))
+            sp.add(
+                Cell(
+                    f"reviewer.{i}.{part}",
+                    name,
+                    row,
+                    c,
+                    "text",
+                    f"评价人员{i}{label}",
+                    (name, f"评价人员{i}", label),
+                    required=i == 1 and part == "name",
+                )
+            )
         sp.put(row, 3, "", "blank")
         sp.heights[row] = 26
     row = 2 + opts["reviewers"]
@@ -492,12 +568,32 @@ def _reviewers(ed: Edition, opts: Mapping[str, Any]) -> SheetPlan:
 def _score_cell(item: Item, name: str, row: int, col: int, part: str, label: str) -> Cell:
     path = (name, item.name, label)
     if part == "self":
-        return Cell(f"score.{item.id}.self", name, row, col, "score", f"{item.id} {item.name}自评得分",
-                    path, "分", required=True, min=Decimal(0), max=item.max)
+        return Cell(
+            f"score.{item.id}.self",
+            name,
+            row,
+            col,
+            "score",
+            f"{item.id} {item.name}自评得分",
+            path,
+            "分",
+            required=True,
+            min=Decimal(0),
+            max=item.max,
+        )
     if part == "note":
         return Cell(f"score.{item.id}.note", name, row, col, "longtext", f"{item.id} 扣分原因", path)
-    return Cell(f"score.{item.id}.ref", name, row, col, "score", f"{item.id} {item.name}参考得分",
-                path, "分", calc=Calc("score", item=item.id))
+    return Cell(
+        f"score.{item.id}.ref",
+        name,
+        row,
+        col,
+        "score",
+        f"{item.id} {item.name}参考得分",
+        path,
+        "分",
+        calc=Calc("score", item=item.id),
+    )
 
 
 def _rubric(ed: Edition) -> SheetPlan:
@@ -537,17 +633,36 @@ def _rubric(ed: Edition) -> SheetPlan:
     sp.put(row, 0, spec["total_label"], "label", cols=4)
     sp.put(row, 4, _fmt(rub.total), "label")
     for col, part in ((5, "self"), (6, "ref")):
-        sp.add(Cell(f"total.{part}", name, row, col, "score", f"总分（{spec['header'][col]}）",
-                    (name, spec["total_label"], spec["header"][col]), "分",
-                    calc=Calc("sum", args=_scores(items, part))))
+        sp.add(
+            Cell(
+                f"total.{part}",
+                name,
+                row,
+                col,
+                "score",
+                f"总分（{spec['header'][col]}）",
+                (name, spec["total_label"], spec["header"][col]),
+                "分",
+                calc=Calc("sum", args=_scores(items, part)),
+            )
+        )
     sp.put(row, 7, "", "blank")
     sp.heights[row] = 24
     row += 1
     sp.put(row, 0, spec["grade_label"], "label", cols=5)
     for col, part in ((5, "self"), (6, "ref")):
-        sp.add(Cell(f"grade.{part}", name, row, col, "text", f"评价等次（{spec['header'][col]}）",
-                    (name, spec["grade_label"], spec["header"][col]),
-                    calc=Calc("grade", args=_grade_args(part, items))))
+        sp.add(
+            Cell(
+                f"grade.{part}",
+                name,
+                row,
+                col,
+                "text",
+                f"评价等次（{spec['header'][col]}）",
+                (name, spec["grade_label"], spec["header"][col]),
+                calc=Calc("grade", args=_grade_args(part, items)),
+            )
+        )
     grade_text = "；".join(f"{g.label} ≥ {_fmt(g.min)}" for g in rub.grades if g.min > 0)
     sp.put(row, 7, f"{grade_text}；其余为{rub.grades[-1].label}", "note")
     sp.heights[row] = 32
@@ -564,19 +679,37 @@ def _rubric(ed: Edition) -> SheetPlan:
             sp.put(row, 4, _fmt(g.max), "label")
             ids = tuple(i.id for i in g.items)
             for col, part in ((5, "self"), (6, "ref")):
-                sp.add(Cell(f"group.{si}.{gi}.{part}", name, row, col, "score",
-                            f"{s.label.replace(' ', '')}/{g.label}小计（{spec['header'][col]}）",
-                            (name, spec["summary_title"], s.label, g.label, spec["header"][col]), "分",
-                            calc=Calc("sum", args=_scores(ids, part))))
+                sp.add(
+                    Cell(
+                        f"group.{si}.{gi}.{part}",
+                        name,
+                        row,
+                        col,
+                        "score",
+                        f"{s.label.replace(' ', '')}/{g.label}小计（{spec['header'][col]}）",
+                        (name, spec["summary_title"], s.label, g.label, spec["header"][col]),
+                        "分",
+                        calc=Calc("sum", args=_scores(ids, part)),
+                    )
+                )
             row += 1
         sp.put(row, 2, "小计", "label", cols=2)
         sp.put(row, 4, _fmt(s.max), "label")
         ids = tuple(i.id for g in s.groups for i in g.items)
         for col, part in ((5, "self"), (6, "ref")):
-            sp.add(Cell(f"section.{si}.{part}", name, row, col, "score",
-                        f"{s.label.replace(' ', '')}小计（{spec['header'][col]}）",
-                        (name, spec["summary_title"], s.label, "小计", spec["header"][col]), "分",
-                        calc=Calc("sum", args=_scores(ids, part))))
+            sp.add(
+                Cell(
+                    f"section.{si}.{part}",
+                    name,
+                    row,
+                    col,
+                    "score",
+                    f"{s.label.replace(' ', '')}小计（{spec['header'][col]}）",
+                    (name, spec["summary_title"], s.label, "小计", spec["header"][col]),
+                    "分",
+                    calc=Calc("sum", args=_scores(ids, part)),
+                )
+            )
         row += 1
         sp.put(sstart, 0, s.label, "label", rows=row - sstart, cols=2)
     return sp

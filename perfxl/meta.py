@@ -13,8 +13,18 @@ from datetime import datetime
 from . import __version__
 from .layout import Plan
 
-KEYS = ("edition", "form_version", "rubric_version", "fingerprint", "options", "unit", "code",
-        "year", "generated_at", "generator")
+KEYS = (
+    "edition",
+    "form_version",
+    "rubric_version",
+    "fingerprint",
+    "options",
+    "unit",
+    "code",
+    "year",
+    "generated_at",
+    "generator",
+)
 
 
 @dataclass(frozen=True)

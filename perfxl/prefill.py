@@ -33,8 +33,12 @@ ROSTER_COLUMNS = {
     "qualitative": ("qualitative", "定性目标数"),
     "reviewers": ("reviewers", "评价人员数"),
 }
-INDICATOR_HEADINGS = {"质量指标数": "quality", "数量指标数": "quantity", "时效指标数": "timeliness",
-                      "成本指标数": "cost"}
+INDICATOR_HEADINGS = {
+    "质量指标数": "quality",
+    "数量指标数": "quantity",
+    "时效指标数": "timeliness",
+    "成本指标数": "cost",
+}
 
 
 class PrefillError(ValueError):
@@ -99,8 +103,11 @@ def load_prefill(path: Path) -> Prefill:
     if isinstance(data.get("unit"), Mapping):
         raw = data["unit"]
         year = raw.get("year")
-        unit = Unit(str(raw.get("name", "")), str(raw.get("code", "")),
-                    _int(str(year), f"{path}：unit.year") if year is not None else None)
+        unit = Unit(
+            str(raw.get("name", "")),
+            str(raw.get("code", "")),
+            _int(str(year), f"{path}：unit.year") if year is not None else None,
+        )
     if data.get("generated_at") is not None:
         try:
             stamp = datetime.fromisoformat(str(data["generated_at"]))

@@ -210,8 +210,9 @@ def judgement_formula(item: Item, self_cell: str) -> str:
 # ------------------------------------------------------------------ dispatch
 
 
-def score(item: Item, value: Value, text: Text, self_score: Decimal, rate_decimals: int,
-          score_decimals: int) -> Outcome:
+def score(
+    item: Item, value: Value, text: Text, self_score: Decimal, rate_decimals: int, score_decimals: int
+) -> Outcome:
     kind = item.rule.kind
     if kind == "judgement":
         return judgement(item, self_score)
@@ -225,8 +226,14 @@ def score(item: Item, value: Value, text: Text, self_score: Decimal, rate_decima
     return per_point(item, value, metric, score_decimals)
 
 
-def score_formula(item: Item, cell: CellRef, metric_cell: str | None, self_cell: str,
-                  score_decimals: int, rate_decimals: int = 2) -> str:
+def score_formula(
+    item: Item,
+    cell: CellRef,
+    metric_cell: str | None,
+    self_cell: str,
+    score_decimals: int,
+    rate_decimals: int = 2,
+) -> str:
     kind = item.rule.kind
     if kind == "judgement":
         return judgement_formula(item, self_cell)

@@ -80,12 +80,14 @@ DEFAULT_PATH = "perfxl.sqlite"
 metadata = sa.MetaData()
 
 schema_table = sa.Table(
-    "perfxl_schema", metadata,
+    "perfxl_schema",
+    metadata,
     sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
 )
 
 units_t = sa.Table(
-    "units", metadata,
+    "units",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("code", sa.String(64)),
     sa.Column("name", sa.String(255), nullable=False),
@@ -94,7 +96,8 @@ units_t = sa.Table(
 )
 
 returns_t = sa.Table(
-    "returns", metadata,
+    "returns",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id")),
     sa.Column("year", sa.Integer),
@@ -117,7 +120,8 @@ returns_t = sa.Table(
 )
 
 facts_t = sa.Table(
-    "facts", metadata,
+    "facts",
+    metadata,
     sa.Column("return_id", sa.Integer, sa.ForeignKey("returns.id"), primary_key=True),
     sa.Column("field", sa.String(120), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
@@ -125,7 +129,8 @@ facts_t = sa.Table(
 )
 
 scores_t = sa.Table(
-    "scores", metadata,
+    "scores",
+    metadata,
     sa.Column("return_id", sa.Integer, sa.ForeignKey("returns.id"), primary_key=True),
     sa.Column("item", sa.String(32), primary_key=True),
     sa.Column("max", sa.String(40)),
@@ -134,7 +139,8 @@ scores_t = sa.Table(
 )
 
 findings_t = sa.Table(
-    "findings", metadata,
+    "findings",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("return_id", sa.Integer, sa.ForeignKey("returns.id"), nullable=False, index=True),
     sa.Column("rule", sa.String(120), nullable=False, index=True),
@@ -289,8 +295,9 @@ class Store:
                 if not found:
                     conn.execute(sa.insert(schema_table).values(version=SCHEMA_VERSION))
                 elif max(found) > SCHEMA_VERSION:
-                    raise StoreError(f"数据库结构版本 {max(found)} 新于本程序支持的 {SCHEMA_VERSION}，"
-                                     "请升级 perfxl")
+                    raise StoreError(
+                        f"数据库结构版本 {max(found)} 新于本程序支持的 {SCHEMA_VERSION}，请升级 perfxl"
+                    )
         except BaseException:
             engine.dispose()
             raise
@@ -306,9 +313,13 @@ class Store:
 
     # -------------------------------------------------------------- writing
 
-    def save_return(self, ret: Mapping[str, Any], scores: Iterable[Mapping[str, Any]] = (),
-                    findings: Iterable[Mapping[str, Any]] = (),
-                    facts: Iterable[Mapping[str, Any]] | Mapping[str, Any] = ()) -> str:
+    def save_return(
+        self,
+        ret: Mapping[str, Any],
+        scores: Iterable[Mapping[str, Any]] = (),
+        findings: Iterable[Mapping[str, Any]] = (),
+        facts: Iterable[Mapping[str, Any]] | Mapping[str, Any] = (),
+    ) -> str:
         """Store one checked return in one transaction; returns the outcome (see module docstring).
 
         ``ret`` keys: file, sha256, edition, code, unit (the unit's name), year, status,
@@ -337,31 +348,41 @@ class Store:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _save(self, conn: Connection, sha: str, ret: Mapping[str, Any], score_rows: list[dict[str, Any]],
-              finding_rows: list[dict[str, Any]], fact_rows: list[dict[str, Any]]) -> str:
+    def _save(
+        self,
+        conn: Connection,
+        sha: str,
+        ret: Mapping[str, Any],
+        score_rows: list[dict[str, Any]],
+        finding_rows: list[dict[str, Any]],
+        fact_rows: list[dict[str, Any]],
+    ) -> str:
         if conn.execute(sa.select(returns_t.c.id).where(returns_t.c.sha256 == sha)).first() is not None:
             return "unchanged"
         code, name = _norm(ret.get("code")), str(ret.get("unit") or "").strip()
         year = _year(ret.get("year"))
         unit_id = _unit_for_save(conn, code, name)
-        new_id = _insert(conn, sa.insert(returns_t).values(
-            unit_id=unit_id,
-            year=year,
-            file=str(ret.get("file") or ""),
-            sha256=sha,
-            edition=ret.get("edition"),
-            status=ret.get("status"),
-            generated_at=_when(ret.get("generated_at")),
-            modified_at=_when(ret.get("modified_at")),
-            checked_at=_when(ret.get("checked_at")) or _now(),
-            loaded_at=_now(),
-            reported_total=to_text(ret.get("reported_total")),
-            recomputed_total=to_text(ret.get("recomputed_total")),
-            reported_grade=ret.get("reported_grade"),
-            recomputed_grade=ret.get("recomputed_grade"),
-            superseded_by=None,
-            is_current=True,
-        ))
+        new_id = _insert(
+            conn,
+            sa.insert(returns_t).values(
+                unit_id=unit_id,
+                year=year,
+                file=str(ret.get("file") or ""),
+                sha256=sha,
+                edition=ret.get("edition"),
+                status=ret.get("status"),
+                generated_at=_when(ret.get("generated_at")),
+                modified_at=_when(ret.get("modified_at")),
+                checked_at=_when(ret.get("checked_at")) or _now(),
+                loaded_at=_now(),
+                reported_total=to_text(ret.get("reported_total")),
+                recomputed_total=to_text(ret.get("recomputed_total")),
+                reported_grade=ret.get("reported_grade"),
+                recomputed_grade=ret.get("recomputed_grade"),
+                superseded_by=None,
+                is_current=True,
+            ),
+        )
         for table, rows in ((facts_t, fact_rows), (scores_t, score_rows), (findings_t, finding_rows)):
             if rows:
                 conn.execute(sa.insert(table), [{**r, "return_id": new_id} for r in rows])
@@ -371,33 +392,45 @@ class Store:
         # writers cannot both decide which version of this unit's year is current.
         conn.execute(sa.select(units_t.c.id).where(units_t.c.id == unit_id).with_for_update()).first()
         versions = conn.execute(
-            sa.select(returns_t.c.id, returns_t.c.generated_at, returns_t.c.modified_at,
-                      returns_t.c.checked_at)
-            .where(returns_t.c.unit_id == unit_id, returns_t.c.year == year)
+            sa.select(
+                returns_t.c.id, returns_t.c.generated_at, returns_t.c.modified_at, returns_t.c.checked_at
+            ).where(returns_t.c.unit_id == unit_id, returns_t.c.year == year)
         ).all()
         if len(versions) == 1:
             return "inserted"
         current = max(versions, key=_recency).id
         same = (returns_t.c.unit_id == unit_id) & (returns_t.c.year == year)
-        conn.execute(sa.update(returns_t).where(same, returns_t.c.id != current)
-                     .values(is_current=False, superseded_by=current))
-        conn.execute(sa.update(returns_t).where(returns_t.c.id == current)
-                     .values(is_current=True, superseded_by=None))
+        conn.execute(
+            sa.update(returns_t)
+            .where(same, returns_t.c.id != current)
+            .values(is_current=False, superseded_by=current)
+        )
+        conn.execute(
+            sa.update(returns_t).where(returns_t.c.id == current).values(is_current=True, superseded_by=None)
+        )
         if current != new_id:
             return "outdated"
         if name:  # the current version names the unit
-            conn.execute(sa.update(units_t).where(units_t.c.id == unit_id, units_t.c.name != name)
-                         .values(name=name))
+            conn.execute(
+                sa.update(units_t).where(units_t.c.id == unit_id, units_t.c.name != name).values(name=name)
+            )
         return "superseded"
 
     # -------------------------------------------------------------- reading
 
-    def returns(self, year: int | None = None, *, current_only: bool = False,
-                code: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
+    def returns(
+        self,
+        year: int | None = None,
+        *,
+        current_only: bool = False,
+        code: str | None = None,
+        name: str | None = None,
+    ) -> list[dict[str, Any]]:
         """Returns as dicts (unit code and name, Decimal totals, finding counts), optionally of
         one year, one unit, only the current versions. Ordered by unit, year, load order."""
         query = sa.select(returns_t, units_t.c.code, units_t.c.name.label("unit")).select_from(
-            returns_t.outerjoin(units_t, returns_t.c.unit_id == units_t.c.id))
+            returns_t.outerjoin(units_t, returns_t.c.unit_id == units_t.c.id)
+        )
         if year is not None:
             query = query.where(returns_t.c.year == year)
         if current_only:
@@ -415,9 +448,10 @@ class Store:
                 ids = [r.id for r in rows]
                 for chunk in _chunks(ids, 500):
                     for rid, severity, n in conn.execute(
-                            sa.select(findings_t.c.return_id, findings_t.c.severity, sa.func.count())
-                            .where(findings_t.c.return_id.in_(chunk))
-                            .group_by(findings_t.c.return_id, findings_t.c.severity)):
+                        sa.select(findings_t.c.return_id, findings_t.c.severity, sa.func.count())
+                        .where(findings_t.c.return_id.in_(chunk))
+                        .group_by(findings_t.c.return_id, findings_t.c.severity)
+                    ):
                         key = SEVERITY_KEYS.get(severity)
                         if key:
                             counts.setdefault(rid, {})[key] = n
@@ -439,37 +473,50 @@ class Store:
     def facts(self, sha256: str, typed: bool = False) -> dict[str, Any]:
         """{field: value} of one return: text, or Decimal for numbers when ``typed``."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(facts_t.c.field, facts_t.c.value, facts_t.c.numeric)
-                                .join(returns_t, facts_t.c.return_id == returns_t.c.id)
-                                .where(returns_t.c.sha256 == sha256.lower())).all()
+            rows = conn.execute(
+                sa.select(facts_t.c.field, facts_t.c.value, facts_t.c.numeric)
+                .join(returns_t, facts_t.c.return_id == returns_t.c.id)
+                .where(returns_t.c.sha256 == sha256.lower())
+            ).all()
         return {f: (Decimal(v) if typed and n else v) for f, v, n in rows}
 
     def scores(self, sha256: str) -> list[dict[str, Any]]:
         """Score rows of one return: item, max, self, recomputed (Decimals)."""
         with self.engine.connect() as conn:
             cols = (scores_t.c.item, scores_t.c.max, scores_t.c.self, scores_t.c.recomputed)
-            rows = conn.execute(sa.select(*cols)
-                                .join(returns_t, scores_t.c.return_id == returns_t.c.id)
-                                .where(returns_t.c.sha256 == sha256.lower()).order_by(scores_t.c.item)).all()
-        return [{"item": r.item, "max": _dec(r.max), "self": _dec(r.self), "recomputed": _dec(r.recomputed)}
-                for r in rows]
+            rows = conn.execute(
+                sa.select(*cols)
+                .join(returns_t, scores_t.c.return_id == returns_t.c.id)
+                .where(returns_t.c.sha256 == sha256.lower())
+                .order_by(scores_t.c.item)
+            ).all()
+        return [
+            {"item": r.item, "max": _dec(r.max), "self": _dec(r.self), "recomputed": _dec(r.recomputed)}
+            for r in rows
+        ]
 
     def findings(self, sha256: str) -> list[dict[str, Any]]:
         """Finding rows of one return in the order they were given (reported/expected as text)."""
         cols = [c for c in findings_t.c if c.name not in ("id", "return_id")]
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(*cols).join(returns_t, findings_t.c.return_id == returns_t.c.id)
-                                .where(returns_t.c.sha256 == sha256.lower()).order_by(findings_t.c.id)).all()
+            rows = conn.execute(
+                sa.select(*cols)
+                .join(returns_t, findings_t.c.return_id == returns_t.c.id)
+                .where(returns_t.c.sha256 == sha256.lower())
+                .order_by(findings_t.c.id)
+            ).all()
         return [dict(r._mapping) for r in rows]
 
-    def prior_values(self, code: str | None, name: str | None, year: int,
-                     fields: Sequence[str]) -> dict[str, str]:
+    def prior_values(
+        self, code: str | None, name: str | None, year: int, fields: Sequence[str]
+    ) -> dict[str, str]:
         """Values (as stored text) of ``fields`` in the current return of that unit for ``year``;
         fields the return does not have are left out, and an unknown unit or year gives {}."""
         return {f: v for f, (v, _) in self._prior(code, name, year, fields).items()}
 
-    def _prior(self, code: str | None, name: str | None, year: int,
-               fields: Sequence[str]) -> dict[str, tuple[str, bool]]:
+    def _prior(
+        self, code: str | None, name: str | None, year: int, fields: Sequence[str]
+    ) -> dict[str, tuple[str, bool]]:
         if not fields:
             return {}
         with self.engine.connect() as conn:
@@ -479,8 +526,12 @@ class Store:
             rows = conn.execute(
                 sa.select(facts_t.c.field, facts_t.c.value, facts_t.c.numeric)
                 .join(returns_t, facts_t.c.return_id == returns_t.c.id)
-                .where(returns_t.c.unit_id == unit_id, returns_t.c.year == year,
-                       returns_t.c.is_current == sa.true(), facts_t.c.field.in_(list(fields)))
+                .where(
+                    returns_t.c.unit_id == unit_id,
+                    returns_t.c.year == year,
+                    returns_t.c.is_current == sa.true(),
+                    facts_t.c.field.in_(list(fields)),
+                )
             ).all()
         return {f: (v, bool(n)) for f, v, n in rows}
 
@@ -491,7 +542,7 @@ def _now() -> str:
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 def _find_unit(conn: Connection, code: str, name: str) -> int | None:
@@ -519,12 +570,16 @@ def _unit_for_save(conn: Connection, code: str, name: str) -> int | None:
     found = _find_unit(conn, code, name)
     if found is not None:
         if code:  # adopt the code for a unit so far known by name only
-            conn.execute(sa.update(units_t).where(units_t.c.id == found, units_t.c.code.is_(None))
-                         .values(code=code, unit_key=f"c:{code}"))
+            conn.execute(
+                sa.update(units_t)
+                .where(units_t.c.id == found, units_t.c.code.is_(None))
+                .values(code=code, unit_key=f"c:{code}")
+            )
         return found
     key = f"c:{code}" if code else f"n:{name_key}"
-    return _insert(conn, sa.insert(units_t).values(code=code or None, name=name, name_key=name_key,
-                                                   unit_key=key))
+    return _insert(
+        conn, sa.insert(units_t).values(code=code or None, name=name, name_key=name_key, unit_key=key)
+    )
 
 
 def _insert(conn: Connection, statement: Any) -> int:
@@ -539,8 +594,12 @@ def _score_row(row: Mapping[str, Any]) -> dict[str, Any]:
     item = row.get("item", row.get("id"))
     if not item:
         raise StoreError(f"评分行缺少 item：{dict(row)}")
-    return {"item": str(item), "max": to_text(row.get("max")), "self": to_text(row.get("self")),
-            "recomputed": to_text(row.get("recomputed"))}
+    return {
+        "item": str(item),
+        "max": to_text(row.get("max")),
+        "self": to_text(row.get("self")),
+        "recomputed": to_text(row.get("recomputed")),
+    }
 
 
 def _finding_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -572,25 +631,45 @@ def _fact_rows(rows: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> list[di
 # ------------------------------------------------------------------ adapters
 
 
-def result_rows(result: Any, checked_at: datetime | str | None = None
-                ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+def result_rows(
+    result: Any, checked_at: datetime | str | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
     """(ret, scores, findings, facts) for ``Store.save_return`` from a ``CheckResult``.
 
     Facts are the parsed inputs together with the recomputed formula values (汇总 rows, totals,
     rates, scores), the inputs winning where both exist.
     """
     ret = {
-        "file": result.file, "sha256": result.sha256, "edition": result.edition, "code": result.code,
-        "unit": result.unit, "year": result.year, "status": result.status,
-        "generated_at": result.generated_at, "checked_at": _when(checked_at) or _now(),
-        "reported_total": result.reported_total, "recomputed_total": result.recomputed_total,
-        "reported_grade": result.reported_grade, "recomputed_grade": result.recomputed_grade,
+        "file": result.file,
+        "sha256": result.sha256,
+        "edition": result.edition,
+        "code": result.code,
+        "unit": result.unit,
+        "year": result.year,
+        "status": result.status,
+        "generated_at": result.generated_at,
+        "checked_at": _when(checked_at) or _now(),
+        "reported_total": result.reported_total,
+        "recomputed_total": result.recomputed_total,
+        "reported_grade": result.reported_grade,
+        "recomputed_grade": result.recomputed_grade,
     }
-    score_rows = [{"item": i.id, "max": i.max, "self": i.self, "recomputed": i.recomputed}
-                  for i in result.items]
-    finding_rows = [{"rule": f.rule, "item": f.item, "severity": f.severity, "sheet": f.sheet, "cell": f.cell,
-                     "reported": f.reported, "expected": f.expected, "message": f.message}
-                    for f in result.findings]
+    score_rows = [
+        {"item": i.id, "max": i.max, "self": i.self, "recomputed": i.recomputed} for i in result.items
+    ]
+    finding_rows = [
+        {
+            "rule": f.rule,
+            "item": f.item,
+            "severity": f.severity,
+            "sheet": f.sheet,
+            "cell": f.cell,
+            "reported": f.reported,
+            "expected": f.expected,
+            "message": f.message,
+        }
+        for f in result.findings
+    ]
     fact_map = {k: v for k, v in {**result.computed, **result.facts}.items() if v is not None}
     return ret, score_rows, finding_rows, fact_map
 
@@ -602,10 +681,28 @@ def save_result(store: Store, result: Any, checked_at: datetime | str | None = N
     return store.save_return(*result_rows(result, checked_at))
 
 
-_RET_KEYS = ("file", "sha256", "edition", "code", "unit", "year", "status", "generated_at", "modified_at",
-             "checked_at", "reported_total", "recomputed_total", "reported_grade", "recomputed_grade")
-_ALIASES = {"unit": ("unit", "unit_name"), "item": ("item", "id"), "field": ("field", "fid"),
-            "modified_at": ("modified_at", "mtime")}
+_RET_KEYS = (
+    "file",
+    "sha256",
+    "edition",
+    "code",
+    "unit",
+    "year",
+    "status",
+    "generated_at",
+    "modified_at",
+    "checked_at",
+    "reported_total",
+    "recomputed_total",
+    "reported_grade",
+    "recomputed_grade",
+)
+_ALIASES = {
+    "unit": ("unit", "unit_name"),
+    "item": ("item", "id"),
+    "field": ("field", "fid"),
+    "modified_at": ("modified_at", "mtime"),
+}
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:
@@ -648,16 +745,27 @@ def save_consolidation(con: Any, url_or_path: str | Path | Store = DEFAULT_PATH)
         if ret["year"] is not None:
             ret["year"] = _year(ret["year"])
         todo.append(ret)
-    todo.sort(key=lambda r: tuple(_instant(_when(r[k])) or _EPOCH
-                                  for k in ("generated_at", "modified_at", "checked_at")))
+    todo.sort(
+        key=lambda r: tuple(
+            _instant(_when(r[k])) or _EPOCH for k in ("generated_at", "modified_at", "checked_at")
+        )
+    )
     store = url_or_path if isinstance(url_or_path, Store) else open_store(url_or_path)
     try:
         for ret in todo:
             parts = by_sha.get(str(ret["sha256"]), {})
-            score_rows = [{"item": _pick(r, "item"), "max": r.get("max"), "self": r.get("self"),
-                           "recomputed": r.get("recomputed")} for r in parts.get("scores", [])]
-            fact_rows = [{"field": _pick(r, "field"), "value": r.get("value")}
-                         for r in parts.get("facts", [])]
+            score_rows = [
+                {
+                    "item": _pick(r, "item"),
+                    "max": r.get("max"),
+                    "self": r.get("self"),
+                    "recomputed": r.get("recomputed"),
+                }
+                for r in parts.get("scores", [])
+            ]
+            fact_rows = [
+                {"field": _pick(r, "field"), "value": r.get("value")} for r in parts.get("facts", [])
+            ]
             counts[store.save_return(ret, score_rows, parts.get("findings", []), fact_rows)] += 1
     finally:
         if store is not url_or_path:
@@ -676,8 +784,9 @@ def prior_year_map(edition: Edition) -> dict[str, str]:
     return dict(edition.rubric.prior_year)
 
 
-def prefill_from_store(store: Store, edition: Edition, units: Iterable[Unit],
-                       year: int | None) -> dict[Unit, dict[str, Any]]:
+def prefill_from_store(
+    store: Store, edition: Edition, units: Iterable[Unit], year: int | None
+) -> dict[Unit, dict[str, Any]]:
     """Prefill values for next year's templates from last year's current returns.
 
     For each unit (its own ``year`` if set, else ``year``), the ``prior_year`` fields of the

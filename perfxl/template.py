@@ -30,8 +30,13 @@ TITLE_FONT = "宋体"
 INPUT_FILL = "#FFF2CC"
 FORMULA_FILL = "#E2EFDA"  # light green: computed (the review marks 提示 in light blue)
 HEADER_FILL = "#F2F2F2"
-NUMBER_FORMATS = {"amount": "#,##0.00", "percent": "0.00", "integer": "0", "count": "0",
-                  "score": "0.##;-0.##;0"}
+NUMBER_FORMATS = {
+    "amount": "#,##0.00",
+    "percent": "0.00",
+    "integer": "0",
+    "count": "0",
+    "score": "0.##;-0.##;0",
+}
 
 
 class _Styles:
@@ -41,11 +46,13 @@ class _Styles:
         base = {"font_name": BODY_FONT, "font_size": 11, "valign": "vcenter", "text_wrap": True}
         boxed = {**base, "border": 1}
         self.role = {
-            "title": wb.add_format({**base, "font_name": TITLE_FONT, "bold": True, "font_size": 16,
-                                    "align": "center"}),
+            "title": wb.add_format(
+                {**base, "font_name": TITLE_FONT, "bold": True, "font_size": 16, "align": "center"}
+            ),
             "subtitle": wb.add_format({**base, "font_name": TITLE_FONT, "bold": True, "font_size": 12}),
-            "header": wb.add_format({**boxed, "font_name": TITLE_FONT, "bold": True, "align": "center",
-                                     "bg_color": HEADER_FILL}),
+            "header": wb.add_format(
+                {**boxed, "font_name": TITLE_FONT, "bold": True, "align": "center", "bg_color": HEADER_FILL}
+            ),
             "label": wb.add_format({**boxed, "align": "center"}),
             "label_left": wb.add_format({**boxed, "align": "left"}),
             "text": wb.add_format({**boxed, "font_size": 10, "align": "left", "valign": "top"}),
@@ -74,10 +81,14 @@ class _Styles:
         return self._cache[key]
 
 
-def write_template(path: str | os.PathLike[str], edition: Edition | None = None,
-                   unit: Unit | None = None, values: Mapping[str, Any] | None = None,
-                   options: Mapping[str, Any] | None = None,
-                   generated_at: datetime | None = None) -> Plan:
+def write_template(
+    path: str | os.PathLike[str],
+    edition: Edition | None = None,
+    unit: Unit | None = None,
+    values: Mapping[str, Any] | None = None,
+    options: Mapping[str, Any] | None = None,
+    generated_at: datetime | None = None,
+) -> Plan:
     """Write one workbook atomically (a temporary file renamed into place); returns its plan.
 
     ``values`` prefills inputs by field id (numbers as Decimal/int/float/str, 是/否, text).
@@ -93,8 +104,11 @@ def write_template(path: str | os.PathLike[str], edition: Edition | None = None,
 
 
 def _inputs(plan: Plan, unit: Unit, values: Mapping[str, Any]) -> dict[str, Scalar]:
-    given: dict[str, Any] = {"unit.name": unit.name or None, "unit.code": unit.code or None,
-                             "unit.year": unit.year}
+    given: dict[str, Any] = {
+        "unit.name": unit.name or None,
+        "unit.code": unit.code or None,
+        "unit.year": unit.year,
+    }
     given.update(values)
     out: dict[str, Scalar] = {}
     for fid, raw in given.items():
@@ -106,13 +120,21 @@ def _inputs(plan: Plan, unit: Unit, values: Mapping[str, Any]) -> dict[str, Scal
 
 def _write(path: str, plan: Plan, unit: Unit, inputs: Mapping[str, Scalar], stamp: datetime) -> None:
     calc = compute(plan, inputs)
-    wb = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False,
-                                    "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(
+        path, {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     try:
         meta = metadata(plan, unit, stamp)
-        wb.set_properties({"title": plan.edition.form.title, "subject": unit.name,
-                           "author": "perfxl", "company": unit.name, "created": stamp,
-                           "comments": f"{plan.edition.name} / {plan.fingerprint}"})
+        wb.set_properties(
+            {
+                "title": plan.edition.form.title,
+                "subject": unit.name,
+                "author": "perfxl",
+                "company": unit.name,
+                "created": stamp,
+                "comments": f"{plan.edition.name} / {plan.fingerprint}",
+            }
+        )
         for key, value in meta.items():
             wb.set_custom_property(f"perfxl.{key}", value or "-")
         wb.set_calc_mode("auto")
@@ -134,8 +156,15 @@ def _write(path: str, plan: Plan, unit: Unit, inputs: Mapping[str, Scalar], stam
         wb.close()
 
 
-def _draw(ws: Worksheet, sp: SheetPlan, plan: Plan, styles: _Styles, unit: Unit,
-          inputs: Mapping[str, Scalar], values: Mapping[str, Scalar]) -> None:
+def _draw(
+    ws: Worksheet,
+    sp: SheetPlan,
+    plan: Plan,
+    styles: _Styles,
+    unit: Unit,
+    inputs: Mapping[str, Scalar],
+    values: Mapping[str, Scalar],
+) -> None:
     for c, width in enumerate(sp.widths):
         ws.set_column(c, c, width)
     for r, height in sp.heights.items():
@@ -198,9 +227,16 @@ def input_message(cell: Cell, plan: Plan) -> tuple[str, str]:
     rubric = plan.edition.rubric
     unit = "是/否" if cell.type == "yesno" else (cell.unit or "")
     title = cell.label if len(cell.label) <= 30 else cell.label[:29] + "…"
-    kinds = {"amount": "金额，单位万元，保留两位小数", "percent": "百分数，如 95 表示 95%",
-             "integer": "整数", "count": "个数（整数）", "yesno": "请从下拉列表选择“是”或“否”",
-             "score": "得分", "text": "文字", "longtext": "文字，可多行（Alt+Enter 换行）"}
+    kinds = {
+        "amount": "金额，单位万元，保留两位小数",
+        "percent": "百分数，如 95 表示 95%",
+        "integer": "整数",
+        "count": "个数（整数）",
+        "yesno": "请从下拉列表选择“是”或“否”",
+        "score": "得分",
+        "text": "文字",
+        "longtext": "文字，可多行（Alt+Enter 换行）",
+    }
     parts = [f"{kinds[cell.type]}{'（' + unit + '）' if unit and cell.type == 'integer' else ''}。"]
     if cell.type == "score" and cell.max is not None:
         parts.append(f"填 0～{format(cell.max.normalize(), 'f')} 分。")
@@ -223,21 +259,36 @@ def input_message(cell: Cell, plan: Plan) -> tuple[str, str]:
 
 def _validate(ws: Worksheet, cell: Cell, plan: Plan) -> None:
     title, message = input_message(cell, plan)
-    opts: dict[str, Any] = {"input_title": title, "input_message": message,
-                            "error_title": "输入有误", "error_type": "stop"}
+    opts: dict[str, Any] = {
+        "input_title": title,
+        "input_message": message,
+        "error_title": "输入有误",
+        "error_type": "stop",
+    }
     if cell.type == "yesno":
         opts.update(validate="list", source=["是", "否"], error_message="请选择“是”或“否”。")
     elif cell.type in ("amount", "percent", "score"):
         low = cell.min if cell.min is not None else (Decimal(-1e12) if cell.signed else Decimal(0))
-        high = cell.max if cell.max is not None else (Decimal(100) if cell.type == "percent"
-                                                      else Decimal(1e12))
-        opts.update(validate="decimal", criteria="between", minimum=float(low), maximum=float(high),
-                    error_message=f"请填数字（{_range_text(cell, low, high)}），不要带单位或文字。")
+        high = (
+            cell.max if cell.max is not None else (Decimal(100) if cell.type == "percent" else Decimal(1e12))
+        )
+        opts.update(
+            validate="decimal",
+            criteria="between",
+            minimum=float(low),
+            maximum=float(high),
+            error_message=f"请填数字（{_range_text(cell, low, high)}），不要带单位或文字。",
+        )
     elif cell.type in ("integer", "count"):
         low = cell.min if cell.min is not None else Decimal(0)
         high = cell.max if cell.max is not None else Decimal(1000000)
-        opts.update(validate="integer", criteria="between", minimum=int(low), maximum=int(high),
-                    error_message=f"请填整数（{_range_text(cell, low, high)}）。")
+        opts.update(
+            validate="integer",
+            criteria="between",
+            minimum=int(low),
+            maximum=int(high),
+            error_message=f"请填整数（{_range_text(cell, low, high)}）。",
+        )
     else:
         opts.update(validate="any")
         opts.pop("error_title")
@@ -271,8 +322,11 @@ def _page(ws: Worksheet, sp: SheetPlan, plan: Plan, unit: Unit) -> None:
     ws.hide_gridlines(2)
 
 
-def write_batch(units: list[tuple[Unit, Mapping[str, Any], Mapping[str, Any]]], out_dir: Path,
-                edition: Edition | None = None) -> list[Path]:
+def write_batch(
+    units: list[tuple[Unit, Mapping[str, Any], Mapping[str, Any]]],
+    out_dir: Path,
+    edition: Edition | None = None,
+) -> list[Path]:
     """One workbook per (unit, options, values), named ``<code>_<name>.xlsx``."""
     paths = []
     for unit, options, values in units:
