@@ -83,7 +83,7 @@ def calamine_floor(paths: list[str], workers: int) -> float:
         _calamine(paths)
     else:
         size = max(1, min(16, len(paths) // (workers * 8)))
-        chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
+        chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
         with ProcessPoolExecutor(max_workers=workers) as pool:
             list(pool.map(_calamine, chunks))
     return time.perf_counter() - started
@@ -96,8 +96,10 @@ def measure(folder: Path, workers: int) -> None:
     elapsed = time.perf_counter() - started
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"  {len(con.returns)} files, {len(con.units)} units, {len(con.findings)} findings, "
-          f"{len(con.facts)} facts rows; consolidate + summary {elapsed:.1f} s")
+    print(
+        f"  {len(con.returns)} files, {len(con.units)} units, {len(con.findings)} findings, "
+        f"{len(con.facts)} facts rows; consolidate + summary {elapsed:.1f} s"
+    )
     print(f"  peak RSS: parent {me:.0f} MB, largest worker {kids:.0f} MB")
 
 
@@ -129,14 +131,18 @@ def main() -> None:
         summary = time.perf_counter() - t
         n = len(paths)
         print(f"calamine raw read (floor)     : {floor:7.2f} s  {floor / n * 1000:6.2f} ms/file")
-        print(f"consolidate (check + frames)  : {checked:7.2f} s  {checked / n * 1000:6.2f} ms/file"
-              f"  ratio {checked / floor:4.1f}×  (target ≤ 3×)")
-        print(f"  + summary workbook          : {summary:7.2f} s  total {checked + summary:.2f} s"
-              f"  ratio {(checked + summary) / floor:4.1f}×")
+        print(
+            f"consolidate (check + frames)  : {checked:7.2f} s  {checked / n * 1000:6.2f} ms/file"
+            f"  ratio {checked / floor:4.1f}×  (target ≤ 3×)"
+        )
+        print(
+            f"  + summary workbook          : {summary:7.2f} s  total {checked + summary:.2f} s"
+            f"  ratio {(checked + summary) / floor:4.1f}×"
+        )
         print(f"  {len(con.units)} units, {len(con.findings)} findings, {len(con.facts)} facts rows")
 
         if args.review:
-            subset = paths[:min(n, 100)]
+            subset = paths[: min(n, 100)]
             t = time.perf_counter()
             consolidate(subset, workers=args.workers, review_dir=Path(tmp) / "审核")
             with_review = time.perf_counter() - t
@@ -144,8 +150,10 @@ def main() -> None:
             consolidate(subset, workers=args.workers)
             without = time.perf_counter() - t
             per, base = with_review / len(subset) * 1000, without / len(subset) * 1000
-            print(f"with review copies ({len(subset)} files): {with_review:7.2f} s  {per:6.1f} ms/file"
-                  f"  (without: {base:.1f} ms/file)")
+            print(
+                f"with review copies ({len(subset)} files): {with_review:7.2f} s  {per:6.1f} ms/file"
+                f"  (without: {base:.1f} ms/file)"
+            )
 
     if args.peak_memory:
         with tempfile.TemporaryDirectory(prefix="perfxl-bench-mem-") as tmp:

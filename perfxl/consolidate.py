@@ -38,18 +38,79 @@ STATUS_TEXT = {"ok": "通过", "errors": "有错误", "unusable": "无法使用"
 # more likely a defect of the rule or the template than of the units.
 FLAG_SHARE, FLAG_MIN = 0.5, 5
 
-RETURN_COLUMNS = ["file", "name", "size", "mtime", "sha256", "edition", "code", "unit", "year",
-                  "generated_at", "checked_at", "status", "reason", "reported_total", "recomputed_total",
-                  "difference", "reported_grade", "recomputed_grade", "errors", "warnings", "infos", "used",
-                  "review", "review_error"]
-SCORE_COLUMNS = ["sha256", "code", "unit", "used", "item", "name", "max", "self", "recomputed",
-                 "consistent", "reading"]
-FINDING_COLUMNS = ["sha256", "file", "name", "code", "unit", "year", "used", "rule", "severity", "sheet",
-                   "cell", "item", "reported", "expected", "difference", "message"]
+RETURN_COLUMNS = [
+    "file",
+    "name",
+    "size",
+    "mtime",
+    "sha256",
+    "edition",
+    "code",
+    "unit",
+    "year",
+    "generated_at",
+    "checked_at",
+    "status",
+    "reason",
+    "reported_total",
+    "recomputed_total",
+    "difference",
+    "reported_grade",
+    "recomputed_grade",
+    "errors",
+    "warnings",
+    "infos",
+    "used",
+    "review",
+    "review_error",
+]
+SCORE_COLUMNS = [
+    "sha256",
+    "code",
+    "unit",
+    "used",
+    "item",
+    "name",
+    "max",
+    "self",
+    "recomputed",
+    "consistent",
+    "reading",
+]
+FINDING_COLUMNS = [
+    "sha256",
+    "file",
+    "name",
+    "code",
+    "unit",
+    "year",
+    "used",
+    "rule",
+    "severity",
+    "sheet",
+    "cell",
+    "item",
+    "reported",
+    "expected",
+    "difference",
+    "message",
+]
 RULE_COLUMNS = ["rule", "title", "severity", "units", "share", "findings", "flagged", "note", "example"]
 MISSING_COLUMNS = ["code", "unit", "year"]
-DUPLICATE_COLUMNS = ["group", "key", "code", "unit", "year", "file", "name", "sha256", "generated_at",
-                     "mtime", "used", "reason"]
+DUPLICATE_COLUMNS = [
+    "group",
+    "key",
+    "code",
+    "unit",
+    "year",
+    "file",
+    "name",
+    "sha256",
+    "generated_at",
+    "mtime",
+    "used",
+    "reason",
+]
 FACT_COLUMNS = ["sha256", "field", "value"]
 
 
@@ -92,8 +153,11 @@ class Consolidation:
     def counts(self) -> dict[str, int]:
         """Findings per severity over the used returns."""
         used = self.units
-        return {ERROR: int(used["errors"].sum()), WARNING: int(used["warnings"].sum()),
-                INFO: int(used["infos"].sum())}
+        return {
+            ERROR: int(used["errors"].sum()),
+            WARNING: int(used["warnings"].sum()),
+            INFO: int(used["infos"].sum()),
+        }
 
     @property
     def unusable(self) -> int:
@@ -114,9 +178,11 @@ class Consolidation:
         if len(self.missing):
             extra.append(f"未报送 {len(self.missing)} 个单位")
         tail = "，" + "，".join(extra) if extra else ""
-        return (f"汇总完成：文件 {len(self.returns)} 个，单位 {len(self.units)} 个，错误 {c[ERROR]} 条、"
-                f"警告 {c[WARNING]} 条、提示 {c[INFO]} 条，无法使用 {self.unusable} 个{tail}，"
-                f"用时 {self.elapsed:.1f} 秒")
+        return (
+            f"汇总完成：文件 {len(self.returns)} 个，单位 {len(self.units)} 个，错误 {c[ERROR]} 条、"
+            f"警告 {c[WARNING]} 条、提示 {c[INFO]} 条，无法使用 {self.unusable} 个{tail}，"
+            f"用时 {self.elapsed:.1f} 秒"
+        )
 
     def to_json(self) -> dict[str, Any]:
         """JSON-safe summary: counts, every file, missing, duplicates, rules and findings (not facts)."""
@@ -138,8 +204,9 @@ class Consolidation:
 # ------------------------------------------------------------------ finding the files
 
 
-def find_returns(paths: Iterable[str | os.PathLike[str]], exclude: Iterable[str | os.PathLike[str]] = ()
-                 ) -> list[tuple[Path, str]]:
+def find_returns(
+    paths: Iterable[str | os.PathLike[str]], exclude: Iterable[str | os.PathLike[str]] = ()
+) -> list[tuple[Path, str]]:
     """(path, display name) of every return under ``paths``, sorted, each once.
 
     Folders are searched recursively for .xlsx/.xlsm/.xls/.et; Office lock files (``~$*``), hidden
@@ -182,8 +249,13 @@ def _key(p: Path) -> str:
 #   finance  dict "<table>.total.<col>" -> Decimal
 #   findings tuples (rule, severity, sheet, cell, item, reported, expected, difference, message)
 #   facts    (field ids, values as text): inputs then recomputed formula values, two equal-length tuples
-Row = tuple[dict[str, Any], list[tuple[Any, ...]], dict[str, Decimal], list[tuple[Any, ...]],
-            tuple[tuple[str, ...], tuple[str, ...]]]
+Row = tuple[
+    dict[str, Any],
+    list[tuple[Any, ...]],
+    dict[str, Decimal],
+    list[tuple[Any, ...]],
+    tuple[tuple[str, ...], tuple[str, ...]],
+]
 Job = tuple[str, str, "str | None", "Decimal | None"]
 
 
@@ -220,18 +292,30 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
             review_error = f"审核副本未能写出（{type(e).__name__}: {e}）"
     counts = result.counts
     summary = {
-        "file": path, "name": name, "size": size,
+        "file": path,
+        "name": name,
+        "size": size,
         "mtime": _iso(datetime.fromtimestamp(mtime, timezone.utc).astimezone()) if mtime else None,
         "_mtime": mtime or 0.0,
-        "sha256": result.sha256, "edition": result.edition, "code": result.code, "unit": result.unit,
-        "year": result.year, "generated_at": result.generated_at,
-        "checked_at": _iso(datetime.now(timezone.utc).astimezone()), "status": result.status,
-        "reason": result.reason, "reported_total": result.reported_total,
+        "sha256": result.sha256,
+        "edition": result.edition,
+        "code": result.code,
+        "unit": result.unit,
+        "year": result.year,
+        "generated_at": result.generated_at,
+        "checked_at": _iso(datetime.now(timezone.utc).astimezone()),
+        "status": result.status,
+        "reason": result.reason,
+        "reported_total": result.reported_total,
         "recomputed_total": result.recomputed_total,
         "difference": _minus(result.reported_total, result.recomputed_total),
-        "reported_grade": result.reported_grade, "recomputed_grade": result.recomputed_grade,
-        "errors": counts[ERROR], "warnings": counts[WARNING], "infos": counts[INFO],
-        "review": review_done, "review_error": review_error,
+        "reported_grade": result.reported_grade,
+        "recomputed_grade": result.recomputed_grade,
+        "errors": counts[ERROR],
+        "warnings": counts[WARNING],
+        "infos": counts[INFO],
+        "review": review_done,
+        "review_error": review_error,
     }
     items: list[tuple[Any, ...]] = []
     finance: dict[str, Decimal] = {}
@@ -239,15 +323,28 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
         ed = load_edition(result.edition)
         tol = ed.rubric.score_tolerance
         for it in result.items:
-            ok = it.self is not None and (abs(it.self - it.recomputed) <= tol
-                                          or any(abs(it.self - d) <= tol for d in it.defensible))
+            ok = it.self is not None and (
+                abs(it.self - it.recomputed) <= tol or any(abs(it.self - d) <= tol for d in it.defensible)
+            )
             items.append((it.id, it.name, it.max, it.self, it.recomputed, ok, it.reading))
         for key, _title, _header in finance_columns(ed):
             value = result.computed.get(key)
             if isinstance(value, Decimal):
                 finance[key] = value
-    findings = [(f.rule, f.severity, f.sheet, f.cell, f.item, _plain(f.reported), _plain(f.expected),
-                 f.difference, f.message) for f in result.findings]
+    findings = [
+        (
+            f.rule,
+            f.severity,
+            f.sheet,
+            f.cell,
+            f.item,
+            _plain(f.reported),
+            _plain(f.expected),
+            f.difference,
+            f.message,
+        )
+        for f in result.findings
+    ]
     known = {**{k: v for k, v in result.computed.items() if v is not None}, **result.facts}
     fields = tuple(known)
     values = tuple(_text(known[k]) for k in fields)
@@ -301,11 +398,17 @@ def finance_columns(edition: Edition) -> list[tuple[str, str, str]]:
 # ------------------------------------------------------------------ running the batch
 
 
-def consolidate(paths: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str] | None = None, *,
-                roster: str | os.PathLike[str] | Sequence[Unit] | None = None,
-                review_dir: str | os.PathLike[str] | None = None, workers: int | None = None,
-                tolerance: Decimal | None = None, progress: bool | None = False,
-                exclude: Iterable[str | os.PathLike[str]] = ()) -> Consolidation:
+def consolidate(
+    paths: Sequence[str | os.PathLike[str]],
+    output: str | os.PathLike[str] | None = None,
+    *,
+    roster: str | os.PathLike[str] | Sequence[Unit] | None = None,
+    review_dir: str | os.PathLike[str] | None = None,
+    workers: int | None = None,
+    tolerance: Decimal | None = None,
+    progress: bool | None = False,
+    exclude: Iterable[str | os.PathLike[str]] = (),
+) -> Consolidation:
     """Check every return under ``paths`` and consolidate them; write the summary workbook to ``output``.
 
     ``workers``: processes (default: the number of CPUs; 1 checks in this process).
@@ -319,8 +422,9 @@ def consolidate(paths: Sequence[str | os.PathLike[str]], output: str | os.PathLi
     skip = [*exclude, *([output] if output is not None else [])]
     files = find_returns(paths, skip)
     if not files:
-        raise ConsolidateError("没有找到任何报表文件（.xlsx/.xlsm/.xls/.et）："
-                               + "、".join(str(p) for p in paths))
+        raise ConsolidateError(
+            "没有找到任何报表文件（.xlsx/.xlsm/.xls/.et）：" + "、".join(str(p) for p in paths)
+        )
     jobs = _jobs(files, Path(review_dir) if review_dir is not None else None, tolerance)
     acc = _Accumulator()
     show = sys.stderr.isatty() if progress is None else progress
@@ -330,6 +434,7 @@ def consolidate(paths: Sequence[str | os.PathLike[str]], output: str | os.PathLi
         bar.step()
     bar.close()
     con = acc.build(expected)
+    del acc  # the rows now live in the frames; free them before the workbook is written
     con.elapsed = time.perf_counter() - started
     if output is not None:
         from .summary import write_summary
@@ -372,7 +477,7 @@ def _run(jobs: list[Job], workers: int | None) -> Iterator[Row]:
         except SpecError:
             pass
     size = max(1, min(16, len(jobs) // (n * 8)))
-    chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     with ProcessPoolExecutor(max_workers=n) as pool:
         pending = {pool.submit(_check_many, chunk): chunk for chunk in chunks}
         try:
@@ -390,8 +495,9 @@ def _collect(pending: dict[Any, list[Job]]) -> Iterator[Row]:
             try:
                 rows = fut.result()
             except BrokenProcessPool:  # a worker died (e.g. killed for memory): these files get a row
-                rows = [_crashed(job, "审核进程意外退出（可能内存不足），请单独重新审核此文件")
-                        for job in chunk]
+                rows = [
+                    _crashed(job, "审核进程意外退出（可能内存不足），请单独重新审核此文件") for job in chunk
+                ]
             except Exception as e:  # pragma: no cover - check_one never raises
                 rows = [_crashed(job, f"审核时程序出错（{type(e).__name__}: {e}）") for job in chunk]
             yield from rows
@@ -399,10 +505,25 @@ def _collect(pending: dict[Any, list[Job]]) -> Iterator[Row]:
 
 def _crashed(job: Job, reason: str) -> Row:
     path, name = job[0], job[1]
-    summary = {"file": path, "name": name, "size": 0, "mtime": None, "_mtime": 0.0, "status": "unusable",
-               "reason": reason, "errors": 1, "warnings": 0, "infos": 0}
-    return summary, [], {}, [("file.unusable", ERROR, None, None, None, None, None, None,
-                              f"{Path(path).name}：{reason}")], ((), ())
+    summary = {
+        "file": path,
+        "name": name,
+        "size": 0,
+        "mtime": None,
+        "_mtime": 0.0,
+        "status": "unusable",
+        "reason": reason,
+        "errors": 1,
+        "warnings": 0,
+        "infos": 0,
+    }
+    return (
+        summary,
+        [],
+        {},
+        [("file.unusable", ERROR, None, None, None, None, None, None, f"{Path(path).name}：{reason}")],
+        ((), ()),
+    )
 
 
 class _Progress:
@@ -439,22 +560,39 @@ class _Accumulator:
         self.finance: dict[str, dict[str, Decimal]] = {}
         self.findings: list[tuple[Any, ...]] = []
         self.facts: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-        self._names: dict[str, str] = {}
+        self._names: dict[Any, Any] = {}
 
     def add(self, row: Row) -> None:
         summary, items, finance, findings, (fields, values) = row
         index = len(self.returns)
         summary["_index"] = index
         self.returns.append(summary)
+        # Strings that repeat from file to file (rule ids, cells, item names, field ids) and the
+        # item maxima are kept once, not once per file: at 10,000 returns that is hundreds of MB.
+        one = self._one
         if items:
-            self.items[str(index)] = items
+            self.items[str(index)] = [
+                (one(i), one(n), one(m), own, rec, ok, one(r)) for i, n, m, own, rec, ok, r in items
+            ]
         if finance:
             self.finance[str(index)] = finance
-        for f in findings:
-            self.findings.append((index, *f))
+        for rule, sev, sheet, cell, item, reported, expected, diff, message in findings:
+            self.findings.append(
+                (
+                    index,
+                    one(rule),
+                    one(sev),
+                    one(sheet),
+                    one(cell),
+                    one(item),
+                    reported,
+                    expected,
+                    diff,
+                    message,
+                )
+            )
         if fields:
-            intern = self._names.setdefault  # one str per field id, not one per file
-            self.facts[index] = (tuple(intern(k, k) for k in fields), values)
+            self.facts[index] = (tuple(one(k) for k in fields), values)
 
     def build(self, roster: list[Unit] | None) -> Consolidation:
         rows = self.returns
@@ -467,16 +605,20 @@ class _Accumulator:
                     hits = index.matches(row)
                     matched.update(hits)
                     if not hits:
-                        row["reason"] = _join(row.get("reason"),
-                                              "单位名册中没有此单位（预算编码、名称均未对上）")
+                        row["reason"] = _join(
+                            row.get("reason"), "单位名册中没有此单位（预算编码、名称均未对上）"
+                        )
         order = sorted(range(len(rows)), key=lambda i: _order(rows[i]))
         returns = _frame([rows[i] for i in order], RETURN_COLUMNS)
         used_idx = [i for i in order if rows[i].get("used")]
         units = returns[returns["used"]].reset_index(drop=True)
 
         once = _first_of_each_content(rows, order)
-        score_rows = [(rows[i].get("sha256"), rows[i].get("code"), rows[i].get("unit"), bool(rows[i]["used"]),
-                       *it) for i in once for it in self.items.get(str(i), [])]
+        score_rows = [
+            (rows[i].get("sha256"), rows[i].get("code"), rows[i].get("unit"), bool(rows[i]["used"]), *it)
+            for i in once
+            for it in self.items.get(str(i), [])
+        ]
         scores = pd.DataFrame(score_rows, columns=SCORE_COLUMNS)
         for c in ("used", "consistent"):
             scores[c] = scores[c].astype(bool)
@@ -486,30 +628,46 @@ class _Accumulator:
             for k in self.finance.get(str(i), {}):
                 if k not in keys:
                     keys.append(k)
-        fin_rows = [{**{k: rows[i].get(k) for k in ("sha256", "code", "unit", "year")},
-                     **self.finance.get(str(i), {})} for i in used_idx]
+        fin_rows = [
+            {
+                **{k: rows[i].get(k) for k in ("sha256", "code", "unit", "year")},
+                **self.finance.get(str(i), {}),
+            }
+            for i in used_idx
+        ]
         finance = _frame(fin_rows, ["sha256", "code", "unit", "year", *keys])
 
         rank = {i: n for n, i in enumerate(order)}
-        frows = sorted(self.findings, key=lambda f: rank[f[0]])  # stable: each file's own order kept
-        findings = pd.DataFrame(
-            [(rows[f[0]].get("sha256"), rows[f[0]]["file"], rows[f[0]]["name"], rows[f[0]].get("code"),
-              rows[f[0]].get("unit"), rows[f[0]].get("year"), bool(rows[f[0]].get("used")), *f[1:])
-             for f in frows], columns=FINDING_COLUMNS)
+        self.findings.sort(key=lambda f: rank[f[0]])  # stable: each file's own order kept
+        frows = self.findings
+        cols: dict[str, Any] = {}  # column by column: no second list of wide tuples at 10,000 returns
+        for name in FINDING_COLUMNS[:6]:  # the file's columns
+            cols[name] = [rows[f[0]].get(name) for f in frows]
+        cols["used"] = pd.array([bool(rows[f[0]].get("used")) for f in frows], dtype=bool)
+        for pos, name in enumerate(FINDING_COLUMNS[7:], start=1):  # the finding's own
+            cols[name] = [f[pos] for f in frows]
+        findings = pd.DataFrame(cols, columns=FINDING_COLUMNS)
         findings["year"] = findings["year"].astype("Int64")
-        findings["used"] = findings["used"].astype(bool)
 
         facts = self._facts(rows, once)
         usable = [rows[i] for i in used_idx if rows[i]["status"] != "unusable"]
         rules = _rules(usable, frows)
-        missing = pd.DataFrame([(u.code or None, u.name, u.year) for n, u in enumerate(roster or [])
-                                if n not in matched], columns=MISSING_COLUMNS)
+        missing = pd.DataFrame(
+            [(u.code or None, u.name, u.year) for n, u in enumerate(roster or []) if n not in matched],
+            columns=MISSING_COLUMNS,
+        )
         missing["year"] = missing["year"].astype("Int64")
         missing.attrs["roster"] = roster is not None  # an empty list means "everyone reported"
         duplicates = _duplicates(rows, groups, rank)
-        return Consolidation(returns, units, scores, finance, findings, rules, missing, duplicates, facts,
-                             elapsed=0.0)
+        return Consolidation(
+            returns, units, scores, finance, findings, rules, missing, duplicates, facts, elapsed=0.0
+        )
 
+    def _one(self, value: Any) -> Any:
+        if value is None:
+            return None
+        key = (type(value), str(value)) if isinstance(value, Decimal) else value  # keep 3.0 and 3 apart
+        return self._names.setdefault(key, value)
 
     def _facts(self, rows: list[dict[str, Any]], order: list[int]) -> pd.DataFrame:
         sha: list[str] = []
@@ -521,8 +679,10 @@ class _Accumulator:
                 sha.extend([rows[i].get("sha256") or ""] * len(f))
                 fields.extend(f)
                 values.extend(v)
-        return pd.DataFrame({"sha256": pd.Categorical(sha), "field": pd.Categorical(fields), "value": values},
-                            columns=FACT_COLUMNS)
+        return pd.DataFrame(
+            {"sha256": pd.Categorical(sha), "field": pd.Categorical(fields), "value": values},
+            columns=FACT_COLUMNS,
+        )
 
 
 def _first_of_each_content(rows: list[dict[str, Any]], order: list[int]) -> list[int]:
@@ -599,17 +759,22 @@ def _choose(rows: list[dict[str, Any]]) -> list[list[int]]:
     for members in by_key.values():
         # newest generation time, then newest mtime; among equals the first file name (the sort is
         # stable, also with reverse=True)
-        best = sorted(sorted(members, key=lambda i: (rows[i]["name"], rows[i]["file"])),
-                      key=lambda i: (_stamp(rows[i].get("generated_at")), rows[i]["_mtime"]), reverse=True)
+        best = sorted(
+            sorted(members, key=lambda i: (rows[i]["name"], rows[i]["file"])),
+            key=lambda i: (_stamp(rows[i].get("generated_at")), rows[i]["_mtime"]),
+            reverse=True,
+        )
         top = best[0]
         rows[top]["used"] = True
         if len(members) > 1:
             groups.append(best)
-            rows[top]["reason"] = _join(rows[top].get("reason"),
-                                        f"重复报送 {len(members)} 份，采用此份：{_why(rows, top, best[1:])}")
+            rows[top]["reason"] = _join(
+                rows[top].get("reason"), f"重复报送 {len(members)} 份，采用此份：{_why(rows, top, best[1:])}"
+            )
             for i in best[1:]:
-                rows[i]["reason"] = _join(rows[i].get("reason"),
-                                          f"重复报送，未采用，不计入汇总（已采用 {rows[top]['name']}）")
+                rows[i]["reason"] = _join(
+                    rows[i].get("reason"), f"重复报送，未采用，不计入汇总（已采用 {rows[top]['name']}）"
+                )
     return groups
 
 
@@ -618,8 +783,11 @@ def _why(rows: list[dict[str, Any]], top: int, others: list[int]) -> str:
     newer_gen = all(_stamp(t.get("generated_at")) > _stamp(rows[i].get("generated_at")) for i in others)
     if newer_gen:
         return f"模板生成时间最新（{_show_time(t.get('generated_at'))}）"
-    if all(t["_mtime"] > rows[i]["_mtime"] for i in others
-           if _stamp(rows[i].get("generated_at")) == _stamp(t.get("generated_at"))):
+    if all(
+        t["_mtime"] > rows[i]["_mtime"]
+        for i in others
+        if _stamp(rows[i].get("generated_at")) == _stamp(t.get("generated_at"))
+    ):
         return f"模板生成时间相同，文件修改时间最新（{_show_time(t.get('mtime'))}）"
     if all(rows[i].get("sha256") == t.get("sha256") for i in others):
         return "各份内容完全相同，取文件名排在最前的一份"
@@ -647,10 +815,22 @@ def _duplicates(rows: list[dict[str, Any]], groups: list[list[int]], rank: dict[
         for i in members:
             r = rows[i]
             key = _unit_key(r)
-            out.append({"group": g, "key": key[1] if key else None, "code": r.get("code"),
-                        "unit": r.get("unit"), "year": r.get("year"), "file": r["file"], "name": r["name"],
-                        "sha256": r.get("sha256"), "generated_at": r.get("generated_at"),
-                        "mtime": r.get("mtime"), "used": bool(r.get("used")), "reason": r.get("reason")})
+            out.append(
+                {
+                    "group": g,
+                    "key": key[1] if key else None,
+                    "code": r.get("code"),
+                    "unit": r.get("unit"),
+                    "year": r.get("year"),
+                    "file": r["file"],
+                    "name": r["name"],
+                    "sha256": r.get("sha256"),
+                    "generated_at": r.get("generated_at"),
+                    "mtime": r.get("mtime"),
+                    "used": bool(r.get("used")),
+                    "reason": r.get("reason"),
+                }
+            )
     df = _frame(out, DUPLICATE_COLUMNS)
     df["group"] = df["group"].astype("Int64")
     return df
@@ -725,9 +905,14 @@ _RULE_TITLES = {
     "total.self": "自评总分与各项合计不符",
     "total.ref": "参考总分与各项合计不符",
 }
-_SCORE_SUFFIX = {"": "自评得分与评分标准不符", "range": "自评得分超出分值范围",
-                 "reading": "自评按另一种读法计分", "reason": "扣分未说明原因",
-                 "zero": "分母为零，按规则计分", "blank": "未填自评得分"}
+_SCORE_SUFFIX = {
+    "": "自评得分与评分标准不符",
+    "range": "自评得分超出分值范围",
+    "reading": "自评按另一种读法计分",
+    "reason": "扣分未说明原因",
+    "zero": "分母为零，按规则计分",
+    "blank": "未填自评得分",
+}
 
 
 def rule_title(rule: str, edition: Edition | None) -> str:
@@ -783,12 +968,31 @@ def _rules(usable: list[dict[str, Any]], findings: list[tuple[Any, ...]]) -> pd.
     for rule, s in stats.items():
         units = len(s["units"])
         share = units / n if n else None
-        flagged = bool(share is not None and share > FLAG_SHARE and units >= FLAG_MIN
-                       and s["severity"] in (ERROR, WARNING))
-        note = (f"{units}/{n} 个单位（{share:.0%}）未通过此规则，多数单位同时出错，可能是规则或模板本身有误，"
-                "请先核对评分规则与模板" if flagged and share is not None else None)
-        out.append((rule, rule_title(rule, edition), s["severity"], units, share, s["findings"], flagged,
-                    note, s["example"]))
+        flagged = bool(
+            share is not None
+            and share > FLAG_SHARE
+            and units >= FLAG_MIN
+            and s["severity"] in (ERROR, WARNING)
+        )
+        note = (
+            f"{units}/{n} 个单位（{share:.0%}）未通过此规则，多数单位同时出错，可能是规则或模板本身有误，"
+            "请先核对评分规则与模板"
+            if flagged and share is not None
+            else None
+        )
+        out.append(
+            (
+                rule,
+                rule_title(rule, edition),
+                s["severity"],
+                units,
+                share,
+                s["findings"],
+                flagged,
+                note,
+                s["example"],
+            )
+        )
     out.sort(key=lambda r: (-r[3], SEVERITIES.index(r[2]), r[0]))
     df = pd.DataFrame(out, columns=RULE_COLUMNS)
     df["flagged"] = df["flagged"].astype(bool)

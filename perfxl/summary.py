@@ -52,13 +52,22 @@ def write_summary(con: Consolidation, path: str | os.PathLike[str], title: str |
 class _Summary:
     def __init__(self, con: Consolidation, path: str, title: str | None) -> None:
         self.con = con
-        self.wb = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False,
-                                             "strings_to_numbers": False, "constant_memory": True})
+        self.wb = xlsxwriter.Workbook(
+            path,
+            {
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+                "constant_memory": True,
+            },
+        )
         self.edition = _edition(con)
         years = sorted({int(y) for y in con.units["year"].dropna()})
-        self.title = title or (f"{years[0]} 年度部门整体支出绩效自评汇总" if len(years) == 1
-                               else "部门整体支出绩效自评汇总")
+        self.title = title or (
+            f"{years[0]} 年度部门整体支出绩效自评汇总" if len(years) == 1 else "部门整体支出绩效自评汇总"
+        )
         self._formats: dict[tuple[tuple[str, Any], ...], Format] = {}
+        self._quick: dict[tuple[tuple[str, Any], ...], Format] = {}
         self._widths: dict[str, Sequence[float]] = {}
         self._tall: dict[str, tuple[int, int]] = {}  # sheet -> (row, lines) of the row being written
         self.used_rows = 0  # 汇总 rows (from row 1) of used returns: the scatter chart's range
@@ -67,12 +76,15 @@ class _Summary:
     # ---------------------------------------------------------------- formats
 
     def fmt(self, **props: Any) -> Format:
-        base = {"font_name": BODY_FONT, "font_size": 10, "valign": "vcenter", "border": 1}
-        merged = {**base, **props}
-        key = tuple(sorted(merged.items()))
-        if key not in self._formats:
-            self._formats[key] = self.wb.add_format(merged)
-        return self._formats[key]
+        quick = tuple(props.items())  # a call site passes its properties in the same order every time
+        found = self._quick.get(quick)
+        if found is None:
+            merged = {"font_name": BODY_FONT, "font_size": 10, "valign": "vcenter", "border": 1, **props}
+            key = tuple(sorted(merged.items()))
+            if key not in self._formats:
+                self._formats[key] = self.wb.add_format(merged)
+            found = self._quick[quick] = self._formats[key]
+        return found
 
     @property
     def header(self) -> Format:
@@ -109,8 +121,9 @@ class _Summary:
             most = lines
         self._tall[ws.name] = (row, most)
 
-    def sheet(self, name: str, widths: Sequence[float], header_rows: int = 1, landscape: bool = True
-              ) -> Worksheet:
+    def sheet(
+        self, name: str, widths: Sequence[float], header_rows: int = 1, landscape: bool = True
+    ) -> Worksheet:
         ws = self.wb.add_worksheet(name)
         ws.set_paper(9)  # A4
         if landscape:
@@ -134,8 +147,9 @@ class _Summary:
 
     def write(self) -> None:
         try:
-            self.wb.set_properties({"title": self.title, "author": "perfxl",
-                                    "comments": self.con.summary_line()})
+            self.wb.set_properties(
+                {"title": self.title, "author": "perfxl", "comments": self.con.summary_line()}
+            )
             self.summary_sheet()
             self.scores_sheet()
             self.finance_sheet()
@@ -148,8 +162,24 @@ class _Summary:
             self.wb.close()
 
     def summary_sheet(self) -> None:
-        labels = ["序号", "预算编码", "单位名称", "年度", "文件", "状态", "自评总分", "复核总分", "差额",
-                  "自评等次", "复核等次", "错误", "警告", "提示", "计入汇总", "说明"]
+        labels = [
+            "序号",
+            "预算编码",
+            "单位名称",
+            "年度",
+            "文件",
+            "状态",
+            "自评总分",
+            "复核总分",
+            "差额",
+            "自评等次",
+            "复核等次",
+            "错误",
+            "警告",
+            "提示",
+            "计入汇总",
+            "说明",
+        ]
         ws = self.sheet("汇总", [5, 11, 22, 6, 24, 8, 8, 8, 7, 8, 8, 6, 6, 6, 8, 40])
         self.headers(ws, 0, labels)
         df = self.con.returns
@@ -162,8 +192,13 @@ class _Summary:
             self.put(ws, r, 2, rec["unit"], text_wrap=True, **muted)
             self.put(ws, r, 3, rec["year"], align="center", **muted)
             self.put(ws, r, 4, rec["name"], text_wrap=True, **muted)
-            look = ({"bg_color": BAD_FILL, "font_color": BAD_TEXT} if status == "unusable" else
-                    {"bg_color": WARN_FILL} if status == "errors" else {})
+            look = (
+                {"bg_color": BAD_FILL, "font_color": BAD_TEXT}
+                if status == "unusable"
+                else {"bg_color": WARN_FILL}
+                if status == "errors"
+                else {}
+            )
             self.put(ws, r, 5, STATUS_TEXT.get(status, status), align="center", **{**muted, **look})
             self.put(ws, r, 6, rec["reported_total"], num_format=SCORE_FMT, **muted)
             self.put(ws, r, 7, rec["recomputed_total"], num_format=SCORE_FMT, **muted)
@@ -172,8 +207,9 @@ class _Summary:
                 self.put(ws, r, 8, None)
             else:
                 mark = {"font_color": BAD_TEXT} if diff else muted
-                ws.write_formula(r, 8, f"=G{r + 1}-H{r + 1}", self.fmt(num_format=SCORE_FMT, **mark),
-                                 _cached(diff))
+                ws.write_formula(
+                    r, 8, f"=G{r + 1}-H{r + 1}", self.fmt(num_format=SCORE_FMT, **mark), _cached(diff)
+                )
             self.put(ws, r, 9, rec["reported_grade"], align="center", **muted)
             self.put(ws, r, 10, rec["recomputed_grade"], align="center", **muted)
             for c, key in ((11, "errors"), (12, "warnings"), (13, "infos")):
@@ -204,21 +240,42 @@ class _Summary:
             if values and last >= 1:
                 col = xl_col_to_name(c)
                 avg = sum(values, Decimal(0)) / len(values)
-                ws.write_formula(row, c, f'=AVERAGEIFS({col}2:{col}{last + 1},{flag},"是")',
-                                 self.fmt(num_format=SCORE_FMT, **bold), _cached(avg))
+                ws.write_formula(
+                    row,
+                    c,
+                    f'=AVERAGEIFS({col}2:{col}{last + 1},{flag},"是")',
+                    self.fmt(num_format=SCORE_FMT, **bold),
+                    _cached(avg),
+                )
             else:
                 self.put(ws, row, c, None, **bold)
         for c, key in ((11, "errors"), (12, "warnings"), (13, "infos")):
             col = xl_col_to_name(c)
             total = int(used[key].fillna(0).sum())
-            ws.write_formula(row, c, f'=SUMIFS({col}2:{col}{max(last, 1) + 1},{flag},"是")',
-                             self.fmt(num_format="0", align="center", **bold), total)
-        ws.write_formula(row, 14, f'=COUNTIF({flag},"是")', self.fmt(num_format="0", align="center", **bold),
-                         len(used))
+            ws.write_formula(
+                row,
+                c,
+                f'=SUMIFS({col}2:{col}{max(last, 1) + 1},{flag},"是")',
+                self.fmt(num_format="0", align="center", **bold),
+                total,
+            )
+        ws.write_formula(
+            row, 14, f'=COUNTIF({flag},"是")', self.fmt(num_format="0", align="center", **bold), len(used)
+        )
 
     def scores_sheet(self) -> None:
-        labels = ["预算编码", "单位名称", "指标", "三级指标", "分值", "自评得分", "复核得分", "差额",
-                  "是否一致", "说明"]
+        labels = [
+            "预算编码",
+            "单位名称",
+            "指标",
+            "三级指标",
+            "分值",
+            "自评得分",
+            "复核得分",
+            "差额",
+            "是否一致",
+            "说明",
+        ]
         ws = self.sheet("指标得分", [11, 22, 6, 26, 6, 8, 8, 7, 8, 30])
         self.headers(ws, 0, labels)
         r = 0
@@ -233,8 +290,9 @@ class _Summary:
             self.put(ws, r, 6, rec["recomputed"], num_format=SCORE_FMT)
             own, ref = _val(rec["self"]), _val(rec["recomputed"])
             if own is not None and ref is not None:
-                ws.write_formula(r, 7, f"=F{r + 1}-G{r + 1}", self.fmt(num_format=SCORE_FMT),
-                                 _cached(own - ref))
+                ws.write_formula(
+                    r, 7, f"=F{r + 1}-G{r + 1}", self.fmt(num_format=SCORE_FMT), _cached(own - ref)
+                )
             else:
                 self.put(ws, r, 7, None)
             ok = bool(rec["consistent"])
@@ -248,9 +306,17 @@ class _Summary:
         ws.freeze_panes(1, 2)
         ws.autofilter(0, 0, max(r, 1), len(labels) - 1)
         if r:  # mismatches stand out; a conditional format keeps working after the user sorts or edits
-            ws.conditional_format(1, 0, r, len(labels) - 1, {
-                "type": "formula", "criteria": '=$I2="否"',
-                "format": self.wb.add_format({"bg_color": BAD_FILL, "font_color": BAD_TEXT})})
+            ws.conditional_format(
+                1,
+                0,
+                r,
+                len(labels) - 1,
+                {
+                    "type": "formula",
+                    "criteria": '=$I2="否"',
+                    "format": self.wb.add_format({"bg_color": BAD_FILL, "font_color": BAD_TEXT}),
+                },
+            )
 
     def finance_sheet(self) -> None:
         """One row per used unit: each finance table's 汇总 row; a SUM row with exact cached totals.
@@ -309,15 +375,30 @@ class _Summary:
             formula = f"=SUM({col}3:{col}{r + 1})" if r >= 2 else "=0"
             ws.write_formula(total, 2 + j, formula, self.fmt(num_format=AMOUNT_FMT, **bold), _cached(sums[j]))
         if any(folded):
-            ws.merge_range(total + 2, 0, total + 2, 2 + len(cols) - 1,
-                           "注：各表的明细列（上年结转、人员支出等）已分组折叠，点击列标上方的“+”可展开；合计行为各单位之和。",
-                           self.fmt(border=0, font_color=MUTED_TEXT))
+            ws.merge_range(
+                total + 2,
+                0,
+                total + 2,
+                2 + len(cols) - 1,
+                "注：各表的明细列（上年结转、人员支出等）已分组折叠，点击列标上方的“+”可展开；合计行为各单位之和。",
+                self.fmt(border=0, font_color=MUTED_TEXT),
+            )
         ws.freeze_panes(2, 2)
         ws.autofilter(1, 0, max(r, 2), len(cols) + 1)
 
     def findings_sheet(self) -> None:
-        labels = ["预算编码", "单位名称", "文件", "计入汇总", "规则", "严重程度", "位置", "填报值", "应为",
-                  "说明"]
+        labels = [
+            "预算编码",
+            "单位名称",
+            "文件",
+            "计入汇总",
+            "规则",
+            "严重程度",
+            "位置",
+            "填报值",
+            "应为",
+            "说明",
+        ]
         ws = self.sheet("问题清单", [11, 18, 16, 6, 17, 6, 14, 13, 13, 56])
         self.headers(ws, 0, labels)
         df = self.con.findings
@@ -344,8 +425,16 @@ class _Summary:
         ws.autofilter(0, 0, max(r, 1), len(labels) - 1)
 
     def rules_sheet(self) -> None:
-        labels = ["规则", "规则名称", "严重程度", "涉及单位数", "占可用报表", "问题条数",
-                  "疑为规则或模板问题", "示例"]
+        labels = [
+            "规则",
+            "规则名称",
+            "严重程度",
+            "涉及单位数",
+            "占可用报表",
+            "问题条数",
+            "疑为规则或模板问题",
+            "示例",
+        ]
         ws = self.sheet("规则统计", [17, 26, 6, 7, 7, 6, 36, 50])
         self.headers(ws, 0, labels)
         r = 0
@@ -364,10 +453,18 @@ class _Summary:
         ws.freeze_panes(1, 2)
         ws.autofilter(0, 0, max(r, 1), len(labels) - 1)
         n = int((self.con.units["status"] != "unusable").sum())
-        note = (f"涉及单位数按计入汇总的 {n} 份可用报表统计；超过半数且不少于 5 个单位未通过的“错误”“警告”"
-                "规则以红底标出——多数单位同时出错，更可能是规则或模板本身的问题，应先核对规则与模板。")
-        ws.merge_range(r + 2, 0, r + 2, len(labels) - 1, note,
-                       self.fmt(border=0, text_wrap=True, font_color=MUTED_TEXT, valign="top"))
+        note = (
+            f"涉及单位数按计入汇总的 {n} 份可用报表统计；超过半数且不少于 5 个单位未通过的“错误”“警告”"
+            "规则以红底标出——多数单位同时出错，更可能是规则或模板本身的问题，应先核对规则与模板。"
+        )
+        ws.merge_range(
+            r + 2,
+            0,
+            r + 2,
+            len(labels) - 1,
+            note,
+            self.fmt(border=0, text_wrap=True, font_color=MUTED_TEXT, valign="top"),
+        )
         ws.set_row(r + 2, 30)
 
     def missing_sheet(self) -> None:
@@ -381,14 +478,26 @@ class _Summary:
         if len(df):
             ws.autofilter(0, 0, len(df), 2)
         else:
-            text = ("名册中的单位均已报送" if df.attrs.get("roster")
-                    else "未提供单位名册（--roster），无法列出未报送单位")
+            text = (
+                "名册中的单位均已报送"
+                if df.attrs.get("roster")
+                else "未提供单位名册（--roster），无法列出未报送单位"
+            )
             ws.merge_range(1, 0, 1, 2, text, self.fmt(border=0, font_color=MUTED_TEXT))
         ws.freeze_panes(1, 0)
 
     def duplicates_sheet(self) -> None:
-        labels = ["组", "预算编码", "单位名称", "年度", "文件", "模板生成时间", "文件修改时间", "是否采用",
-                  "说明"]
+        labels = [
+            "组",
+            "预算编码",
+            "单位名称",
+            "年度",
+            "文件",
+            "模板生成时间",
+            "文件修改时间",
+            "是否采用",
+            "说明",
+        ]
         ws = self.sheet("重复报送", [4, 11, 20, 6, 22, 19, 19, 8, 50])
         self.headers(ws, 0, labels)
         df = self.con.duplicates
@@ -407,8 +516,9 @@ class _Summary:
         if len(df):
             ws.autofilter(0, 0, len(df), len(labels) - 1)
         else:
-            ws.merge_range(1, 0, 1, len(labels) - 1, "没有重复报送的单位",
-                           self.fmt(border=0, font_color=MUTED_TEXT))
+            ws.merge_range(
+                1, 0, 1, len(labels) - 1, "没有重复报送的单位", self.fmt(border=0, font_color=MUTED_TEXT)
+            )
         ws.freeze_panes(1, 0)
 
     # ---------------------------------------------------------------- charts
@@ -418,8 +528,14 @@ class _Summary:
         units = self.con.units
         usable = units[units["status"] != "unusable"]
         ws.set_row(0, 24)
-        ws.merge_range(0, 0, 0, 11, f"复核结果图表（计入汇总的可用报表 {len(usable)} 份；数据见下页）",
-                       self.fmt(border=0, font_name=TITLE_FONT, bold=True, font_size=13, align="center"))
+        ws.merge_range(
+            0,
+            0,
+            0,
+            11,
+            f"复核结果图表（计入汇总的可用报表 {len(usable)} 份；数据见下页）",
+            self.fmt(border=0, font_name=TITLE_FONT, bold=True, font_size=13, align="center"),
+        )
         grades = self.grade_counts(usable)
         bins = histogram([_val(v) for v in usable["recomputed_total"]])
         top = self.top_rules or [("（没有未通过的“错误”“警告”规则）", 0)]  # a chart needs a series
@@ -453,58 +569,118 @@ class _Summary:
         font = {"name": TITLE_FONT}
         grid = {"visible": True, "line": {"color": "#E0E0E0"}}
         col = self.wb.add_chart({"type": "column"})
-        col.add_series({"name": "单位数", "categories": ["图表", data_row + 1, 0, data_row + len(grades), 0],
-                        "values": ["图表", data_row + 1, 1, data_row + len(grades), 1],
-                        "data_labels": {"value": True, "font": font}, "fill": {"color": "#4472C4"}})
+        col.add_series(
+            {
+                "name": "单位数",
+                "categories": ["图表", data_row + 1, 0, data_row + len(grades), 0],
+                "values": ["图表", data_row + 1, 1, data_row + len(grades), 1],
+                "data_labels": {"value": True, "font": font},
+                "fill": {"color": "#4472C4"},
+            }
+        )
         self._style(col, "复核等次分布", "复核等次", "单位数", font, max((c for _g, c in grades), default=0))
 
         hist = self.wb.add_chart({"type": "column"})
-        hist.add_series({"name": "单位数", "categories": ["图表", hist_row + 1, 0, hist_row + len(bins), 0],
-                         "values": ["图表", hist_row + 1, 1, hist_row + len(bins), 1], "gap": 15,
-                         "fill": {"color": "#70AD47"}})
-        self._style(hist, f"复核总分分布（每 {BIN} 分一档）", "复核总分", "单位数", font,
-                    max(c for _b, c in bins))
-        hist.set_x_axis({"name": "复核总分", "name_font": font,
-                         "num_font": {**font, "rotation": -45, "size": 8}})
+        hist.add_series(
+            {
+                "name": "单位数",
+                "categories": ["图表", hist_row + 1, 0, hist_row + len(bins), 0],
+                "values": ["图表", hist_row + 1, 1, hist_row + len(bins), 1],
+                "gap": 15,
+                "fill": {"color": "#70AD47"},
+            }
+        )
+        self._style(
+            hist, f"复核总分分布（每 {BIN} 分一档）", "复核总分", "单位数", font, max(c for _b, c in bins)
+        )
+        hist.set_x_axis(
+            {"name": "复核总分", "name_font": font, "num_font": {**font, "rotation": -45, "size": 8}}
+        )
 
         scatter = self.wb.add_chart({"type": "scatter"})
         if self.used_rows >= 1:
-            scatter.add_series({"name": "单位", "categories": ["汇总", 1, 6, self.used_rows, 6],
-                                "values": ["汇总", 1, 7, self.used_rows, 7],
-                                "marker": {"type": "circle", "size": 5, "fill": {"color": "#4472C4"},
-                                           "border": {"color": "#4472C4"}}})
-        scatter.add_series({"name": "自评＝复核", "categories": ["图表", diag + 1, 0, diag + 2, 0],
-                            "values": ["图表", diag + 1, 1, diag + 2, 1], "marker": {"type": "none"},
-                            "line": {"color": "#A5A5A5", "dash_type": "dash", "width": 1}})
+            scatter.add_series(
+                {
+                    "name": "单位",
+                    "categories": ["汇总", 1, 6, self.used_rows, 6],
+                    "values": ["汇总", 1, 7, self.used_rows, 7],
+                    "marker": {
+                        "type": "circle",
+                        "size": 5,
+                        "fill": {"color": "#4472C4"},
+                        "border": {"color": "#4472C4"},
+                    },
+                }
+            )
+        scatter.add_series(
+            {
+                "name": "自评＝复核",
+                "categories": ["图表", diag + 1, 0, diag + 2, 0],
+                "values": ["图表", diag + 1, 1, diag + 2, 1],
+                "marker": {"type": "none"},
+                "line": {"color": "#A5A5A5", "dash_type": "dash", "width": 1},
+            }
+        )
         self._style(scatter, "自评总分与复核总分", "自评总分", "复核总分", font)
         for axis, name in ((scatter.set_x_axis, "自评总分"), (scatter.set_y_axis, "复核总分")):
-            axis({"name": name, "min": 0, "max": 100, "major_unit": 10, "name_font": font, "num_font": font,
-                  "major_gridlines": grid})
+            axis(
+                {
+                    "name": name,
+                    "min": 0,
+                    "max": 100,
+                    "major_unit": 10,
+                    "name_font": font,
+                    "num_font": font,
+                    "major_gridlines": grid,
+                }
+            )
         scatter.set_legend({"position": "bottom", "font": font})
 
         bar = self.wb.add_chart({"type": "bar"})
-        bar.add_series({"name": "未通过的单位数",
-                        "categories": ["图表", data_row + 1, 3, data_row + len(top), 3],
-                        "values": ["图表", data_row + 1, 4, data_row + len(top), 4],
-                        "data_labels": {"value": True, "font": font}, "fill": {"color": "#C00000"}})
+        bar.add_series(
+            {
+                "name": "未通过的单位数",
+                "categories": ["图表", data_row + 1, 3, data_row + len(top), 3],
+                "values": ["图表", data_row + 1, 4, data_row + len(top), 4],
+                "data_labels": {"value": True, "font": font},
+                "fill": {"color": "#C00000"},
+            }
+        )
         self._style(bar, "未通过单位最多的 10 条规则", None, "单位数", font)
         # xlsxwriter's bar chart: x is the horizontal value axis, y the vertical category axis;
         # categories reversed so the most frequent rule is on top, values axis kept at the bottom
-        bar.set_x_axis({"name": "单位数", "name_font": font, "num_font": font, "min": 0,
-                        "major_unit": _step(max((c for _t, c in top), default=0)), "major_gridlines": grid})
+        bar.set_x_axis(
+            {
+                "name": "单位数",
+                "name_font": font,
+                "num_font": font,
+                "min": 0,
+                "major_unit": _step(max((c for _t, c in top), default=0)),
+                "major_gridlines": grid,
+            }
+        )
         bar.set_y_axis({"reverse": True, "crossing": "max", "num_font": {**font, "size": 8}})
 
         for chart, (x, y) in zip((col, hist, scatter, bar), spots, strict=True):
             chart.set_size({"width": width, "height": height})
             ws.insert_chart(1, 0, chart, {"x_offset": x + 5, "y_offset": y + 5, "object_position": 3})
 
-    def _style(self, chart: Any, title: str, x: str | None, y: str, font: dict[str, Any],
-               top: int = 0) -> None:
+    def _style(
+        self, chart: Any, title: str, x: str | None, y: str, font: dict[str, Any], top: int = 0
+    ) -> None:
         chart.set_title({"name": title, "name_font": {**font, "size": 12, "bold": True}})
         chart.set_legend({"none": True})
         chart.set_x_axis({"name": x, "name_font": font, "num_font": font} if x else {"num_font": font})
-        chart.set_y_axis({"name": y, "name_font": font, "num_font": font, "min": 0, "major_unit": _step(top),
-                          "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}})
+        chart.set_y_axis(
+            {
+                "name": y,
+                "name_font": font,
+                "num_font": font,
+                "min": 0,
+                "major_unit": _step(top),
+                "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}},
+            }
+        )
 
     def grade_counts(self, usable: pd.DataFrame) -> list[tuple[str, int]]:
         labels = [g.label for g in self.edition.rubric.grades] if self.edition else []
@@ -586,8 +762,8 @@ def _lines(text: str, width: float) -> int:
         return 1
     total = 0
     for part in text.split("\n"):
-        used = sum(1.9 if ord(ch) > 0x2E80 else 1.0 for ch in part)
-        total += max(1, math.ceil(used / room))
+        wide = (len(part.encode("utf-8")) - len(part)) / 2  # CJK: 3 bytes in UTF-8, ASCII: 1
+        total += max(1, math.ceil((len(part) + 0.9 * wide) / room))
     return min(total, 30)
 
 

@@ -83,8 +83,14 @@ def _values(plan: Any, rng: random.Random, unit: Unit, clean: bool) -> dict[str,
     return values
 
 
-def _write(path: Path, plan: Any, rng: random.Random, unit: Unit, clean: bool = False,
-           generated_at: datetime | None = None) -> Path:
+def _write(
+    path: Path,
+    plan: Any,
+    rng: random.Random,
+    unit: Unit,
+    clean: bool = False,
+    generated_at: datetime | None = None,
+) -> Path:
     write_template(path, plan.edition, unit, _values(plan, rng, unit, clean), plan.options, generated_at)
     return path
 
@@ -143,8 +149,19 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
     output = root / "汇总.xlsx"  # inside the scanned folder: must not be read back as a return
     con = consolidate([root], output, roster=roster, workers=2)
     broken = ["文本改名.xlsx", "空文件.xlsx", "旧格式.xls", "第二批/金山表格.et"]
-    return Batch(root, output, con, missing, dup.code, new.name, old.name, a.name, clean,
-                 root / "01_430601.xlsx", broken)
+    return Batch(
+        root,
+        output,
+        con,
+        missing,
+        dup.code,
+        new.name,
+        old.name,
+        a.name,
+        clean,
+        root / "01_430601.xlsx",
+        broken,
+    )
 
 
 _BOOKS: dict[Path, Any] = {}
@@ -270,8 +287,10 @@ def test_sheets_and_row_counts(batch: Batch) -> None:
     con = batch.con
     wb = _book(batch.output)
     assert wb.sheetnames == SHEETS
-    rows = {name: [r for r in wb[name].iter_rows(values_only=True) if any(v is not None for v in r)]
-            for name in SHEETS}
+    rows = {
+        name: [r for r in wb[name].iter_rows(values_only=True) if any(v is not None for v in r)]
+        for name in SHEETS
+    }
     assert len(rows["汇总"]) == 1 + len(con.returns) + 1  # header, one row per file, totals
     assert len(rows["指标得分"]) == 1 + len(con.units) * len(load_edition().rubric.items)
     assert len(rows["收支汇总"]) == 2 + len(con.units) + 1 + 1  # two header rows, units, totals, note
@@ -313,7 +332,7 @@ def test_summary_row_per_file_and_totals_row(batch: Batch) -> None:
 def test_finance_totals_equal_the_sum_of_units(batch: Batch) -> None:
     con = batch.con
     rows = _rows(batch.output, "收支汇总")
-    assert [r[1] for r in rows[2:2 + len(con.units)]] == list(con.finance["unit"])
+    assert [r[1] for r in rows[2 : 2 + len(con.units)]] == list(con.finance["unit"])
     assert rows[2 + len(con.units)][1].startswith("合计")
     total_row = 2 + len(con.units) + 1  # 1-based row of the 合计 row
     xml = _cells(_sheet_xml(batch.output, "收支汇总"))
@@ -329,8 +348,10 @@ def test_finance_totals_equal_the_sum_of_units(batch: Batch) -> None:
         assert cached == from_sheet == from_frame, key
     # and they are the recomputed 汇总 rows of the returns, not what the units typed
     one = con.units.iloc[0]
-    assert con.finance.iloc[0]["expense.total.balance_cum"] == check_file(one["file"]).computed[
-        "expense.total.balance_cum"]
+    assert (
+        con.finance.iloc[0]["expense.total.balance_cum"]
+        == check_file(one["file"]).computed["expense.total.balance_cum"]
+    )
 
 
 def test_every_finding_is_listed(batch: Batch) -> None:
@@ -450,12 +471,14 @@ def test_cli_exit_codes(batch: Batch, tmp_path: Path) -> None:
     out = tmp_path / "汇总.xlsx"
     code, _, err = _run("consolidate", *map(str, batch.clean), "-o", str(out), "--workers", "1")
     assert code == 0 and out.exists() and "汇总完成" in err, err
-    code, _, err = _run("consolidate", str(batch.clean[0]), str(batch.erroneous), "-o", str(out),
-                        "--workers", "1")
+    code, _, err = _run(
+        "consolidate", str(batch.clean[0]), str(batch.erroneous), "-o", str(out), "--workers", "1"
+    )
     assert code == 1, err
     empty = batch.root / "空文件.xlsx"
-    code, stdout, err = _run("consolidate", str(batch.clean[0]), str(empty), "-o", str(out),
-                             "--workers", "1", "--json", "-")
+    code, stdout, err = _run(
+        "consolidate", str(batch.clean[0]), str(empty), "-o", str(out), "--workers", "1", "--json", "-"
+    )
     assert code == 2 and "无法使用 1 个" in err
     doc = json.loads(stdout)
     assert doc["files"] == 2 and doc["unusable"] == 1 and doc["output"] == str(out)
@@ -469,8 +492,18 @@ def test_cli_exit_codes(batch: Batch, tmp_path: Path) -> None:
 
 def test_cli_review_copies_and_store(batch: Batch, tmp_path: Path) -> None:
     out, reviews, db = tmp_path / "汇总.xlsx", tmp_path / "审核", tmp_path / "perfxl.sqlite"
-    code, _, err = _run("consolidate", *map(str, batch.clean[:2]), "-o", str(out),
-                        "--review-dir", str(reviews), "--db", str(db), "--workers", "2")
+    code, _, err = _run(
+        "consolidate",
+        *map(str, batch.clean[:2]),
+        "-o",
+        str(out),
+        "--review-dir",
+        str(reviews),
+        "--db",
+        str(db),
+        "--workers",
+        "2",
+    )
     assert code == 0, err
     assert sorted(p.name for p in reviews.iterdir()) == ["clean_0_审核.xlsx", "clean_1_审核.xlsx"]
     assert db.exists() and "数据库" in err
