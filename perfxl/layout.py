@@ -110,7 +110,7 @@ class Slot:
     cols: int = 1
 
 
-@dataclass
+@dataclass(eq=False)  # identity semantics: hashable, so per-sheet facts can be cached
 class SheetPlan:
     key: str
     name: str

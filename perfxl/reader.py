@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .findings import ERROR, INFO, WARNING, Finding
@@ -167,12 +168,17 @@ def _map_sheets(wb: Workbook, ret: Return) -> None:
             )
 
 
+_SIMPLE_REF = re.compile(r"=?'?([^'!]+)'?!\$?([A-Z]{1,3})\$?([0-9]{1,7})")
+
+
 def _names(wb: Workbook) -> dict[str, tuple[str, str]]:
     """Our defined names (case-insensitive, as Excel treats them) resolved to (sheet, cell) once."""
     out = {}
-    for name in wb.defined_names:
+    for name, text in wb.defined_names.items():
         if name.lower().startswith("px_"):
-            where = resolve_name(wb, name)
+            m = _SIMPLE_REF.fullmatch(text)  # the common '收支情况'!$C$7; anything else the long way
+            where = (m.group(1), m.group(2) + m.group(3)) if m and m.group(1) in wb.sheets else None
+            where = where or resolve_name(wb, name)
             if where is not None:
                 out[name.lower()] = where
     return out
@@ -186,15 +192,14 @@ def _locate(wb: Workbook, ret: Return) -> None:
         if actual is None:
             continue
         sheet = wb.sheets[actual]
-        texts = _texts(sheet)
         anchors = _anchors(sp)
         named = {c.id: names.get(c.name.lower()) for c in sp.cells}
         # Names are trusted only if every one is there and still sits on its row's label: a row
         # inserted or deleted by a tool that does not adjust names would shift them all silently.
         trusted = all(n is not None and n[0] == actual for n in named.values()) and all(
-            _on_label(cell.row, named[cell.id], anchors, texts) for cell in sp.cells
+            _on_label(cell.row, named[cell.id], anchors, sheet) for cell in sp.cells
         )
-        rows = {} if trusted else _align_rows(sp, anchors, texts, actual, ret)
+        rows = {} if trusted else _align_rows(sp, anchors, _texts(sheet), actual, ret)
         for cell in sp.cells:
             where = named[cell.id]
             if trusted and where is not None:
@@ -229,6 +234,7 @@ Anchor = tuple[int, str, str]  # (column, normalised label text, role) of the le
 SECTION_ROLES = ("title", "subtitle")
 
 
+@lru_cache(maxsize=256)
 def _anchors(sp: SheetPlan) -> dict[int, Anchor]:
     anchors: dict[int, Anchor] = {}
     for s in sp.slots:
@@ -242,13 +248,12 @@ def _texts(sheet: Sheet) -> dict[tuple[int, int], str]:
     return {parse_a1(ref): _norm(c.value) for ref, c in sheet.cells.items() if isinstance(c.value, str)}
 
 
-def _on_label(
-    prow: int, where: tuple[str, str] | None, anchors: dict[int, Anchor], texts: dict[tuple[int, int], str]
-) -> bool:
+def _on_label(prow: int, where: tuple[str, str] | None, anchors: dict[int, Anchor], sheet: Sheet) -> bool:
     if prow not in anchors or where is None:
         return True
     col, text, _ = anchors[prow]
-    return texts.get((parse_a1(where[1])[0], col)) == text
+    label = sheet.cells.get(a1(parse_a1(where[1])[0], col))
+    return label is not None and _norm(label.value) == text
 
 
 def _align_rows(

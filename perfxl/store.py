@@ -731,11 +731,15 @@ def save_consolidation(con: Any, url_or_path: str | Path | Store = DEFAULT_PATH)
     counts = dict.fromkeys(OUTCOMES, 0)
     counts["skipped"] = 0
     by_sha: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    first_file: dict[str, Any] = {}  # identical files (same sha256) report the same findings: keep one copy
     for part in ("scores", "findings", "facts"):
         for row in _records(getattr(con, part, None)):
             sha = row.get("sha256")
-            if sha:
-                by_sha.setdefault(str(sha), {}).setdefault(part, []).append(row)
+            if not sha:
+                continue
+            if part == "findings" and first_file.setdefault(str(sha), row.get("file")) != row.get("file"):
+                continue
+            by_sha.setdefault(str(sha), {}).setdefault(part, []).append(row)
     todo = []
     for row in _records(con.returns):
         if row.get("status") == "unusable" or not row.get("sha256"):

@@ -570,3 +570,22 @@ def test_store_agrees_with_consolidation_on_the_used_return(
         assert prefill_from_store(st, edition, [Unit(NAME, CODE)], 2021) == {
             Unit(NAME, CODE): {"basis.sangong_prev": D("4.7")}
         }
+
+
+def test_identical_files_in_one_batch_store_one_set_of_findings(tmp_path: Path) -> None:
+    """Two byte-identical copies of a return (sent twice): one stored return, its findings once."""
+    import shutil
+
+    from perfxl.consolidate import consolidate
+
+    folder = tmp_path / "报表"
+    folder.mkdir()
+    shutil.copy(SAMPLE.with_suffix(".xlsx"), folder / "a.xlsx")
+    shutil.copy(SAMPLE.with_suffix(".xlsx"), folder / "b_再次报送.xlsx")
+    con = consolidate([folder], workers=1)
+    per_file = int((con.findings["file"] == con.findings["file"].iloc[0]).sum())
+    counts = save_consolidation(con, str(tmp_path / "db.sqlite"))
+    assert counts["inserted"] == 1 and counts["unchanged"] == 1
+    with open_store(str(tmp_path / "db.sqlite")) as st:
+        (ret,) = st.returns(2020)
+        assert len(st.findings(ret["sha256"])) == per_file
