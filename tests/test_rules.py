@@ -417,64 +417,8 @@ def _check(
         assert xl_outcome(with_reading(item, reading), inputs, self_score)[1] == points, reading
 
 
-@pytest.mark.parametrize(ARGS, PER_POINT)
-def test_per_point(
-    item_id: str,
-    inputs: Inputs,
-    expected: Decimal,
-    readings: Any,
-    metric: Any,
-    note: Any,
-    band: Any,
-    self_score: Decimal | None,
-) -> None:
-    _check(item_id, inputs, expected, readings, metric, note, band, self_score)
-
-
-@pytest.mark.parametrize(ARGS, LADDER)
-def test_ladder(
-    item_id: str,
-    inputs: Inputs,
-    expected: Decimal,
-    readings: Any,
-    metric: Any,
-    note: Any,
-    band: Any,
-    self_score: Decimal | None,
-) -> None:
-    _check(item_id, inputs, expected, readings, metric, note, band, self_score)
-
-
-@pytest.mark.parametrize(ARGS, PER_COUNT)
-def test_per_count(
-    item_id: str,
-    inputs: Inputs,
-    expected: Decimal,
-    readings: Any,
-    metric: Any,
-    note: Any,
-    band: Any,
-    self_score: Decimal | None,
-) -> None:
-    _check(item_id, inputs, expected, readings, metric, note, band, self_score)
-
-
-@pytest.mark.parametrize(ARGS, CHECKLIST)
-def test_checklist(
-    item_id: str,
-    inputs: Inputs,
-    expected: Decimal,
-    readings: Any,
-    metric: Any,
-    note: Any,
-    band: Any,
-    self_score: Decimal | None,
-) -> None:
-    _check(item_id, inputs, expected, readings, metric, note, band, self_score)
-
-
-@pytest.mark.parametrize(ARGS, JUDGEMENT)
-def test_judgement(
+@pytest.mark.parametrize(ARGS, PER_POINT + LADDER + PER_COUNT + CHECKLIST + JUDGEMENT)
+def test_rule_case(
     item_id: str,
     inputs: Inputs,
     expected: Decimal,
