@@ -417,7 +417,7 @@ def _check(
         assert xl_outcome(with_reading(item, reading), inputs, self_score)[1] == points, reading
 
 
-@pytest.mark.parametrize(ARGS, PER_POINT + LADDER + PER_COUNT + CHECKLIST + JUDGEMENT)
+@pytest.mark.parametrize(ARGS, ALL_CASES)
 def test_rule_case(
     item_id: str,
     inputs: Inputs,
