@@ -15,6 +15,13 @@ C-accelerated :func:`xml.etree.ElementTree.fromstring`.  Every other part
 and external references.  defusedxml's parser is pure Python and about three
 times slower, hence this split.
 
+Speed: most workbooks (ours, and most of what Excel, WPS and LibreOffice
+write) are first read through a fast path that takes the worksheets, shared
+strings and workbook.xml apart with compiled regular expressions instead of
+building element trees; whatever it is not sure of sends the whole workbook
+through the ElementTree path, which gives the same result.  See "fast path"
+below.
+
 Semantics worth knowing:
 
 * Cells that carry neither a value nor a formula (style-only cells) are
@@ -42,14 +49,17 @@ import io
 import os
 import posixpath
 import re
+import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, BinaryIO
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element, ParseError
 from xml.etree.ElementTree import fromstring as _fast_fromstring
+from xml.parsers.expat import ExpatError, ParserCreate
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as _defused_fromstring
@@ -133,6 +143,8 @@ def _parse_xml(data: bytes, part: str) -> Element:
         raise XlsxReadError(f"{_BAD}部件 {part} 含有被禁止的 DTD 实体或外部引用") from exc
     except ParseError as exc:
         raise XlsxReadError(f"{_BAD}部件 {part} 的 XML 已损坏（{exc}）") from exc
+    except LookupError as exc:  # an encoding Python does not know
+        raise XlsxReadError(f"{_BAD}部件 {part} 的 XML 已损坏（{exc}）") from exc
 
 
 def _ns(root: Element) -> str:
@@ -158,6 +170,9 @@ class _Package:
         self._zf = zf
         self._infos = {info.filename: info for info in zf.infolist()}
         self._lower: dict[str, zipfile.ZipInfo] | None = None
+        self._data: dict[str, bytes] = {}
+        # The whole archive, when it is in memory anyway: members are then inflated directly.
+        self._buf = zf.fp.getvalue() if isinstance(zf.fp, io.BytesIO) else None
 
     def find(self, name: str) -> zipfile.ZipInfo | None:
         info = self._infos.get(name)
@@ -167,13 +182,24 @@ class _Package:
             info = self._lower.get(name.lower())
         return info
 
-    def xml(self, name: str) -> Element | None:
+    def read(self, name: str) -> bytes | None:
+        """The bytes of part ``name`` (``None`` if absent); kept, so a fallback does not unzip twice."""
         info = self.find(name)
         if info is None:
             return None
-        if info.file_size > _MAX_PART_SIZE:
-            raise XlsxReadError(f"{_BAD}部件 {name} 解压后过大（{info.file_size} 字节）")
-        return _parse_xml(self._zf.read(info), name)
+        data = self._data.get(info.filename)
+        if data is None:
+            if info.file_size > _MAX_PART_SIZE:
+                raise XlsxReadError(f"{_BAD}部件 {name} 解压后过大（{info.file_size} 字节）")
+            data = _inflate(self._buf, info) if self._buf is not None else None
+            if data is None:
+                data = self._zf.read(info)
+            self._data[info.filename] = data
+        return data
+
+    def xml(self, name: str) -> Element | None:
+        data = self.read(name)
+        return None if data is None else _parse_xml(data, name)
 
     def rels(self, part: str) -> dict[str, tuple[str, str]]:
         """Relationships of ``part`` (``""`` = package): Id -> (Type, target part name)."""
@@ -188,6 +214,47 @@ class _Package:
                 continue
             out[rid] = (rel.get("Type", ""), _resolve_target(base, target))
         return out
+
+
+def _inflate(buf: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """A member read straight from the archive's bytes, skipping ZipFile.read()'s overhead.
+
+    ``None`` unless this is the plain case (stored or deflated, not encrypted,
+    local header as in the directory) and the size and CRC-32 come out right;
+    ZipFile.read() then reads it, and reports whatever is wrong.
+    """
+    method = info.compress_type
+    if info.flag_bits & 0x61 or method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return None
+    head = info.header_offset
+    if buf[head : head + 4] != b"PK\x03\x04":
+        return None
+    flags, n_name, n_extra = _LOCAL_HEADER.unpack_from(buf, head)
+    start = head + 30 + n_name
+    try:
+        name = buf[head + 30 : start].decode("utf-8" if flags & 0x800 else "cp437")
+    except UnicodeDecodeError:
+        return None
+    if name != info.orig_filename:
+        return None
+    start += n_extra
+    raw = buf[start : start + info.compress_size]
+    if method == zipfile.ZIP_STORED:
+        data = raw
+    else:
+        inflater = zlib.decompressobj(-15)
+        try:
+            data = inflater.decompress(raw, info.file_size + 1)
+        except zlib.error:
+            return None
+        if not inflater.eof:
+            return None
+    if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+        return None
+    return data
+
+
+_LOCAL_HEADER = struct.Struct("<6xH18xHH")  # flags, file name length, extra field length
 
 
 def _resolve_target(base: str, target: str) -> str:
@@ -491,11 +558,14 @@ def _read_worksheet(root: Element, sst: list[str], name: str) -> tuple[dict[str,
     except (ValueError, IndexError) as exc:
         raise XlsxReadError(f"{_BAD}工作表“{name}”的单元格 {ref} 无法解析（{exc}）") from exc
 
-    merged: tuple[str, ...] = ()
+    return cells, _merged(root, ns)
+
+
+def _merged(root: Element, ns: str) -> tuple[str, ...]:
     merge_el = root.find(ns + "mergeCells")
-    if merge_el is not None:
-        merged = tuple(mc.get("ref", "").replace("$", "") for mc in merge_el if mc.get("ref"))
-    return cells, merged
+    if merge_el is None:
+        return ()
+    return tuple(mc.get("ref", "").replace("$", "") for mc in merge_el if mc.get("ref"))
 
 
 def _read_shared_strings(root: Element) -> list[str]:
@@ -513,6 +583,503 @@ def _read_custom_properties(root: Element) -> dict[str, str]:
     return props
 
 
+# -------------------------------------------------------------------- fast path
+#
+# The ElementTree path above is the reference.  Most of its time goes into
+# building trees for the three big parts - worksheets, sharedStrings.xml,
+# workbook.xml - of which few elements matter.  The fast path reads those parts
+# with a few compiled regular expressions instead (relationships and
+# custom.xml, which are small, still go through ElementTree), and returns None
+# - read_xlsx() then reads the workbook through the ElementTree path - on
+# anything it does not know to read the same way.  It knows:
+#
+# * UTF-8 parts (declared or not, with or without BOM), no DTD, no comment or
+#   processing instruction or CDATA where it parses, unprefixed elements;
+# * cells with attributes r, s, t in that order, t one of s n b e str d (no
+#   inlineStr); an optional <f>, plain or with aca/ca/t="normal" (no shared,
+#   array or dataTable formula), then an optional <v>, no white space inside;
+# * rows with their usual attributes in schema order (x14ac:dyDescent if the
+#   root declares x14ac), empty rows, white space between rows and cells;
+# * shared strings of plain text, rich-text runs and phonetic runs;
+# * <sheet> and <definedName> elements with any attributes;
+# * the five XML entities and character references; line ends are normalised.
+#
+# Where it parses, it checks what the XML parser would.  What it cuts out and
+# parses itself is the content of <sheetData>, <sst>, <sheets> and
+# <definedNames>; the rest of a part, up to the end of the worksheet's
+# <mergeCells>, goes through expat as a small skeleton, which checks its
+# well-formedness and namespaces as ElementTree would.  Only what follows a
+# worksheet's merge list (or its <sheetData>, if it has none): data
+# validations, page setup ..., which neither path reads, is not parsed (just
+# looked at for "<!DOCTYPE" and for the closing </worksheet>): a worksheet
+# malformed only there is read by the fast path where ElementTree refuses it.
+# The tests check that both paths agree, on our workbooks, on copies saved by
+# LibreOffice and openpyxl, on hand-made cases and on thousands of mutations.
+
+
+class _NotSure(Exception):
+    """The fast path cannot vouch for this input: read it through the ElementTree path."""
+
+
+#: Workbooks read by each path in this process (the tests check ours take the fast one).
+_path_counts = {"fast": 0, "fallback": 0}
+
+_WS = "[ \t\r\n]"
+_NAME = r"[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?"
+_REF = "&(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);"
+_PROLOG_RE = re.compile(
+    (
+        r"(?:\xef\xbb\xbf)?"
+        rf"(?:<\?xml{_WS}+version{_WS}*={_WS}*(?:\"1\.0\"|'1\.0')"
+        rf"(?:{_WS}+encoding{_WS}*={_WS}*(?:\"[Uu][Tt][Ff]-8\"|'[Uu][Tt][Ff]-8'))?"
+        rf"(?:{_WS}+standalone{_WS}*={_WS}*(?:\"(?:yes|no)\"|'(?:yes|no)'))?"
+        rf"{_WS}*\?>)?{_WS}*"
+    ).encode("latin-1")
+)
+_ANY_VALUE = rf"\"[^\"<&]*(?:{_REF}[^\"<&]*)*\"|'[^'<&]*(?:{_REF}[^'<&]*)*'"
+_ANY_ATTRS = rf"(?:{_WS}+{_NAME}{_WS}*={_WS}*(?:{_ANY_VALUE}))*"
+_ROOT_RE = re.compile(rf"<(worksheet|workbook|sst)({_ANY_ATTRS}){_WS}*>".encode(), re.ASCII)
+# Any start, end or empty-element tag (of a part the XML parser has found well formed).
+_TAG_RE = re.compile(rb"""<(/?)[^>"'/]*(?:(?:"[^"]*"|'[^']*')[^>"'/]*)*(/?)>""")
+_XMLNS_RE = re.compile(rb'[ \t\r\n]xmlns:([A-Za-z_][\w.-]*)="([^"<&]*)"', re.ASCII)
+_XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+# Character data as the fast path accepts it: no markup, no "]]>", no control
+# character XML forbids (_decode() has normalised carriage returns away and
+# looked for U+FFFE and U+FFFF).
+_TEXT_CHAR = "[^<\\]\r\x00-\x08\x0b\x0c\x0e-\x1f]"
+_TEXT = rf"{_TEXT_CHAR}*(?:\](?!\]>){_TEXT_CHAR}*)*"
+_ATTR_VALUE = '"[^"<\x00-\x1f]*"'  # \t \n \r would be normalised to spaces by the parser
+_BOOL = '"(?:1|0|true|false)"'
+
+# (Optional parts are written "(?:...|)": Python's re module matches that faster than "(?:...)?".)
+
+# A cell: attributes r, s, t in schema order; optional <f>, optional <v>.  Groups:
+# ref, t, "<f" if there is a formula, its text, the <v> text, "" for <v/>.
+_CELL_RE = re.compile(
+    r'<c r="([A-Z]{1,3}[0-9]{1,7})"(?: s="[0-9]{1,9}"|)(?: t="(str|s|n|b|e|d)"|) ?'
+    r"(?:/>|>"
+    rf"(?:(<f)(?: t=\"normal\"|)(?: aca={_BOOL}|)(?: ca={_BOOL}|)(?:>({_TEXT})</f>| ?/>)|)"
+    rf"(?:<v>({_TEXT})</v>|<v ?/>()|)"
+    r"</c>)"
+)
+# A row start tag, attributes in schema order.
+_ROW = (
+    r'<row(?: r="[0-9]{1,7}"|)(?: spans="[0-9: ]*"|)(?: s="[0-9]{1,9}"|)'
+    rf'(?: customFormat={_BOOL}|)(?: ht="[0-9.eE+-]*"|)(?: hidden={_BOOL}|)(?: customHeight={_BOOL}|)'
+    rf'(?: outlineLevel="[0-7]"|)(?: collapsed={_BOOL}|)(?: thickTop={_BOOL}|)(?: thickBot={_BOOL}|)'
+    rf'(?: ph={_BOOL}|)(?: x14ac:dyDescent="[0-9.eE+-]*"|) ?'
+)
+_NEXT_ROW_RE = re.compile(rf"</row>{_ROW}>")  # what usually comes between two cells, if anything
+# One row tag: groups "</row>"; or how a start tag ends: ">" (open), else an empty row.
+_ROW_TAG_RE = re.compile(rf"[ \t\n]*(?:(</row>)|{_ROW}(/>|>[ \t\n]*</row>|>))")
+_MERGE_CELLS_RE = re.compile(
+    rb'<mergeCells(?: count="[0-9]*"|)>'
+    rb'((?:[ \t\n]*<mergeCell ref="[^"<&\x00-\x1f]*" ?/>)*)[ \t\n]*</mergeCells>'
+)
+_MERGE_REF_RE = re.compile('ref="([^"]*)"')
+
+# Groups: the text of the usual <si><t>text</t></si>; or the content of a <si>
+# with rich-text runs, phonetic runs or properties (see _rich_text_res()).
+_SI_RE = re.compile(
+    rf'<si><t(?: xml:space="preserve"|)>({_TEXT})</t></si>|<si ?/>|<si></si>|<si>(<[^/].*?)</si>', re.DOTALL
+)
+
+_ATTRS = rf"(?: {_NAME}={_ATTR_VALUE})*"
+_ATTR_RE = re.compile(r' ([^=]+)="([^"]*)"')
+_SHEET_RE = re.compile(rf"<sheet({_ATTRS}) ?/>", re.ASCII)
+# Groups: name and text of the usual workbook-scoped name; else attributes and text.
+_DEFINED_NAME_RE = re.compile(
+    rf'<definedName name="([^"<&\x00-\x1f]*)">({_TEXT})</definedName>'
+    rf"|<definedName({_ATTRS})(?:>({_TEXT})</definedName>| ?/>)",
+    re.ASCII,
+)
+
+
+@cache
+def _rich_text_res() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """For rich shared strings (rare in our workbooks, so compiled on first use):
+    the content grammar, a text run, a phonetic run."""
+    t = rf'<t(?: xml:space="preserve")?>{_TEXT}</t>|<t(?: xml:space="preserve")? ?/>'
+    attrs = '(?: [A-Za-z]+="[^"<&\x00-\x1f]*")*'
+    content = re.compile(
+        rf"(?:{t}|<r>(?:<rPr>(?:<[A-Za-z]+{attrs} ?/>)*</rPr>|<rPr ?/>)?(?:{t})</r>"
+        rf"|<rPh{attrs}>(?:{t})</rPh>|<phoneticPr{attrs} ?/>)+"
+    )
+    run = re.compile(rf'<t(?: xml:space="preserve")?>({_TEXT})</t>')
+    return content, run, re.compile("<rPh[ >].*?</rPh>")
+
+
+_XML_REF_RE = re.compile(r"&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));|&")
+_XML_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _xml_ref(m: re.Match[str]) -> str:
+    name, dec, hexa = m.groups()
+    if name is not None:
+        return _XML_ENTITIES[name]
+    if dec is not None:
+        code = int(dec)
+    elif hexa is not None:
+        code = int(hexa, 16)
+    else:
+        raise _NotSure  # a bare "&", or an entity only a DTD could define
+    if (code < 0x20 and code not in (9, 10, 13)) or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        raise _NotSure  # not an XML character: the parser would refuse it
+    if code in (0xFFFE, 0xFFFF):
+        raise _NotSure
+    return chr(code)
+
+
+def _xml_text(text: str) -> str:
+    """Character data as the XML parser returns it (references resolved)."""
+    return _XML_REF_RE.sub(_xml_ref, text) if "&" in text else text
+
+
+def _decode(data: bytes) -> str:
+    """Markup in UTF-8 as the XML parser sees it: line ends normalised to "\\n" (before any
+    reference is resolved, so "&#13;" stays "\\r"), and no U+FFFE or U+FFFF (refused)."""
+    text = data.decode()
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\ufffe" in text or "\uffff" in text:
+        raise _NotSure
+    return text
+
+
+def _row_tags(gap: str) -> tuple[bool, bool]:
+    """Check that ``gap`` is row tags (and white space) that can come between two cells.
+
+    Returns whether it closes a row (first) and whether it opens one (last);
+    any rows in between must be empty.
+    """
+    closes = opens = False
+    pos = 0
+    while (m := _ROW_TAG_RE.match(gap, pos)) is not None:
+        end_tag, start_end = m.groups()
+        if opens or (end_tag and pos):
+            raise _NotSure
+        closes = closes or end_tag is not None
+        opens = start_end == ">"
+        pos = m.end()
+    if gap[pos:].strip(" \t\n"):
+        raise _NotSure
+    return closes, opens
+
+
+def _element(data: bytes, name: bytes, start: int) -> tuple[int, int, int, int] | None:
+    """Where the first ``<name>...</name>`` (or ``<name/>``) after ``start`` begins, its
+    content begins and ends, and it ends; ``None`` if there is none."""
+    begin = data.find(b"<" + name, start)
+    if begin < 0:
+        return None
+    pos = begin + len(name) + 1
+    if data.startswith(b">", pos):
+        end = data.find(b"</" + name + b">", pos)
+        if end < 0:
+            raise _NotSure
+        return begin, pos + 1, end, end + len(name) + 3
+    for empty in (b"/>", b" />"):
+        if data.startswith(empty, pos):
+            return begin, pos, pos, pos + len(empty)
+    raise _NotSure  # attributes, or another element whose name starts the same
+
+
+def _root(data: bytes, name: bytes) -> tuple[int, bytes]:
+    """Offset just past the root start tag ``<name ...>``, and that tag's attributes.
+
+    Only an XML declaration (UTF-8, or no encoding) and white space may come
+    before the root element: no DTD (so no entity can be defined), comment or
+    processing instruction.  The root element must be ``name``, unprefixed.
+    """
+    m = _PROLOG_RE.match(data)
+    m = _ROOT_RE.match(data, m.end() if m else 0)
+    if m is None or m.group(1) != name:
+        raise _NotSure
+    return m.end(), m.group(2)
+
+
+def _balanced(data: bytes, start: int, end: int, *avoid: bytes) -> None:
+    """``data[start:end]`` holds elements that all close again, none named like ``avoid``.
+
+    So what follows is a sibling of what precedes, and ElementTree's find()
+    meets no element called ``avoid`` before it.  The stretch must be part of
+    a skeleton that _well_formed() accepts: only the nesting is checked here.
+    """
+    for word in avoid:
+        if data.find(word, start, end) >= 0:
+            raise _NotSure
+    depth = 0
+    for end_tag, empty in _TAG_RE.findall(data, start, end):
+        if end_tag:
+            depth -= 1
+            if depth < 0:
+                raise _NotSure
+        elif not empty:
+            depth += 1
+    if depth:
+        raise _NotSure
+
+
+def _well_formed(skeleton: bytes) -> None:
+    """Let the XML parser judge what is left of a part once its big content is cut out."""
+    parser = ParserCreate(None, " ")  # with namespace processing, as ElementTree's
+    try:
+        parser.Parse(skeleton, True)
+    except ExpatError:
+        raise _NotSure from None
+
+
+def _attributes(text: str, prefixes: dict[str, str]) -> dict[str, str]:
+    """Attributes as ElementTree keys them (``{uri}local`` for prefixed names)."""
+    out: dict[str, str] = {}
+    for key, value in _ATTR_RE.findall(text):
+        if ":" in key:
+            prefix, _, local = key.partition(":")
+            uri = prefixes.get(prefix)
+            if uri is None:
+                raise _NotSure  # undeclared prefix, or a namespace declaration
+            key = f"{{{uri}}}{local}"
+        elif key == "xmlns":
+            raise _NotSure
+        if key in out:
+            raise _NotSure  # duplicate attribute: the parser would refuse it
+        out[key] = _xml_text(value) if "&" in value else value
+    return out
+
+
+def _fast_workbook(data: bytes) -> tuple[list[tuple[str | None, str | None, str | None]], dict[str, str]]:
+    """workbook.xml: [(sheet name, state, relationship id)], workbook-scoped defined names."""
+    body, root_attrs = _root(data, b"workbook")
+    sheets_at = _element(data, b"sheets", body)
+    if sheets_at is None:
+        raise _NotSure
+    start, sheets_start, sheets_end, end = sheets_at
+    _balanced(data, body, start, b"sheets", b"definedNames")
+    names_at = _element(data, b"definedNames", end)
+    if names_at is None:
+        if data.find(b"definedNames", end) >= 0:
+            raise _NotSure
+        names_text = ""
+        _well_formed(data[:sheets_start] + data[sheets_end:])
+    else:
+        _balanced(data, end, names_at[0], b"definedNames")
+        names_text = _decode(data[names_at[1] : names_at[2]])
+        _well_formed(data[:sheets_start] + data[sheets_end : names_at[1]] + data[names_at[2] :])
+    sheets_text = _decode(data[sheets_start:sheets_end])
+
+    prefixes = {"xml": _XML_NS}
+    for prefix, uri in _XMLNS_RE.findall(root_attrs):
+        prefixes[prefix.decode()] = uri.decode()
+    sheets: list[tuple[str | None, str | None, str | None]] = []
+    parts = _SHEET_RE.split(sheets_text)
+    if parts[-1].strip(" \t\n"):
+        raise _NotSure
+    it = iter(parts)
+    for gap, attrs in zip(it, it, strict=False):
+        if gap and gap.strip(" \t\n"):
+            raise _NotSure  # not white space: something unexpected
+        el = _attributes(attrs, prefixes)
+        rid = next((v for k, v in el.items() if k.endswith("}id")), None)
+        sheets.append((el.get("name"), el.get("state"), rid))
+
+    names: dict[str, str] = {}
+    parts = _DEFINED_NAME_RE.split(names_text)
+    if parts[-1].strip(" \t\n"):
+        raise _NotSure
+    it = iter(parts)
+    for gap, name, text, attrs, attrs_text in zip(it, it, it, it, it, strict=False):
+        if gap and gap.strip(" \t\n"):
+            raise _NotSure
+        if attrs is None:  # the usual form
+            if "&" in text:
+                text = _xml_text(text)  # (checked even where the name is not kept)
+            if name and (name[0] != "_" or not name.lower().startswith("_xlnm.")):
+                names[name] = text
+        else:
+            el = _attributes(attrs, prefixes)
+            text = _xml_text(attrs_text or "")
+            name = el.get("name", "")
+            if name and "localSheetId" not in el and not name.lower().startswith("_xlnm."):
+                names[name] = text
+    return sheets, names
+
+
+def _fast_shared_strings(data: bytes) -> list[str]:
+    body, _ = _root(data, b"sst")
+    end = data.rfind(b"</sst>")
+    if end < body or data[end + 6 :].strip(b" \t\r\n"):
+        raise _NotSure
+    _well_formed(data[:body] + data[end:])
+    content = _decode(data[body:end])
+    sst: list[str] = []
+    append = sst.append
+    parts = _SI_RE.split(content)
+    if parts[-1].strip(" \t\n"):
+        raise _NotSure
+    it = iter(parts)
+    for gap, text, rich in zip(it, it, it, strict=False):
+        if gap and gap.strip(" \t\n"):
+            raise _NotSure
+        if text is not None:
+            if "&" in text:
+                text = _xml_text(text)
+            append(_unescape(text) if "_x" in text else text)
+        elif rich is not None:
+            grammar, run_re, phonetic_re = _rich_text_res()
+            if grammar.fullmatch(rich) is None:
+                raise _NotSure
+            if "<rPh" in rich:
+                _xml_text(rich)  # the phonetic runs are dropped, but checked like the rest
+                rich = phonetic_re.sub("", rich)
+            append(_unescape("".join([_xml_text(t) for t in run_re.findall(rich)])))
+        else:
+            append("")  # <si/>
+    return sst
+
+
+def _fast_worksheet(data: bytes, sst: list[str]) -> tuple[dict[str, Cell], tuple[str, ...]]:
+    body, root_attrs = _root(data, b"worksheet")
+    at = _element(data, b"sheetData", body)
+    if at is None:
+        raise _NotSure
+    start, head, end, after = at  # the skeleton keeps data[:head] + data[end:...]
+    _balanced(data, body, start, b"sheetData", b"mergeCells")
+    content = _decode(data[head:end])
+
+    merged: tuple[str, ...] = ()
+    merge = data.find(b"<mergeCells", after)
+    if merge >= 0:
+        _balanced(data, after, merge, b"sheetData", b"mergeCells")
+        m = _MERGE_CELLS_RE.match(data, merge)
+        if m is None:
+            raise _NotSure
+        refs = m.group(1).decode()
+        if "&" in refs:
+            raise _NotSure
+        merged = tuple(ref.replace("$", "") for ref in _MERGE_REF_RE.findall(refs) if ref)
+        after = m.end()
+    elif data.find(b"mergeCell", after) >= 0:
+        raise _NotSure  # a broken or misplaced merge list
+    _well_formed(data[:head] + data[end:after] + b"</worksheet>")
+    # The rest is not parsed: it must at least end the document, and hold no DTD.
+    if not data[-64:].rstrip(b" \t\r\n").endswith(b"</worksheet>") or data.find(b"<!DOCTYPE", after) >= 0:
+        raise _NotSure
+    if "x14ac:" in content and b"xmlns:x14ac=" not in root_attrs:
+        raise _NotSure
+
+    cells: dict[str, Cell] = {}
+    parts = _CELL_RE.split(content)
+    if len(parts) == 1:
+        if _row_tags(content) != (False, False):
+            raise _NotSure
+        return cells, merged
+    if _row_tags(parts[0]) != (False, True) or _row_tags(parts[-1]) != (True, False):
+        raise _NotSure
+    parts[0] = ""
+    n_sst = len(sst)
+    next_row = _NEXT_ROW_RE.fullmatch
+    new_cell, set_value, set_formula, set_raw = _new_cell, _set_value, _set_formula, _set_raw
+    value: str | float | bool | None
+    it = iter(parts)  # (gap before the cell, its six groups) * n, then the last gap
+    for gap, ref, t, f, f_text, raw, v_empty in zip(it, it, it, it, it, it, it, strict=False):
+        if gap and next_row(gap) is None and _row_tags(gap) != (True, True) and gap.strip(" \t\n"):
+            raise _NotSure  # not just the next row, nor white space
+        # The same decisions as _read_worksheet, in the same order.
+        if raw is not None:
+            if "&" in raw:
+                raw = _xml_text(raw)
+        elif v_empty is not None:
+            raw = ""
+        elif f is None:
+            continue  # neither value nor formula
+        if t == "s":
+            if raw:
+                idx = int(raw)
+                if not 0 <= idx < n_sst:
+                    raise _NotSure
+                value = sst[idx]
+            elif f is None:
+                continue
+            else:
+                value = None
+        elif t is None:
+            if raw:
+                value = float(raw)
+            elif f is None:
+                continue
+            else:
+                value = None
+        elif t == "n":
+            value = float(raw) if raw else None
+        elif t == "str":
+            value = _unescape(raw) if raw is not None else None
+        elif t == "b":
+            value = raw.strip() in ("1", "true") if raw else None
+        else:  # "e", "d"
+            value = raw
+        cell = new_cell(Cell)
+        set_value(cell, value)
+        set_formula(cell, (_xml_text(f_text) if "&" in f_text else f_text) if f_text else None)
+        set_raw(cell, raw)
+        cells[ref] = cell
+    return cells, merged
+
+
+_FALLBACK_ERRORS = (
+    _NotSure,
+    XlsxReadError,
+    KeyError,
+    IndexError,
+    ValueError,  # includes UnicodeDecodeError
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    OSError,
+)
+
+
+def _read_package_fast(pkg: _Package) -> Workbook | None:
+    """The workbook as _read_package would read it, or ``None`` if the fast path is not sure."""
+    try:
+        root_rels = pkg.rels("")
+        wb_part = _first_of_type(root_rels, "/officeDocument")
+        if wb_part is None or pkg.find(wb_part) is None:
+            wb_part = "xl/workbook.xml"
+        wb_data = pkg.read(wb_part)
+        if wb_data is None:
+            return None
+        sheet_list, defined_names = _fast_workbook(wb_data)
+        wb_rels = pkg.rels(wb_part)
+
+        sst: list[str] = []
+        sst_data = pkg.read(_first_of_type(wb_rels, "/sharedStrings") or "xl/sharedStrings.xml")
+        if sst_data is not None:
+            sst = _fast_shared_strings(sst_data)
+
+        sheets: dict[str, Sheet] = {}
+        for name, state, rid in sheet_list:
+            rel = wb_rels.get(rid or "")
+            if not name or name in sheets or rel is None:
+                return None
+            data = pkg.read(rel[1])
+            if data is None:
+                return None
+            cells, merged = _fast_worksheet(data, sst)
+            sheets[name] = Sheet(name, state or "visible", cells, merged)
+
+        custom: dict[str, str] = {}
+        custom_root = pkg.xml(_first_of_type(root_rels, "/custom-properties") or "docProps/custom.xml")
+        if custom_root is not None:
+            custom = _read_custom_properties(custom_root)
+    except _FALLBACK_ERRORS:
+        return None
+    return Workbook(sheets, defined_names, custom)
+
+
 # ---------------------------------------------------------------------- public
 
 
@@ -522,10 +1089,35 @@ def read_xlsx(path: XlsxSource) -> Workbook:
     Raises :class:`XlsxReadError` (Chinese message, no file name) for anything
     that is not a readable workbook, including unreadable paths.
     """
+    return _read(path, _read_package_any)
+
+
+def _read_et(path: XlsxSource) -> Workbook:
+    """:func:`read_xlsx` through the ElementTree path only (the reference the fast path must match)."""
+    return _read(path, _read_package)
+
+
+def _read_fast(path: XlsxSource) -> Workbook | None:
+    """:func:`read_xlsx` through the fast path only; ``None`` where :func:`read_xlsx` would fall back."""
+    zf = _open_zip(path)
+    with zf:
+        return _read_package_fast(_Package(zf))
+
+
+def _read_package_any(pkg: _Package) -> Workbook:
+    wb = _read_package_fast(pkg)
+    if wb is None:
+        _path_counts["fallback"] += 1
+        return _read_package(pkg)
+    _path_counts["fast"] += 1
+    return wb
+
+
+def _read(path: XlsxSource, read_package: Callable[[_Package], Workbook]) -> Workbook:
     zf = _open_zip(path)
     try:
         with zf:
-            return _read_package(_Package(zf))
+            return read_package(_Package(zf))
     except XlsxReadError:
         raise
     except (
