@@ -20,9 +20,10 @@ sample: $(BIN)/perfxl
 	$(BIN)/perfxl check --force --out-dir $(OUT) $(OUT)/岳阳市君山区信访局_2020.xlsx; test $$? -le 1
 	@echo "样例已生成于 $(OUT)/"
 
-# System packages (LibreOffice for recalculation tests), Python test deps, then the whole suite.
+# System packages (LibreOffice for recalculation tests), Python test deps, lint, then the whole suite.
 test: $(BIN)/perfxl
 	bash .ci/install-system-deps.sh
+	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(BIN)/perfxl

@@ -417,8 +417,13 @@ def consolidate_command(
             counts = save_consolidation(con, db)
         except (SQLAlchemyError, OSError, ValueError) as e:  # the workbook is written; say why the db is not
             raise UsageError(f"汇总工作簿已写出，但无法存入数据库 {db}：{e}") from None
-        words = {"inserted": "新增", "superseded": "更正替代旧版", "outdated": "较旧版本（仅存档）",
-                 "unchanged": "已存在", "skipped": "无法使用未存"}
+        words = {
+            "inserted": "新增",
+            "superseded": "更正替代旧版",
+            "outdated": "较旧版本（仅存档）",
+            "unchanged": "已存在",
+            "skipped": "无法使用未存",
+        }
         said = "，".join(f"{words.get(k, k)} {v} 份" for k, v in counts.items() if v)
         click.echo(f"数据库 {db}：{said}", err=True)
     if json_path is not None:

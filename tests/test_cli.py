@@ -136,15 +136,17 @@ def test_consolidate_into_a_store_then_prefill_next_year_from_it(tmp_path: Path)
     returns.mkdir()
     shutil.copy(SEED, returns / "信访局.xlsx")
     db = tmp_path / "perfxl.sqlite"
-    code, _, err = run("consolidate", str(returns), "-o", str(tmp_path / "汇总.xlsx"), "--db", str(db),
-                       "--workers", "1")
+    code, _, err = run(
+        "consolidate", str(returns), "-o", str(tmp_path / "汇总.xlsx"), "--db", str(db), "--workers", "1"
+    )
     assert code == 1 and (tmp_path / "汇总.xlsx").exists()  # the seed has one 错误 (P3)
     assert "新增 1 份" in err
     roster = tmp_path / "名册.csv"
     roster.write_text("预算编码,单位名称\n430611-XFJ,岳阳市君山区信访局\n", encoding="utf-8")
     out = tmp_path / "2021"
-    code, _, err = run("template", "--roster", str(roster), "--out-dir", str(out), "--year", "2021",
-                       "--from-db", str(db))
+    code, _, err = run(
+        "template", "--roster", str(roster), "--out-dir", str(out), "--year", "2021", "--from-db", str(db)
+    )
     assert code == 0 and "1 个按上年报表预填" in err
     code, doc, _ = run("check", "--no-review", "--json", "-", str(out / "430611-XFJ_岳阳市君山区信访局.xlsx"))
     assert json.loads(doc)["year"] == 2021
@@ -155,6 +157,13 @@ def test_consolidate_into_a_store_then_prefill_next_year_from_it(tmp_path: Path)
 
 
 def test_template_from_db_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
-    code, _, err = run("template", "-o", str(tmp_path / "x.xlsx"), "--year", "2021",
-                       "--from-db", str(tmp_path / "none.sqlite"))
+    code, _, err = run(
+        "template",
+        "-o",
+        str(tmp_path / "x.xlsx"),
+        "--year",
+        "2021",
+        "--from-db",
+        str(tmp_path / "none.sqlite"),
+    )
     assert code == 2 and "不存在" in err
