@@ -701,7 +701,7 @@ def _text(v: object) -> str:
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    return "".join(text.split())
 
 
 def _year(value: Scalar, meta_year: str | None) -> int | None:

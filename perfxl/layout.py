@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from . import expr
@@ -21,6 +21,7 @@ from .spec import Edition, FieldDef, Item, SpecError, rule_refs
 META_SHEET = "_perfxl"
 
 
+@lru_cache(maxsize=256)
 def col_letter(col: int) -> str:
     s = ""
     col += 1
@@ -141,11 +142,16 @@ class Plan:
     cells: Mapping[str, Cell]
     fingerprint: str
 
-    def inputs(self) -> list[Cell]:
-        return [c for c in self.cells.values() if c.is_input]
+    def inputs(self) -> tuple[Cell, ...]:
+        return self._split[0]
 
-    def formulas(self) -> list[Cell]:
-        return [c for c in self.cells.values() if not c.is_input]
+    def formulas(self) -> tuple[Cell, ...]:
+        return self._split[1]
+
+    @cached_property
+    def _split(self) -> tuple[tuple[Cell, ...], tuple[Cell, ...]]:
+        cells = tuple(self.cells.values())
+        return tuple(c for c in cells if c.is_input), tuple(c for c in cells if not c.is_input)
 
     def sheet(self, key: str) -> SheetPlan:
         return next(s for s in self.sheets if s.key == key)

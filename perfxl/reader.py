@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .findings import ERROR, INFO, WARNING, Finding
-from .layout import META_SHEET, Plan, SheetPlan, a1, build_plan, parse_a1
+from .layout import META_SHEET, Plan, SheetPlan, a1, build_plan, col_letter, parse_a1
 from .spec import SpecError, available_editions, load_edition
 from .xlsxread import Sheet, Workbook, XlsxReadError, read_xlsx, resolve_name
 
@@ -47,11 +47,10 @@ class Return:
     findings: list[Finding] = field(default_factory=list)
 
 
-_SPACES = re.compile(r"\s+")
 
 
 def _norm(text: object) -> str:
-    return _SPACES.sub("", str(text)) if text is not None else ""
+    return "".join(str(text).split()) if text is not None else ""
 
 
 def read_return(path: str | Path) -> Return:
@@ -252,7 +251,7 @@ def _on_label(prow: int, where: tuple[str, str] | None, anchors: dict[int, Ancho
     if prow not in anchors or where is None:
         return True
     col, text, _ = anchors[prow]
-    label = sheet.cells.get(a1(parse_a1(where[1])[0], col))
+    label = sheet.cells.get(col_letter(col) + where[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
     return label is not None and _norm(label.value) == text
 
 
