@@ -47,8 +47,6 @@ class Return:
     findings: list[Finding] = field(default_factory=list)
 
 
-
-
 def _norm(text: object) -> str:
     return "".join(str(text).split()) if text is not None else ""
 
