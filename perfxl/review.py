@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-import os
-import secrets
 import warnings
 from collections.abc import Iterable
 from datetime import datetime
@@ -29,6 +27,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import __version__
+from .atomic import atomic_target
 from .findings import ERROR, INFO, SEVERITIES, WARNING, CheckResult, Finding, ItemResult
 
 SHEET = "审核意见"
@@ -73,7 +72,8 @@ def write_review(source: Path, result: CheckResult, output: Path, checked_at: da
         for other in wb.worksheets:
             other.sheet_view.tabSelected = other is ws
         wb.active = 0
-        _save_atomic(wb, output)
+        with atomic_target(output) as tmp:
+            wb.save(tmp)
     finally:
         wb.close()
     return output
@@ -431,24 +431,3 @@ def _reading_labels(edition: str | None) -> dict[str, str]:
         return dict(load_edition(edition).rubric.readings)
     except Exception:  # an edition from elsewhere: the reading's id will do
         return {}
-
-
-def _save_atomic(wb: Any, output: Path) -> None:
-    """Save to a fresh temp file beside ``output`` and move it into place with os.replace."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        tmp = output.with_name(f".{output.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-            break
-        except FileExistsError:
-            continue
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            wb.save(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, output)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -17,7 +17,7 @@ import pytest
 from lo_recalc import soffice_available, to_pdf_many
 from openpyxl.workbook.workbook import Workbook
 
-import perfxl.review as review
+import perfxl.atomic as atomic
 from perfxl import __version__
 from perfxl.check import check_file
 from perfxl.findings import ERROR, INFO, WARNING, CheckResult, Finding
@@ -230,7 +230,7 @@ def test_atomic_replace_of_existing_output(
         calls.append((Path(src), Path(dst)))
         real(src, dst)
 
-    monkeypatch.setattr(review.os, "replace", spy)
+    monkeypatch.setattr(atomic.os, "replace", spy)
     assert write_review(source, result, out, WHEN) == out
     assert len(calls) == 1 and calls[0][1] == out and calls[0][0].parent == out.parent
     assert sorted(p.name for p in tmp_path.iterdir()) == ["审核.xlsx"]
@@ -248,7 +248,7 @@ def test_failed_write_leaves_no_trace(
     def boom(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(review.os, "replace", boom)
+    monkeypatch.setattr(atomic.os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
         write_review(source, result, out, WHEN)
     assert out.read_bytes() == b"old"
