@@ -21,10 +21,9 @@ from .findings import ERROR, INFO, SEVERITIES, WARNING, CheckResult, Finding, It
 from .formulas import formulas_of
 from .layout import Cell, Plan
 from .numbers import parse_number, parse_yesno
-from .reader import Located, Return, UnusableInput, read_return
-from .spec import Item
+from .reader import Located, Return, UnusableInput, read_return, squash_spaces
+from .spec import NUMBER_UNITS, Item
 
-NUMBER_UNITS = {"amount": "万元", "percent": "%", "integer": "人", "count": "个", "score": "分"}
 UNIT_TEXT = {"amount": " 万元", "percent": "%", "score": " 分", "integer": " 人", "count": " 个"}
 _DIGIT = re.compile(r"[0-9０-９零一二三四五六七八九十百千万亿两半]")
 
@@ -500,8 +499,7 @@ def _explain(
     rule = item.rule
 
     def value(fid: str) -> Decimal:
-        v = inputs.get(fid) if plan.cells[fid].is_input else calc.values.get(fid)
-        return v if isinstance(v, Decimal) else Decimal(0)
+        return _number_of(plan, inputs, calc, fid) or Decimal(0)
 
     if rule.kind == "checklist":
         missing = [
@@ -546,8 +544,7 @@ def _check_identities(
     deps = input_dependencies(plan)
 
     def value(fid: str) -> Decimal:
-        v = inputs.get(fid) if plan.cells[fid].is_input else calc.values.get(fid)
-        return v if isinstance(v, Decimal) else Decimal(0)
+        return _number_of(plan, inputs, calc, fid) or Decimal(0)
 
     for ident in plan.edition.rubric.identities:
         if any(not isinstance(inputs.get(f), Decimal) for f in ident.when_filled):
@@ -588,8 +585,7 @@ def _plausibility(plan: Plan, ret: Return, inputs: dict[str, Scalar], calc: Comp
     p = plan.edition.rubric.plausibility
 
     def value(fid: str) -> Decimal | None:
-        v = inputs.get(fid) if plan.cells[fid].is_input else calc.values.get(fid)
-        return v if isinstance(v, Decimal) else None
+        return _number_of(plan, inputs, calc, fid)
 
     for cell in plan.inputs():
         v = value(cell.id) if cell.type == "amount" else None
@@ -664,7 +660,7 @@ def _grade_edge(plan: Plan, total: Decimal) -> Iterator[Finding]:
 
 def _meta(ret: Return, inputs: dict[str, Scalar]) -> Iterator[Finding]:
     name, year = _text(inputs.get("unit.name")), inputs.get("unit.year")
-    if ret.meta.get("unit") and name and _norm(name) != _norm(ret.meta["unit"]):
+    if ret.meta.get("unit") and name and squash_spaces(name) != squash_spaces(ret.meta["unit"]):
         yield Finding(
             "meta.unit",
             WARNING,
@@ -685,6 +681,12 @@ def _meta(ret: Return, inputs: dict[str, Scalar]) -> Iterator[Finding]:
 # ------------------------------------------------------------------ helpers
 
 
+def _number_of(plan: Plan, inputs: dict[str, Scalar], calc: Computation, fid: str) -> Decimal | None:
+    """A field's number as the checker knows it: read (an input) or recomputed (a formula)."""
+    v = inputs.get(fid) if plan.cells[fid].is_input else calc.values.get(fid)
+    return v if isinstance(v, Decimal) else None
+
+
 def _number(found: Located | None, ftype: str) -> Decimal | None:
     if found is None or found.value is None or isinstance(found.value, bool):
         return None
@@ -698,10 +700,6 @@ def _where(found: Located) -> str:
 
 def _text(v: object) -> str:
     return v.strip() if isinstance(v, str) else ""
-
-
-def _norm(text: str) -> str:
-    return "".join(text.split())
 
 
 def _year(value: Scalar, meta_year: str | None) -> int | None:

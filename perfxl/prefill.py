@@ -21,8 +21,7 @@ from .compute import Scalar
 from .layout import Plan
 from .meta import Unit
 from .numbers import parse_number, parse_yesno
-
-NUMBER_UNITS = {"amount": "万元", "percent": "%", "integer": "人", "count": "个", "score": "分"}
+from .spec import NUMBER_UNITS
 
 # Roster columns: English key or the Chinese heading a bureau would type.
 ROSTER_COLUMNS = {

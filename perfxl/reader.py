@@ -47,7 +47,8 @@ class Return:
     findings: list[Finding] = field(default_factory=list)
 
 
-def _norm(text: object) -> str:
+def squash_spaces(text: object) -> str:
+    """Text with all white space removed: how labels and names are compared (“姓  名” = “姓名”)."""
     return "".join(str(text).split()) if text is not None else ""
 
 
@@ -134,12 +135,12 @@ def _map_sheets(wb: Workbook, ret: Return) -> None:
         if sp.name in wb.sheets:
             ret.sheet_names[sp.name] = sp.name
             continue
-        title = next((_norm(s.text) for s in sp.slots if s.role == "title"), None)
+        title = next((squash_spaces(s.text) for s in sp.slots if s.role == "title"), None)
         found = next(
             (
                 n
                 for n in unused
-                if title and any(_norm(c.value) == title for c in wb.sheets[n].cells.values())
+                if title and any(squash_spaces(c.value) == title for c in wb.sheets[n].cells.values())
             ),
             None,
         )
@@ -235,14 +236,16 @@ SECTION_ROLES = ("title", "subtitle")
 def _anchors(sp: SheetPlan) -> dict[int, Anchor]:
     anchors: dict[int, Anchor] = {}
     for s in sp.slots:
-        if s.role in ("label", "label_left", "header", *SECTION_ROLES) and _norm(s.text):
+        if s.role in ("label", "label_left", "header", *SECTION_ROLES) and squash_spaces(s.text):
             if s.row not in anchors or s.col < anchors[s.row][0]:
-                anchors[s.row] = (s.col, _norm(s.text), s.role)
+                anchors[s.row] = (s.col, squash_spaces(s.text), s.role)
     return anchors
 
 
 def _texts(sheet: Sheet) -> dict[tuple[int, int], str]:
-    return {parse_a1(ref): _norm(c.value) for ref, c in sheet.cells.items() if isinstance(c.value, str)}
+    return {
+        parse_a1(ref): squash_spaces(c.value) for ref, c in sheet.cells.items() if isinstance(c.value, str)
+    }
 
 
 def _on_label(prow: int, where: tuple[str, str] | None, anchors: dict[int, Anchor], sheet: Sheet) -> bool:
@@ -250,7 +253,7 @@ def _on_label(prow: int, where: tuple[str, str] | None, anchors: dict[int, Ancho
         return True
     col, text, _ = anchors[prow]
     label = sheet.cells.get(col_letter(col) + where[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-    return label is not None and _norm(label.value) == text
+    return label is not None and squash_spaces(label.value) == text
 
 
 def _align_rows(

@@ -28,6 +28,8 @@ FIELD_TYPES = {
     "yesno": None,
     "score": "分",
 }
+# The unit a typed number of each numeric field type is read in (numbers.parse_number's unit).
+NUMBER_UNITS = {t: u for t, u in FIELD_TYPES.items() if u is not None}
 RULE_KINDS = ("ladder", "per_point", "per_count", "checklist", "judgement")
 READING_KINDS = ("proportional", "whole", "started")
 

@@ -1026,9 +1026,8 @@ def _fast_worksheet(data: bytes, sst: list[str]) -> tuple[dict[str, Cell], tuple
     return cells, merged
 
 
-_FALLBACK_ERRORS = (
-    _NotSure,
-    XlsxReadError,
+# What a damaged archive or part raises while being read (the ET path reports them as corrupt).
+_CORRUPT_ERRORS = (
     KeyError,
     IndexError,
     ValueError,  # includes UnicodeDecodeError
@@ -1040,6 +1039,7 @@ _FALLBACK_ERRORS = (
     RuntimeError,
     OSError,
 )
+_FALLBACK_ERRORS = (_NotSure, XlsxReadError, *_CORRUPT_ERRORS)
 
 
 def _read_package_fast(pkg: _Package) -> Workbook | None:
@@ -1120,18 +1120,7 @@ def _read(path: XlsxSource, read_package: Callable[[_Package], Workbook]) -> Wor
             return read_package(_Package(zf))
     except XlsxReadError:
         raise
-    except (
-        KeyError,
-        IndexError,
-        ValueError,
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        zlib.error,
-        EOFError,
-        NotImplementedError,
-        RuntimeError,
-        OSError,
-    ) as exc:
+    except _CORRUPT_ERRORS as exc:
         raise XlsxReadError(f"{_BAD}压缩包内容损坏（{type(exc).__name__}: {exc}）") from exc
 
 
