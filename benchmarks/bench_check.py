@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from perfxl.check import check_file
-from perfxl.review import write_review
+from perfxl.report.review import write_review
 
 SEED = Path(__file__).resolve().parent.parent / "sample_workbooks" / "君山区信访局_2020.xlsx"
 

@@ -32,12 +32,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # inputgen: the randomized input generator of the tests
 
-from perfxl.consolidate import consolidate, find_returns  # noqa: E402
-from perfxl.layout import build_plan  # noqa: E402
-from perfxl.meta import Unit  # noqa: E402
+from perfxl.batch.consolidate import consolidate, find_returns  # noqa: E402
+from perfxl.engine.layout import build_plan  # noqa: E402
+from perfxl.form.meta import Unit  # noqa: E402
+from perfxl.form.template import write_template  # noqa: E402
+from perfxl.report.summary import write_summary  # noqa: E402
 from perfxl.spec import load_edition  # noqa: E402
-from perfxl.summary import write_summary  # noqa: E402
-from perfxl.template import write_template  # noqa: E402
 
 PROFILES = ("mixed", "mixed", "plausible", "edgy", "sparse")
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .layout import build_plan
-from .spec import Edition, SpecError, available_editions, load_edition
+from perfxl import __version__
+from perfxl.engine.layout import build_plan
+from perfxl.spec import Edition, SpecError, available_editions, load_edition
 
 # Commands import their heavy modules (xlsxwriter, openpyxl, pandas) themselves: `perfxl check` starts fast.
 
@@ -138,9 +138,9 @@ def template(
 
         perfxl template --roster 单位名册.csv --out-dir 模板/ --year 2021 --from-db perfxl.sqlite
     """
-    from .meta import Unit
-    from .prefill import PrefillError, load_prefill, load_roster
-    from .template import file_name, write_template
+    from perfxl.form.meta import Unit
+    from perfxl.form.prefill import PrefillError, load_prefill, load_roster
+    from perfxl.form.template import file_name, write_template
 
     ed = _edition(edition)
     opts = _options(sub_units, qualitative, reviewers, indicators)
@@ -198,7 +198,7 @@ def _prior_year_values(db: str | None, ed: Edition, units: list[Any], year: int 
         raise UsageError("按上年报表预填（--from-db）需要年度：请给 --year，或在名册中填写年度")
     from sqlalchemy.exc import SQLAlchemyError
 
-    from .store import StoreError, open_store, prefill_from_store
+    from perfxl.batch.store import StoreError, open_store, prefill_from_store
 
     try:
         with open_store(db) as store:
@@ -225,7 +225,7 @@ def fields(
 
         perfxl fields --json > fields.json
     """
-    from .fields import dictionary, text_table
+    from perfxl.form.fields import dictionary, text_table
 
     try:
         plan = build_plan(_edition(edition), _options(sub_units, qualitative, reviewers, indicators))
@@ -282,9 +282,9 @@ def check(
     """
     from decimal import Decimal, InvalidOperation
 
-    from .atomic import write_text
-    from .check import check_file
-    from .review import write_review
+    from perfxl.atomic import write_text
+    from perfxl.check import check_file
+    from perfxl.report.review import write_review
 
     if output is not None and len(files) > 1:
         raise UsageError("-o 只能用于单个文件；多个文件请用 --out-dir")
@@ -392,8 +392,8 @@ def consolidate_command(
 
         perfxl consolidate 报表/ -o 汇总.xlsx --db perfxl.sqlite --review-dir 审核/ --json -
     """
-    from .atomic import write_text
-    from .consolidate import ConsolidateError, consolidate
+    from perfxl.atomic import write_text
+    from perfxl.batch.consolidate import ConsolidateError, consolidate
 
     try:
         con = consolidate(paths, output, roster=roster, review_dir=review_dir, workers=workers, progress=None)
@@ -411,7 +411,7 @@ def consolidate_command(
     if db is not None:
         from sqlalchemy.exc import SQLAlchemyError
 
-        from .store import save_consolidation
+        from perfxl.batch.store import save_consolidation
 
         try:
             counts = save_consolidation(con, db)

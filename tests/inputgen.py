@@ -7,7 +7,7 @@
     write_template(path, plan.edition, values=values, options=plan.options)
     calc = compute(plan, values)                        # values are already in coerced form
 
-Values are what ``perfxl.prefill.coerce`` returns for them: ``Decimal`` numbers (amounts and
+Values are what ``perfxl.form.prefill.coerce`` returns for them: ``Decimal`` numbers (amounts and
 percentages with 2 decimals, integers and counts integral), ``"是"``/``"否"``, ``str`` texts,
 and ``None`` for a blank cell; every value passes the template's data validation.  Percentages
 are never in (0, 1], which ``coerce`` would read as a fraction.
@@ -43,10 +43,9 @@ import random
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
 
-from perfxl import expr
-from perfxl.compute import compute
-from perfxl.layout import Plan, unit_rows
-from perfxl.spec import Item
+from perfxl.engine.compute import compute
+from perfxl.engine.layout import Plan, unit_rows
+from perfxl.spec import Item, expr
 
 __all__ = ["PROFILES", "edge_cases", "edge_targets", "named_edge_cases", "random_inputs"]
 

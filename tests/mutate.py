@@ -28,7 +28,7 @@ import openpyxl
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 
-from perfxl.layout import META_SHEET, Plan, build_plan
+from perfxl.engine.layout import META_SHEET, Plan, build_plan
 from perfxl.spec import load_edition
 
 __all__ = [

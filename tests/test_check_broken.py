@@ -33,10 +33,11 @@ import yaml
 from lo_recalc import recalc_many, soffice_available
 
 from perfxl.check import check_file
-from perfxl.findings import ERROR, INFO, WARNING, CheckResult, Finding
-from perfxl.meta import Unit
-from perfxl.template import write_template
-from perfxl.xlsxread import read_xlsx
+from perfxl.check.result import CheckResult
+from perfxl.check.xlsxread import read_xlsx
+from perfxl.engine.findings import ERROR, INFO, WARNING, Finding
+from perfxl.form.meta import Unit
+from perfxl.form.template import write_template
 
 D = Decimal
 ROOT = Path(__file__).resolve().parents[1]

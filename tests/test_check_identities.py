@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from perfxl.check import check_file
-from perfxl.layout import build_plan
-from perfxl.meta import Unit
+from perfxl.engine.layout import build_plan
+from perfxl.form.meta import Unit
+from perfxl.form.template import write_template
 from perfxl.spec import load_edition
-from perfxl.template import write_template
 
 SEED = Path(__file__).resolve().parent.parent / "sample_workbooks" / "君山区信访局_2020.yaml"
 PLAN = build_plan(load_edition())

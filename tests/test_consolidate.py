@@ -28,10 +28,7 @@ from click.testing import CliRunner
 from defusedxml import ElementTree
 from inputgen import random_inputs
 
-from perfxl.check import check_file
-from perfxl.cli import cli
-from perfxl.compute import compute
-from perfxl.consolidate import (
+from perfxl.batch.consolidate import (
     FLAG_MIN,
     FLAG_SHARE,
     Consolidation,
@@ -39,11 +36,14 @@ from perfxl.consolidate import (
     consolidate,
     find_returns,
 )
-from perfxl.layout import build_plan
-from perfxl.meta import Unit
+from perfxl.check import check_file
+from perfxl.cli import cli
+from perfxl.engine.compute import compute
+from perfxl.engine.layout import build_plan
+from perfxl.form.meta import Unit
+from perfxl.form.template import write_template
+from perfxl.report.summary import histogram
 from perfxl.spec import load_edition
-from perfxl.summary import histogram
-from perfxl.template import write_template
 
 D = Decimal
 N_RANDOM = 36

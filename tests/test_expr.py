@@ -1,4 +1,4 @@
-"""Tests for perfxl.expr: parsing, exact evaluation, field-id mapping and the Excel rendering.
+"""Tests for perfxl.spec.expr: parsing, exact evaluation, field-id mapping and the Excel rendering.
 
 The Excel rendering is checked against an independent evaluator: the formula text produced by
 ``to_excel`` is turned into Python (``ABS(`` -> ``abs(``, references -> their values, numbers ->
@@ -16,8 +16,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from perfxl import expr
-from perfxl.expr import Abs, Bin, ExprError, Neg, Num, Ref
+from perfxl.spec import expr
+from perfxl.spec.expr import Abs, Bin, ExprError, Neg, Num, Ref
 
 D = Decimal
 CJK = re.compile(r"[\u4e00-\u9fff]")

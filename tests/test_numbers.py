@@ -1,4 +1,4 @@
-"""Tests for perfxl.numbers: reading hand-typed numbers and 是/否 answers."""
+"""Tests for perfxl.engine.numbers: reading hand-typed numbers and 是/否 answers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from perfxl.numbers import Parsed, parse_number, parse_yesno, to_decimal
+from perfxl.engine.numbers import Parsed, parse_number, parse_yesno, to_decimal
 
 D = Decimal
 

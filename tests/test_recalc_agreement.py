@@ -1,4 +1,4 @@
-"""The template's live formulas, recalculated by LibreOffice, agree with perfxl.compute.
+"""The template's live formulas, recalculated by LibreOffice, agree with perfxl.engine.compute.
 
 Dozens of workbooks (seeded random inputs of every profile and several layouts, the hand-made
 edge cases of tests/inputgen.py, and the blank template) are written with write_template and
@@ -24,12 +24,11 @@ import pytest
 from inputgen import PROFILES, edge_targets, named_edge_cases, random_inputs
 from lo_recalc import recalc_many, soffice_available
 
-from perfxl import expr
-from perfxl.compute import Computation, Scalar, compute
-from perfxl.layout import Plan, build_plan
-from perfxl.prefill import coerce
-from perfxl.spec import load_edition, rule_refs
-from perfxl.template import write_template
+from perfxl.engine.compute import Computation, Scalar, compute
+from perfxl.engine.layout import Plan, build_plan
+from perfxl.form.prefill import coerce
+from perfxl.form.template import write_template
+from perfxl.spec import expr, load_edition, rule_refs
 
 N_RANDOM = 50
 TOLERANCE = 1e-6

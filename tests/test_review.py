@@ -1,4 +1,4 @@
-"""The annotated copy (perfxl.review): review sheet, marked cells, untouched input, atomic write."""
+"""The annotated copy (perfxl.report.review): review sheet, marked cells, untouched input, atomic write."""
 
 from __future__ import annotations
 
@@ -20,10 +20,11 @@ from openpyxl.workbook.workbook import Workbook
 import perfxl.atomic as atomic
 from perfxl import __version__
 from perfxl.check import check_file
-from perfxl.findings import ERROR, INFO, WARNING, CheckResult, Finding
-from perfxl.prefill import load_prefill
-from perfxl.review import write_review
-from perfxl.template import write_template
+from perfxl.check.result import CheckResult
+from perfxl.engine.findings import ERROR, INFO, WARNING, Finding
+from perfxl.form.prefill import load_prefill
+from perfxl.form.template import write_template
+from perfxl.report.review import write_review
 
 SEED = Path(__file__).resolve().parents[1] / "sample_workbooks" / "君山区信访局_2020.yaml"
 WHEN = datetime(2021, 4, 2, 10, 30)

@@ -1,4 +1,4 @@
-"""Tests for perfxl.rules on the real hunan-2020 rubric: each rule kind, table-driven.
+"""Tests for perfxl.engine.rules on the real hunan-2020 rubric: each rule kind, table-driven.
 
 Every case is scored twice: by the Python rule (``rules.score``) and by its Excel twin
 (``rules.metric_formula`` / ``rules.score_formula`` / ``rules.grade_formula``), the latter run by
@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from perfxl import rules
-from perfxl.compute import compute, grade_bands
-from perfxl.layout import build_plan
+from perfxl.engine import rules
+from perfxl.engine.compute import compute, grade_bands
+from perfxl.engine.layout import build_plan
 from perfxl.spec import Item, load_edition
 
 D = Decimal

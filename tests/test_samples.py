@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from perfxl.check import check_file
-from perfxl.findings import CheckResult
-from perfxl.prefill import load_prefill
-from perfxl.template import write_template
-from perfxl.xlsxread import read_xlsx
+from perfxl.check.result import CheckResult
+from perfxl.check.xlsxread import read_xlsx
+from perfxl.form.prefill import load_prefill
+from perfxl.form.template import write_template
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_workbooks"
 DATA = sorted(SAMPLES.glob("*.yaml"))

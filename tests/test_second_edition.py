@@ -19,11 +19,11 @@ import openpyxl
 import pytest
 from openpyxl.workbook.workbook import Workbook
 
-from perfxl.compute import compute
-from perfxl.formulas import formula
-from perfxl.layout import Plan, build_plan, col_letter
+from perfxl.engine.compute import compute
+from perfxl.engine.formulas import formula
+from perfxl.engine.layout import Plan, build_plan, col_letter
+from perfxl.form.template import write_template
 from perfxl.spec import Edition, available_editions, load_edition
-from perfxl.template import write_template
 
 D = Decimal
 MINI = Path(__file__).resolve().parent / "data" / "mini-2099"

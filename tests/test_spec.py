@@ -18,19 +18,18 @@ from typing import Any
 import pytest
 import yaml
 
-from perfxl import expr
-from perfxl.layout import resolve_options
+from perfxl.engine.layout import resolve_options
 from perfxl.spec import (
     READING_KINDS,
     Edition,
     SpecError,
     available_editions,
+    expr,
     load_edition,
-    load_form,
-    load_rubric,
     read_edition,
     rule_refs,
 )
+from perfxl.spec.load import load_form, load_rubric
 
 ROOT = Path(__file__).resolve().parents[1]
 FORM = ROOT / "templates" / "hunan-2020.yaml"

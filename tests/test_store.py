@@ -19,9 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from perfxl.meta import Unit
-from perfxl.spec import Edition, SpecError, data_dirs, load_edition
-from perfxl.store import (
+from perfxl.batch.store import (
     Store,
     StoreError,
     canonical,
@@ -32,6 +30,8 @@ from perfxl.store import (
     save_consolidation,
     save_result,
 )
+from perfxl.form.meta import Unit
+from perfxl.spec import Edition, SpecError, data_dirs, load_edition
 
 D = Decimal
 ROOT = Path(__file__).resolve().parent.parent
@@ -399,8 +399,8 @@ def test_prefill_from_store(store: Store, edition: Edition) -> None:
 def test_prefill_end_to_end_from_a_checked_workbook(store: Store, edition: Edition, tmp_path: Path) -> None:
     """Check last year's real sample workbook, store it, prefill this year's template, read it back."""
     from perfxl.check import check_file
-    from perfxl.prefill import load_prefill
-    from perfxl.template import write_template
+    from perfxl.form.prefill import load_prefill
+    from perfxl.form.template import write_template
 
     sample = load_prefill(SAMPLE)
     assert sample.unit is not None
@@ -528,7 +528,7 @@ def test_one_transaction_per_return(store: Store, monkeypatch: pytest.MonkeyPatc
     def boom(row: Any) -> tuple[Any, ...]:
         raise RuntimeError("fails after the rows were inserted")
 
-    monkeypatch.setattr("perfxl.store._recency", boom)
+    monkeypatch.setattr("perfxl.batch.store._recency", boom)
     with pytest.raises(RuntimeError):
         save(store, "2" * 64, generated_at="2021-04-05T09:00:00+08:00")
     assert {t: count(store, t) for t in ("returns", "facts", "scores", "findings")} == {
@@ -547,9 +547,9 @@ def test_store_agrees_with_consolidation_on_the_used_return(
     the store's current one, whatever order the files are loaded in."""
     import os
 
-    from perfxl.consolidate import consolidate
-    from perfxl.prefill import load_prefill
-    from perfxl.template import write_template
+    from perfxl.batch.consolidate import consolidate
+    from perfxl.form.prefill import load_prefill
+    from perfxl.form.template import write_template
 
     sample = load_prefill(SAMPLE)
     folder = tmp_path / "报表"
@@ -576,7 +576,7 @@ def test_identical_files_in_one_batch_store_one_set_of_findings(tmp_path: Path) 
     """Two byte-identical copies of a return (sent twice): one stored return, its findings once."""
     import shutil
 
-    from perfxl.consolidate import consolidate
+    from perfxl.batch.consolidate import consolidate
 
     folder = tmp_path / "报表"
     folder.mkdir()

@@ -8,12 +8,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from perfxl.fields import dictionary
-from perfxl.layout import META_SHEET, build_plan
-from perfxl.meta import Unit
-from perfxl.prefill import PrefillError
+from perfxl.engine.layout import META_SHEET, build_plan
+from perfxl.form.fields import dictionary
+from perfxl.form.meta import Unit
+from perfxl.form.prefill import PrefillError
+from perfxl.form.template import input_message, write_template
 from perfxl.spec import load_edition
-from perfxl.template import input_message, write_template
 
 SHEETS = ["填报说明", "基本概况", "收支情况", "评分依据", "绩效自评", "评价人员", "评分表", META_SHEET]
 

@@ -1,4 +1,4 @@
-"""Tests for perfxl.xlsxread, cross-checked against openpyxl."""
+"""Tests for perfxl.check.xlsxread, cross-checked against openpyxl."""
 
 from __future__ import annotations
 
@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 from openpyxl.formula.translate import Translator
 from openpyxl.worksheet.formula import ArrayFormula
 
-from perfxl.template import write_template
-from perfxl.xlsxread import (
+from perfxl.check.xlsxread import (
     Cell,
     Sheet,
     Workbook,
@@ -34,6 +33,7 @@ from perfxl.xlsxread import (
     read_xlsx,
     resolve_name,
 )
+from perfxl.form.template import write_template
 
 # --------------------------------------------------------------------- fixtures
 

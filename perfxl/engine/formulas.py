@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from . import expr, rules
-from .compute import grade_bands
-from .layout import Cell, Plan, a1
+from perfxl.engine import rules
+from perfxl.engine.compute import grade_bands
+from perfxl.engine.layout import Cell, Plan, a1
+from perfxl.spec import expr
 
 
 def cell_ref(plan: Plan, fid: str, from_sheet: str) -> str:

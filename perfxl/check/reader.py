@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .findings import ERROR, INFO, WARNING, Finding
-from .layout import META_SHEET, Plan, SheetPlan, a1, build_plan, col_letter, parse_a1
-from .spec import SpecError, available_editions, load_edition
-from .xlsxread import Sheet, Workbook, XlsxReadError, read_xlsx, resolve_name
+from perfxl.check.xlsxread import Sheet, Workbook, XlsxReadError, read_xlsx, resolve_name
+from perfxl.engine.findings import ERROR, INFO, WARNING, Finding
+from perfxl.engine.layout import META_SHEET, Plan, SheetPlan, a1, build_plan, col_letter, parse_a1
+from perfxl.spec import SpecError, available_editions, load_edition
 
 
 class UnusableInput(Exception):

@@ -11,8 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from . import expr
-from .spec import Band, Bound, Item, Rule
+from perfxl.spec import Band, Bound, Item, Rule, expr
 
 Value = Callable[[str], Decimal]
 Text = Callable[[str], object]

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .formulas import formula
-from .layout import Cell, Plan
+from perfxl.engine.formulas import formula
+from perfxl.engine.layout import Cell, Plan
 
 
 def _entry(cell: Cell) -> dict[str, Any]:

@@ -26,9 +26,10 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import __version__
-from .atomic import atomic_target
-from .findings import ERROR, INFO, SEVERITIES, WARNING, CheckResult, Finding, ItemResult
+from perfxl import __version__
+from perfxl.atomic import atomic_target
+from perfxl.check.result import CheckResult, ItemResult
+from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
 
 SHEET = "审核意见"
 AUTHOR = "perfxl 审核"
@@ -426,7 +427,7 @@ def _reading_labels(edition: str | None) -> dict[str, str]:
     if not edition:
         return {}
     try:
-        from .spec import load_edition
+        from perfxl.spec import load_edition
 
         return dict(load_edition(edition).rubric.readings)
     except Exception:  # an edition from elsewhere: the reading's id will do

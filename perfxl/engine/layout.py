@@ -15,8 +15,7 @@ from decimal import Decimal
 from functools import cached_property, lru_cache
 from typing import Any
 
-from . import expr
-from .spec import Edition, FieldDef, Item, SpecError, rule_refs
+from perfxl.spec import Edition, FieldDef, Item, SpecError, expr, rule_refs
 
 META_SHEET = "_perfxl"
 

@@ -17,13 +17,13 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from .atomic import atomic_target
-from .compute import Scalar, compute
-from .formulas import formula
-from .layout import META_SHEET, Cell, Plan, SheetPlan, build_plan, col_letter
-from .meta import Unit, metadata
-from .prefill import coerce
-from .spec import Edition, load_edition
+from perfxl.atomic import atomic_target
+from perfxl.engine.compute import Scalar, compute
+from perfxl.engine.formulas import formula
+from perfxl.engine.layout import META_SHEET, Cell, Plan, SheetPlan, build_plan, col_letter
+from perfxl.form.meta import Unit, metadata
+from perfxl.form.prefill import coerce
+from perfxl.spec import Edition, load_edition
 
 BODY_FONT = "仿宋"
 TITLE_FONT = "宋体"

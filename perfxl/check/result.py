@@ -1,4 +1,4 @@
-"""What a check produces: findings and the per-file result, and their JSON form (a public contract)."""
+"""The result of checking one file: item scores, findings, facts, and its JSON form (a public contract)."""
 
 from __future__ import annotations
 
@@ -6,40 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-ERROR, WARNING, INFO = "错误", "警告", "提示"
-SEVERITIES = (ERROR, WARNING, INFO)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing wrong (or worth knowing) about a return, at one cell."""
-
-    rule: str  # stable id, e.g. "sum.income.total", "score.P3"
-    severity: str  # 错误 | 警告 | 提示
-    message: str  # one Chinese line naming the place and the numbers
-    sheet: str | None = None
-    cell: str | None = None
-    item: str | None = None  # rubric item id (I1…E4) where it concerns one
-    reported: Any = None
-    expected: Any = None
-    difference: Decimal | None = None
-
-    @property
-    def where(self) -> str:
-        return f"{self.sheet}!{self.cell}" if self.sheet and self.cell else (self.sheet or "")
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "item": self.item,
-            "severity": self.severity,
-            "sheet": self.sheet,
-            "cell": self.cell,
-            "reported": _plain(self.reported),
-            "expected": _plain(self.expected),
-            "difference": _plain(self.difference),
-            "message": self.message,
-        }
+from perfxl.engine.findings import ERROR, SEVERITIES, Finding, plain
 
 
 @dataclass(frozen=True)
@@ -60,12 +27,12 @@ class ItemResult:
         return {
             "id": self.id,
             "name": self.name,
-            "max": _plain(self.max),
-            "self": _plain(self.self),
-            "recomputed": _plain(self.recomputed),
-            "defensible": [_plain(d) for d in self.defensible],
+            "max": plain(self.max),
+            "self": plain(self.self),
+            "recomputed": plain(self.recomputed),
+            "defensible": [plain(d) for d in self.defensible],
             "reading": self.reading,
-            "metric": _plain(self.metric),
+            "metric": plain(self.metric),
             "note": self.note,
         }
 
@@ -113,18 +80,11 @@ class CheckResult:
             "generated_at": self.generated_at,
             "status": self.status,
             "reason": self.reason,
-            "reported_total": _plain(self.reported_total),
-            "recomputed_total": _plain(self.recomputed_total),
+            "reported_total": plain(self.reported_total),
+            "recomputed_total": plain(self.recomputed_total),
             "reported_grade": self.reported_grade,
             "recomputed_grade": self.recomputed_grade,
             "counts": self.counts,
             "items": [i.to_json() for i in self.items],
             "findings": [f.to_json() for f in self.findings],
         }
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe: Decimals become numbers (ints when whole), everything else as is."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from . import expr, rules
-from .layout import Cell, Plan
-from .rules import Outcome
-from .spec import rule_refs
+from perfxl.engine import rules
+from perfxl.engine.layout import Cell, Plan
+from perfxl.engine.rules import Outcome
+from perfxl.spec import expr, rule_refs
 
 Scalar = Decimal | str | None
 

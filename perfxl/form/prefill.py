@@ -17,11 +17,11 @@ from typing import Any
 
 import yaml
 
-from .compute import Scalar
-from .layout import Plan
-from .meta import Unit
-from .numbers import parse_number, parse_yesno
-from .spec import NUMBER_UNITS
+from perfxl.engine.compute import Scalar
+from perfxl.engine.layout import Plan
+from perfxl.engine.numbers import parse_number, parse_yesno
+from perfxl.form.meta import Unit
+from perfxl.spec import NUMBER_UNITS
 
 # Roster columns: English key or the Chinese heading a bureau would type.
 ROSTER_COLUMNS = {

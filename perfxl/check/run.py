@@ -15,14 +15,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import expr, rules
-from .compute import Computation, Scalar, compute, formula_inputs, grade_bands, input_dependencies
-from .findings import ERROR, INFO, SEVERITIES, WARNING, CheckResult, Finding, ItemResult
-from .formulas import formulas_of
-from .layout import Cell, Plan
-from .numbers import parse_number, parse_yesno
-from .reader import Located, Return, UnusableInput, read_return, squash_spaces
-from .spec import NUMBER_UNITS, Item
+from perfxl.check.reader import Located, Return, UnusableInput, read_return, squash_spaces
+from perfxl.check.result import CheckResult, ItemResult
+from perfxl.engine import rules
+from perfxl.engine.compute import (
+    Computation,
+    Scalar,
+    compute,
+    formula_inputs,
+    grade_bands,
+    input_dependencies,
+)
+from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
+from perfxl.engine.formulas import formulas_of
+from perfxl.engine.layout import Cell, Plan
+from perfxl.engine.numbers import parse_number, parse_yesno
+from perfxl.spec import NUMBER_UNITS, Item, expr
 
 UNIT_TEXT = {"amount": " 万元", "percent": "%", "score": " 分", "integer": " 人", "count": " 个"}
 _DIGIT = re.compile(r"[0-9０-９零一二三四五六七八九十百千万亿两半]")

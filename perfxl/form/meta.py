@@ -10,8 +10,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import __version__
-from .layout import Plan
+from perfxl import __version__
+from perfxl.engine.layout import Plan
 
 KEYS = (
     "edition",

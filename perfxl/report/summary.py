@@ -22,10 +22,10 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from .atomic import atomic_target
-from .consolidate import STATUS_TEXT, Consolidation, finance_columns, local_time
-from .findings import ERROR, WARNING
-from .spec import Edition, SpecError, load_edition
+from perfxl.atomic import atomic_target
+from perfxl.batch.consolidate import STATUS_TEXT, Consolidation, finance_columns, local_time
+from perfxl.engine.findings import ERROR, WARNING
+from perfxl.spec import Edition, SpecError, load_edition
 
 BODY_FONT = "仿宋"
 TITLE_FONT = "宋体"

@@ -27,10 +27,11 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from .check import check_file
-from .findings import ERROR, INFO, SEVERITIES, WARNING, CheckResult, Finding
-from .meta import Unit
-from .spec import Edition, SpecError, available_editions, load_edition
+from perfxl.check import check_file
+from perfxl.check.result import CheckResult
+from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
+from perfxl.form.meta import Unit
+from perfxl.spec import Edition, SpecError, available_editions, load_edition
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")  # .xls/.et are picked up so they get an "unusable" row
 STATUS_TEXT = {"ok": "通过", "errors": "有错误", "unusable": "无法使用"}
@@ -282,7 +283,7 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
     review_done, review_error = None, None
     if review and result.status != "unusable":
         try:
-            from .review import write_review
+            from perfxl.report.review import write_review
 
             if _key(Path(review)) == _key(Path(path)):
                 raise ValueError("审核副本不能覆盖原文件")
@@ -437,7 +438,7 @@ def consolidate(
     del acc  # the rows now live in the frames; free them before the workbook is written
     con.elapsed = time.perf_counter() - started
     if output is not None:
-        from .summary import write_summary
+        from perfxl.report.summary import write_summary
 
         write_summary(con, output)
         con.elapsed = time.perf_counter() - started
@@ -863,8 +864,8 @@ class _RosterIndex:
 def _roster(roster: str | os.PathLike[str] | Sequence[Unit]) -> list[Unit]:
     if not isinstance(roster, (str, os.PathLike)):
         return list(roster)
-    from .layout import build_plan
-    from .prefill import PrefillError, load_roster
+    from perfxl.engine.layout import build_plan
+    from perfxl.form.prefill import PrefillError, load_roster
 
     ids: set[str] = set()
     for name in available_editions():  # a roster may carry prefill columns of any edition

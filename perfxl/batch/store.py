@@ -70,8 +70,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from .meta import Unit
-from .spec import Edition
+from perfxl.form.meta import Unit
+from perfxl.spec import Edition
 
 SCHEMA_VERSION = 1
 OUTCOMES = ("inserted", "superseded", "outdated", "unchanged")

@@ -1,0 +1,1 @@
+"""Many returns at once: consolidation, the store, and which return is current."""

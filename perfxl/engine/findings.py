@@ -1,0 +1,49 @@
+"""A finding: one thing wrong (or worth knowing) about a return, at one cell; its JSON form is public."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+ERROR, WARNING, INFO = "错误", "警告", "提示"
+SEVERITIES = (ERROR, WARNING, INFO)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong (or worth knowing) about a return, at one cell."""
+
+    rule: str  # stable id, e.g. "sum.income.total", "score.P3"
+    severity: str  # 错误 | 警告 | 提示
+    message: str  # one Chinese line naming the place and the numbers
+    sheet: str | None = None
+    cell: str | None = None
+    item: str | None = None  # rubric item id (I1…E4) where it concerns one
+    reported: Any = None
+    expected: Any = None
+    difference: Decimal | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.sheet}!{self.cell}" if self.sheet and self.cell else (self.sheet or "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "item": self.item,
+            "severity": self.severity,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "reported": plain(self.reported),
+            "expected": plain(self.expected),
+            "difference": plain(self.difference),
+            "message": self.message,
+        }
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe: Decimals become numbers (ints when whole), everything else as is."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value

@@ -1,0 +1,1 @@
+"""The form as a workbook: the template writer, the field dictionary, the hidden metadata, prefill inputs."""

@@ -1,0 +1,42 @@
+"""The edition as data: the typed model, its loader and the expression language."""
+
+from perfxl.spec.load import available_editions, data_dirs, load_edition, read_edition
+from perfxl.spec.model import (
+    FIELD_TYPES,
+    NUMBER_UNITS,
+    READING_KINDS,
+    RULE_KINDS,
+    Band,
+    Bound,
+    Edition,
+    FieldDef,
+    Form,
+    Item,
+    Rubric,
+    Rule,
+    SpecError,
+    known_field_ids,
+    rule_refs,
+)
+
+__all__ = [
+    "FIELD_TYPES",
+    "NUMBER_UNITS",
+    "READING_KINDS",
+    "RULE_KINDS",
+    "Band",
+    "Bound",
+    "Edition",
+    "FieldDef",
+    "Form",
+    "Item",
+    "Rubric",
+    "Rule",
+    "SpecError",
+    "available_editions",
+    "data_dirs",
+    "known_field_ids",
+    "load_edition",
+    "read_edition",
+    "rule_refs",
+]
