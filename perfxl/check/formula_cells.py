@@ -1,0 +1,168 @@
+"""Formula cells: overwritten or changed formulas, and cached results that disagree with the recomputation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from perfxl.check.inputs import Read
+from perfxl.check.reader import Located, Return
+from perfxl.check.text import UNIT_TEXT, fmt, number, show, text_of, where
+from perfxl.engine.compute import Computation, input_dependencies
+from perfxl.engine.findings import ERROR, INFO, WARNING, Finding
+from perfxl.engine.formulas import formulas_of
+from perfxl.engine.layout import Cell, Plan
+from perfxl.spec import expr
+
+_FORMULA_NOISE = re.compile(r"[\s$']")
+
+
+def check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal, read: Read) -> Iterator[Finding]:
+    rubric = plan.edition.rubric
+    expected = _expected_formulas(plan)
+    deps = input_dependencies(plan)
+    # A result built on an unreadable input, or on a number Excel holds as text, is not the
+    # return's fault twice: the input's own finding says it; comparing would only cascade.
+    doubtful = read.unknown | read.textual
+    uncached = 0
+    for cell in plan.formulas():
+        found = ret.cells.get(cell.id)
+        if found is None:
+            continue
+        if found.formula is None and found.value is None:
+            yield Finding(
+                "formula.overwritten",
+                WARNING,
+                f"{where(found)} {_label(plan, cell)}：公式被删除（现为空白）；请恢复公式",
+                found.sheet,
+                found.ref,
+            )
+        elif found.formula is None:
+            yield Finding(
+                "formula.overwritten",
+                WARNING,
+                f"{where(found)} {_label(plan, cell)}：原为公式，现被改为固定值"
+                f"“{show(found.value)}”；请恢复公式",
+                found.sheet,
+                found.ref,
+                reported=found.value,
+            )
+        elif (
+            found.how == "name"
+            and found.ref == cell.ref
+            and _norm_formula(found.formula) != expected[cell.id]
+        ):
+            yield Finding(
+                "formula.changed",
+                WARNING,
+                f"{where(found)} {_label(plan, cell)}：公式被改动（现为 ={found.formula}，"
+                f"应为 {formulas_of(plan)[cell.id]}）",
+                found.sheet,
+                found.ref,
+                reported="=" + found.formula,
+                expected=formulas_of(plan)[cell.id],
+            )
+        want = calc.values.get(cell.id)
+        if not found.cached:  # saved without a result (or with an empty one): nothing was reported
+            uncached += want is not None
+            continue
+        if deps[cell.id] & doubtful:
+            continue
+        if cell.type == "text":
+            reported_text = text_of(found.value) or None
+            if reported_text != want:
+                yield _mismatch(plan, cell, found, reported_text, want, None)
+            continue
+        reported = number(found, cell.type)
+        if reported is None and want is None:
+            continue
+        limit = rubric.score_tolerance if cell.type == "score" else tol
+        if reported is None or not isinstance(want, Decimal) or abs(reported - want) > limit:
+            diff = reported - want if reported is not None and isinstance(want, Decimal) else None
+            yield _mismatch(plan, cell, found, reported, want, diff)
+    if uncached:
+        yield Finding(
+            "formula.no_cache",
+            INFO,
+            f"有 {uncached} 个公式单元格没有计算结果（文件可能由其他软件另存），其结果未能核对；"
+            "得分与合计已按填报数据重新计算",
+        )
+
+
+_FORMULA_NOISE = re.compile(r"[\s$']")
+
+
+def _norm_formula(text: str) -> str:
+    """Formula text without what re-saving tools change: spaces, $, sheet-name quotes, case."""
+    return _FORMULA_NOISE.sub("", text.lstrip("=")).upper()
+
+
+@lru_cache(maxsize=64)
+def _expected_formulas(plan: Plan) -> dict[str, str]:
+    return {k: _norm_formula(v) for k, v in formulas_of(plan).items()}
+
+
+def _mismatch(
+    plan: Plan, cell: Cell, found: Located, reported: Any, expected: Any, diff: Decimal | None
+) -> Finding:
+    kind = cell.calc.kind if cell.calc else ""
+    rid, severity, why = _formula_rule(plan, cell)
+    unit = UNIT_TEXT.get(cell.type, "")
+    if reported is not None:
+        shown = f"{fmt(reported)}{unit}"
+    else:  # an error value such as #VALUE! is quoted as it shows
+        shown = f"“{found.value}”" if isinstance(found.value, str) and found.value.strip() else "空白"
+    want = f"{fmt(expected)}{unit}" if expected is not None else "空白"
+    gap = f"（相差 {fmt(diff)}）" if diff is not None and kind in ("sum", "expr") else ""
+    return Finding(
+        rid,
+        severity,
+        f"{where(found)} {_label(plan, cell)}：填报 {shown}，{why.format(want=want)}{gap}",
+        found.sheet,
+        found.ref,
+        item=cell.calc.item if cell.calc else None,
+        reported=reported,
+        expected=expected,
+        difference=diff,
+    )
+
+
+def _formula_rule(plan: Plan, cell: Cell) -> tuple[str, str, str]:
+    """(rule id, severity, phrase with {want}) for a formula cell whose reported value is wrong."""
+    calc = cell.calc
+    assert calc is not None
+    parts = cell.id.split(".")
+    if calc.kind == "sum" and cell.sheet == plan.sheet("finance").name:
+        return f"sum.{parts[0]}.{parts[2]}", ERROR, "按各单位（机构）合计应为 {want}"
+    if calc.kind == "expr":
+        return f"identity.{parts[0]}.{parts[2]}", ERROR, f"按“{_identity_text(plan, cell)}”应为 {{want}}"
+    if calc.kind == "metric":
+        return f"metric.{calc.item}", WARNING, "按填报数据计算应为 {want}"
+    if calc.kind == "score":
+        return f"ref.{calc.item}", WARNING, "按评分标准计算应为 {want}（公式被改动或未重新计算）"
+    if cell.id.startswith("perf."):
+        return cell.id, ERROR, "应与评分表一致，即 {want}"
+    part = parts[-1]
+    severity = ERROR if part == "self" else WARNING
+    if calc.kind == "grade":
+        return f"grade.{part}", severity, "按总分及等次标准应为 {want}"
+    return (
+        f"{'total' if cell.id.startswith('total.') else 'subtotal'}.{part}",
+        severity,
+        "按各项得分合计应为 {want}",
+    )
+
+
+def _identity_text(plan: Plan, cell: Cell) -> str:
+    assert cell.calc is not None and cell.calc.expr is not None
+    return f"{cell.label} = " + expr.to_excel(cell.calc.expr, lambda f: plan.cells[f].label)
+
+
+def _label(plan: Plan, cell: Cell) -> str:
+    """A formula cell's name as a finance officer says it: 收入合计（1、局机关）."""
+    if cell.sheet == plan.sheet("finance").name:
+        return f"{cell.label}（{cell.path[2]}）"
+    return cell.label

@@ -1,0 +1,134 @@
+"""Read every input cell of a return: parse hand-typed numbers and 是/否, flag unreadable and blank ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from perfxl.check.reader import Located, Return
+from perfxl.check.text import fmt, int_text, where
+from perfxl.engine.compute import Scalar, formula_inputs
+from perfxl.engine.findings import ERROR, INFO, WARNING, Finding
+from perfxl.engine.layout import Cell, Plan
+from perfxl.engine.numbers import parse_number, parse_yesno
+from perfxl.spec import NUMBER_UNITS
+
+
+@dataclass
+class Read:
+    """The inputs as read: values, which could not be read at all, which Excel sees as text."""
+
+    values: dict[str, Scalar] = field(default_factory=dict)
+    unknown: set[str] = field(default_factory=set)  # missing sheet/row, or unreadable text
+    textual: set[str] = field(default_factory=set)  # numbers stored as text: Excel's sums skip them
+
+
+def read_inputs(plan: Plan, ret: Return, out: list[Finding]) -> Read:
+    read = Read()
+    for cell in plan.inputs():
+        found = ret.cells.get(cell.id)
+        if found is None:
+            # A deleted row reads as blank (its label_missing finding says so); a whole missing sheet
+            # leaves its inputs unknown, so nothing is recomputed from them.
+            if cell.sheet not in ret.sheet_names:
+                read.unknown.add(cell.id)
+            continue
+        value, status = _parse(cell, found, out, cell.id in formula_inputs(plan))
+        read.values[cell.id] = value
+        if status == "error":
+            read.unknown.add(cell.id)
+        elif status == "text":
+            read.textual.add(cell.id)
+        if value is None and status != "error" and cell.required:
+            blank_score = cell.id.startswith("score.") and cell.id.endswith(".self")
+            item = cell.id.split(".")[1] if blank_score else None
+            out.append(
+                Finding(
+                    f"score.{item}.blank" if item else "input.blank",
+                    ERROR if blank_score else WARNING,
+                    f"{where(found)} {cell.label}：未填写"
+                    + ("，按 0 分计入总分" if blank_score else ("，按 0 计算" if cell.feeds else "")),
+                    found.sheet,
+                    found.ref,
+                    item=item,
+                )
+            )
+    return read
+
+
+def _parse(cell: Cell, found: Located, out: list[Finding], in_formulas: bool) -> tuple[Scalar, str]:
+    """(value, status): status is ok | error (unreadable) | text (a number Excel holds as text)."""
+    raw = found.value
+    if cell.type in ("text", "longtext"):
+        if raw is None:
+            return None, "ok"
+        text = int_text(raw) if isinstance(raw, float) else str(raw).strip()
+        return text or None, "ok"
+    note = None
+    if cell.unit == "年" and isinstance(raw, str) and raw.strip().endswith("年"):
+        note, raw = f"“{raw.strip()}”按 {raw.strip()[:-1].strip()} 读取", raw.strip()[:-1]
+    parsed = parse_yesno(raw) if cell.type == "yesno" else parse_number(raw, NUMBER_UNITS[cell.type])
+    if parsed.error:
+        out.append(
+            Finding(
+                "input.invalid",
+                ERROR,
+                f"{where(found)} {cell.label}：{parsed.error}",
+                found.sheet,
+                found.ref,
+                reported=found.value,
+            )
+        )
+        return None, "error"
+    value, note = parsed.value, parsed.note or note
+    as_text = in_formulas and isinstance(raw, str) and isinstance(value, Decimal)
+    if as_text:
+        why = note or f"“{str(raw).strip()}”是以文本形式存储的数字"
+        out.append(
+            Finding(
+                "input.text_number",
+                WARNING,
+                f"{where(found)} {cell.label}：{why}；Excel 的合计和公式会把文本当作 0，"
+                "请改填纯数字（审核已按该数字计算）",
+                found.sheet,
+                found.ref,
+                reported=found.value,
+                expected=value,
+            )
+        )
+    elif note:
+        out.append(
+            Finding(
+                "input.normalized",
+                INFO,
+                f"{where(found)} {cell.label}：{note}",
+                found.sheet,
+                found.ref,
+                reported=found.value,
+                expected=value,
+            )
+        )
+    if isinstance(value, Decimal):
+        bad = _out_of_range(cell, value)
+        if bad:
+            out.append(
+                Finding(
+                    "input.range",
+                    ERROR,
+                    f"{where(found)} {cell.label}：{bad}",
+                    found.sheet,
+                    found.ref,
+                    reported=value,
+                )
+            )
+    return value, "text" if as_text else "ok"
+
+
+def _out_of_range(cell: Cell, value: Decimal) -> str | None:
+    if value < 0 and not cell.signed and cell.type != "score":
+        return f"不应为负数（填报 {fmt(value)}）"
+    if cell.type in ("integer", "count") and value != value.to_integral_value():
+        return f"应为整数（填报 {fmt(value)}）"
+    if cell.type == "percent" and value > 100:
+        return f"百分比不应超过 100（填报 {fmt(value)}）"
+    return None
