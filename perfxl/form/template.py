@@ -23,13 +23,9 @@ from perfxl.engine.formulas import formula
 from perfxl.engine.layout import META_SHEET, Cell, Plan, SheetPlan, build_plan, col_letter
 from perfxl.form.meta import Unit, metadata
 from perfxl.form.prefill import coerce
+from perfxl.form.styles import BODY_FONT, FORMULA_FILL, HEADER_FILL, INPUT_FILL, TITLE_FONT
 from perfxl.spec import Edition, load_edition
 
-BODY_FONT = "仿宋"
-TITLE_FONT = "宋体"
-INPUT_FILL = "#FFF2CC"
-FORMULA_FILL = "#E2EFDA"  # light green: computed (the review marks 提示 in light blue)
-HEADER_FILL = "#F2F2F2"
 NUMBER_FORMATS = {
     "amount": "#,##0.00",
     "percent": "0.00",

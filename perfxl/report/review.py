@@ -30,15 +30,14 @@ from perfxl import __version__
 from perfxl.atomic import atomic_target
 from perfxl.check.result import CheckResult, ItemResult
 from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
+from perfxl.form.styles import BODY_FONT, HEADER_FILL, LINE_HEIGHT, SEVERITY_FILLS, TITLE_FONT, wrapped_lines
 
 SHEET = "审核意见"
 AUTHOR = "perfxl 审核"
-BODY_FONT, TITLE_FONT = "仿宋", "宋体"
-FILLS = {ERROR: "FFC7CE", WARNING: "FFEB9C", INFO: "DDEBF7"}
+FILLS = {s: colour.lstrip("#") for s, colour in SEVERITY_FILLS.items()}  # openpyxl takes RRGGBB
 # A flagged cell's frame: INFO's fill is the template's own formula-cell colour, and fills fade
 # on a black-and-white printer, so the mark must also show in the cell's outline.
 FRAMES = {ERROR: "C00000", WARNING: "BF8F00", INFO: "2F75B5"}
-HEADER_FILL = "F2F2F2"
 # Column widths of the review sheet; both tables use the same seven columns:
 #   findings: 序号 级别 位置 规则 填报值 复核值 说明
 #   items:    评分项 名称 分值 自评 复核 可接受得分 说明
@@ -102,7 +101,7 @@ def _mark_cells(wb: Any, findings: Iterable[Finding]) -> None:
         text = "\n".join(f"【{f.severity}】{_clean(f.message)}" for f in found)
         if cell.comment is not None and cell.comment.text:  # keep the unit's own note
             text = f"{cell.comment.text}\n——\n{text}"
-        lines = sum(max(1, math.ceil(_units(part) / 44)) for part in text.split("\n"))
+        lines = wrapped_lines(text, 44)
         cell.comment = Comment(text[:32000], AUTHOR, width=320, height=min(600, 18 + 15 * lines))
 
 
@@ -348,7 +347,7 @@ def _put(
 def _label(ws: Worksheet, row: int, col: int, text: str, span: int = 1) -> None:
     _put(ws, row, col, text, span=span, border=True, align="center", font=_font(TITLE_FONT, 10, bold=True))
     for c in range(col, col + span):
-        ws.cell(row=row, column=c).fill = _fill(HEADER_FILL)
+        ws.cell(row=row, column=c).fill = _fill(HEADER_FILL.lstrip("#"))
 
 
 def _header(
@@ -367,14 +366,8 @@ def _fit(ws: Worksheet, row: int, *texts_and_widths: Any) -> None:
     for text, width in pairs:
         if text is None:
             continue
-        per_line = max(1.0, width - 1.0)
-        lines = max(lines, sum(max(1, math.ceil(_units(p) / per_line)) for p in str(text).split("\n")))
-    ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 0, 6 + 15 * lines, 20)
-
-
-def _units(text: str) -> float:
-    """Approximate width of a text in column-width units at 10 pt (a CJK character ≈ 1.9)."""
-    return sum(1.9 if ord(ch) > 0x2E7F else 1.0 for ch in text)
+        lines = max(lines, wrapped_lines(str(text), width - 1.0))
+    ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 0, 6 + LINE_HEIGHT * lines, 20)
 
 
 def _short(value: Any, limit: int = 30) -> Any:

@@ -25,18 +25,22 @@ from xlsxwriter.worksheet import Worksheet
 from perfxl.atomic import atomic_target
 from perfxl.batch.consolidate import STATUS_TEXT, Consolidation, finance_columns, local_time
 from perfxl.engine.findings import ERROR, WARNING
+from perfxl.form.styles import (
+    BAD_TEXT,
+    BODY_FONT,
+    DENSE_LINE_HEIGHT,
+    HEADER_FILL,
+    MUTED_TEXT,
+    SEVERITY_FILLS,
+    TITLE_FONT,
+    wrapped_lines,
+)
 from perfxl.spec import Edition, SpecError, load_edition
 
-BODY_FONT = "仿宋"
-TITLE_FONT = "宋体"
-HEADER_FILL = "#F2F2F2"
-BAD_FILL, BAD_TEXT = "#FFC7CE", "#9C0006"
-WARN_FILL = "#FFEB9C"
-MUTED_TEXT = "#7F7F7F"
+BAD_FILL, WARN_FILL = SEVERITY_FILLS[ERROR], SEVERITY_FILLS[WARNING]
 EXCEL_ROWS = 1_048_576
 BIN = 5  # points per bar of the score histogram
 RISKY = ("=", "+", "-", "@", "\t", "\r")  # text Excel would turn into a formula when re-entered
-LINE_HEIGHT = 13.5  # points per line of 10-point text
 
 SCORE_FMT = "0.00"
 AMOUNT_FMT = "#,##0.00;-#,##0.00;0.00"
@@ -117,7 +121,7 @@ class _Summary:
         if row != last_row:
             most = 1
         if lines > most:
-            ws.set_row(row, LINE_HEIGHT * lines + 3)
+            ws.set_row(row, DENSE_LINE_HEIGHT * lines + 3)
             most = lines
         self._tall[ws.name] = (row, most)
 
@@ -756,15 +760,11 @@ def _step(top: int) -> int:
 
 
 def _lines(text: str, width: float) -> int:
-    """Lines a wrapped cell needs: CJK characters are about two column-width units wide."""
+    """Lines a wrapped cell needs (at most 30); the common one-line case without measuring each character."""
     room = max(width - 1, 1)
     if len(text) * 1.9 <= room and "\n" not in text:
         return 1
-    total = 0
-    for part in text.split("\n"):
-        wide = (len(part.encode("utf-8")) - len(part)) / 2  # CJK: 3 bytes in UTF-8, ASCII: 1
-        total += max(1, math.ceil((len(part) + 0.9 * wide) / room))
-    return min(total, 30)
+    return min(wrapped_lines(text, room), 30)
 
 
 def _time(text: Any) -> str | None:

@@ -1,0 +1,30 @@
+"""The look shared by the workbooks perfxl writes (template, review copy, summary): fonts, fills, row heights.
+
+It lives with the template writer, the lowest of the three writers, so the report writers can use it too.
+"""
+
+from __future__ import annotations
+
+import math
+
+BODY_FONT = "仿宋"
+TITLE_FONT = "宋体"
+HEADER_FILL = "#F2F2F2"
+INPUT_FILL = "#FFF2CC"  # light yellow: the unit types here
+FORMULA_FILL = "#E2EFDA"  # light green: computed (the review marks 提示 in light blue)
+# Findings by severity (错误, 警告, 提示): Excel's own "bad" / "neutral" / light blue.
+SEVERITY_FILLS = {"错误": "#FFC7CE", "警告": "#FFEB9C", "提示": "#DDEBF7"}
+BAD_TEXT = "#9C0006"
+MUTED_TEXT = "#7F7F7F"
+LINE_HEIGHT = 15  # points per line of 10–11 point text, with leading
+DENSE_LINE_HEIGHT = 13.5  # the summary's long tables: 10 point text, tighter
+
+
+def text_width(text: str) -> float:
+    """Approximate width of a text in column-width units at 10 pt (a CJK character ≈ 1.9)."""
+    return sum(1.9 if ord(ch) > 0x2E7F else 1.0 for ch in text)
+
+
+def wrapped_lines(text: str, room: float) -> int:
+    """Lines a wrapped text needs in a cell ``room`` width units wide (Excel won't grow printed rows)."""
+    return sum(max(1, math.ceil(text_width(part) / max(room, 1.0))) for part in text.split("\n"))
