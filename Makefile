@@ -30,6 +30,7 @@ lint: $(BIN)/perfxl
 	$(BIN)/ruff check perfxl tests benchmarks
 	$(BIN)/ruff format --check perfxl tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist *.egg-info

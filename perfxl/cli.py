@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
-from perfxl import __version__
-from perfxl.engine.layout import build_plan
-from perfxl.spec import Edition, SpecError, available_editions, load_edition
+from perfxl import __version__, api
 
-# Commands import their heavy modules (xlsxwriter, openpyxl, pandas) themselves: `perfxl check` starts fast.
+# api imports the heavy modules (xlsxwriter, openpyxl, pandas) only in the jobs that need them: `perfxl check`
+# starts fast.
 
 
 class UsageError(click.ClickException):
@@ -59,13 +58,6 @@ def _options(
     return opts
 
 
-def _edition(name: str) -> Edition:
-    try:
-        return load_edition(name)
-    except SpecError as e:
-        raise UsageError(str(e)) from None
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="perfxl")
 def cli() -> None:
@@ -80,11 +72,9 @@ def editions() -> None:
 
         perfxl editions
     """
-    for name in available_editions():
-        ed = load_edition(name)
+    for ed in _run(api.editions):
         click.echo(
-            f"{name}\t{ed.form.region}\t{ed.form.title}"
-            f"（表样 v{ed.form.version}，评分规则 v{ed.rubric.version}）"
+            f"{ed.name}\t{ed.region}\t{ed.title}（表样 v{ed.form_version}，评分规则 v{ed.rubric_version}）"
         )
 
 
@@ -138,73 +128,52 @@ def template(
 
         perfxl template --roster 单位名册.csv --out-dir 模板/ --year 2021 --from-db perfxl.sqlite
     """
-    from perfxl.form.meta import Unit
-    from perfxl.form.prefill import PrefillError, load_prefill, load_roster
-    from perfxl.form.template import file_name, write_template
-
-    ed = _edition(edition)
     opts = _options(sub_units, qualitative, reviewers, indicators)
-    try:
-        if roster is not None:
-            if output is not None or out_dir is None:
-                raise UsageError("批量生成请用 --roster 名册.csv --out-dir 目录（不要同时给 -o）")
-            rows = load_roster(roster, {c.id for c in build_plan(ed).inputs()})
-            units = [Unit(row.unit.name, row.unit.code, row.unit.year or year) for row in rows]
-            prior = _prior_year_values(db, ed, units, year)
-            made = 0
-            for row, unit in zip(rows, units, strict=True):
-                path = out_dir / file_name(unit)
-                if path.exists() and not force:
-                    raise UsageError(f"{path} 已存在；如需覆盖请加 --force")
-                write_template(path, ed, unit, {**prior.get(unit, {}), **row.values}, {**opts, **row.options})
-                made += 1
-            note = f"（其中 {len(prior)} 个按上年报表预填）" if db is not None else ""
-            click.echo(f"已生成 {made} 个工作簿{note}：{out_dir}", err=True)
-            return
-        if output is None:
-            raise UsageError("请用 -o 指定输出文件，或用 --roster 与 --out-dir 批量生成")
-        if output.exists() and not force:
-            raise UsageError(f"{output} 已存在；如需覆盖请加 --force")
-        prefill = load_prefill(values_path) if values_path else None
-        base = prefill.unit if prefill and prefill.unit else Unit()
-        unit = Unit(unit_name or base.name, code or base.code, year or base.year)
-        prior = _prior_year_values(db, ed, [unit], unit.year).get(unit, {})
-        if db is not None and not prior:
-            click.echo(
-                f"数据库 {db} 中没有 {unit.name or unit.code} {unit.year - 1 if unit.year else ''} "
-                "年度的报表，未按上年预填",
-                err=True,
-            )
-        write_template(
-            output,
-            ed,
-            unit,
-            {**prior, **(prefill.values if prefill else {})},
-            opts,
-            prefill.generated_at if prefill else None,
+    if roster is not None:
+        if output is not None or out_dir is None:
+            raise UsageError("批量生成请用 --roster 名册.csv --out-dir 目录（不要同时给 -o）")
+        made = _run(
+            api.write_templates,
+            roster,
+            out_dir,
+            edition_name=edition,
+            year=year,
+            options=opts,
+            prior_db=db,
+            force=force,
         )
-        click.echo(f"已生成：{output}", err=True)
-    except (SpecError, PrefillError) as e:
-        raise UsageError(str(e)) from None
+        prefilled = sum(m.prefilled_from_db for m in made)
+        note = f"（其中 {prefilled} 个按上年报表预填）" if db is not None else ""
+        click.echo(f"已生成 {len(made)} 个工作簿{note}：{out_dir}", err=True)
+        return
+    if output is None:
+        raise UsageError("请用 -o 指定输出文件，或用 --roster 与 --out-dir 批量生成")
+    done = _run(
+        api.write_template,
+        output,
+        edition_name=edition,
+        unit=api.Unit(unit_name or "", code or "", year),
+        values_path=values_path,
+        options=opts,
+        prior_db=db,
+        force=force,
+    )
+    if db is not None and not done.prefilled_from_db:
+        unit = done.unit
+        click.echo(
+            f"数据库 {db} 中没有 {unit.name or unit.code} {unit.year - 1 if unit.year else ''} "
+            "年度的报表，未按上年预填",
+            err=True,
+        )
+    click.echo(f"已生成：{output}", err=True)
 
 
-def _prior_year_values(db: str | None, ed: Edition, units: list[Any], year: int | None) -> dict[Any, Any]:
-    """{Unit: {field: value}} of the edition's prior_year fields from the store (explicit values win)."""
-    if db is None:
-        return {}
-    if "://" not in db and not Path(db).is_file():
-        raise UsageError(f"数据库文件 {db} 不存在")
-    if year is None and not all(u.year for u in units):
-        raise UsageError("按上年报表预填（--from-db）需要年度：请给 --year，或在名册中填写年度")
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from perfxl.batch.store import StoreError, open_store, prefill_from_store
-
+def _run(job: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call one api job; a problem the user must fix becomes a usage error (exit 2)."""
     try:
-        with open_store(db) as store:
-            return prefill_from_store(store, ed, units, year)
-    except (SQLAlchemyError, StoreError) as e:
-        raise UsageError(f"无法读取数据库 {db}：{e}") from None
+        return job(*args, **kwargs)
+    except api.PerfxlError as e:
+        raise UsageError(str(e)) from None
 
 
 @cli.command()
@@ -225,17 +194,14 @@ def fields(
 
         perfxl fields --json > fields.json
     """
-    from perfxl.form.fields import dictionary, text_table
+    from perfxl.form.fields import text_table
 
-    try:
-        plan = build_plan(_edition(edition), _options(sub_units, qualitative, reviewers, indicators))
-    except SpecError as e:
-        raise UsageError(str(e)) from None
+    dictionary = _run(api.fields, edition, _options(sub_units, qualitative, reviewers, indicators))
     if as_json:
-        json.dump(dictionary(plan), sys.stdout, ensure_ascii=False, indent=2)
+        json.dump(dictionary, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        click.echo(text_table(plan))
+        click.echo(text_table(dictionary))
 
 
 @cli.command()
@@ -283,11 +249,7 @@ def check(
     from decimal import Decimal, InvalidOperation
 
     from perfxl.atomic import write_text
-    from perfxl.check import check_file
-    from perfxl.report.review import write_review
 
-    if output is not None and len(files) > 1:
-        raise UsageError("-o 只能用于单个文件；多个文件请用 --out-dir")
     tol = None
     if tolerance is not None:
         try:
@@ -295,24 +257,15 @@ def check(
         except InvalidOperation:
             raise UsageError(f"--tolerance 应为数字（万元），实际为 “{tolerance}”") from None
     worst, reports = 0, []
-    for path in files:
-        result = check_file(path, tol)
-        if result.status != "unusable" and not no_review:
-            target = output or review_path(path, out_dir)
-            if target.resolve() == path.resolve():
-                raise UsageError(f"审核副本不能覆盖原文件：{path}")
-            if target.exists() and not force:
-                click.echo(f"{path}：审核副本 {target} 已存在，未覆盖（加 --force 覆盖）", err=True)
-                worst = max(worst, 2)
-            else:
-                try:
-                    write_review(path, result, target)
-                except (OSError, ValueError) as e:  # e.g. the copy is open in Excel: go on with the next file
-                    click.echo(f"{path}：无法写出审核副本 {target}（{e}）", err=True)
-                    worst = max(worst, 2)
-        click.echo(summary_line(result), err=True)
-        reports.append(result.to_json())
-        worst = max(worst, result.exit_code)
+    checked = api.check_files(
+        files, review=not no_review, output=output, out_dir=out_dir, force=force, tolerance=tol
+    )
+    for done in _each(checked):
+        if done.review_problem:
+            click.echo(f"{done.result.file}：{done.review_problem}", err=True)
+        click.echo(summary_line(done.result), err=True)
+        reports.append(done.result.to_json())
+        worst = max(worst, done.exit_code)
     if json_path is not None:
         payload = reports[0] if len(reports) == 1 else reports
         text = json.dumps(payload, ensure_ascii=False, indent=2)
@@ -323,9 +276,12 @@ def check(
     sys.exit(worst)
 
 
-def review_path(source: Path, out_dir: Path | None) -> Path:
-    """Default name of the annotated copy: ``<stem>_审核.xlsx`` beside the input or in out_dir."""
-    return (out_dir or source.parent) / f"{source.stem}_审核.xlsx"
+def _each(jobs: Iterator[Any]) -> Iterator[Any]:
+    """Items of an api generator; a problem the user must fix becomes a usage error (exit 2)."""
+    try:
+        yield from jobs
+    except api.PerfxlError as e:
+        raise UsageError(str(e)) from None
 
 
 def summary_line(result: Any) -> str:
@@ -393,30 +349,22 @@ def consolidate_command(
         perfxl consolidate 报表/ -o 汇总.xlsx --db perfxl.sqlite --review-dir 审核/ --json -
     """
     from perfxl.atomic import write_text
-    from perfxl.batch.consolidate import ConsolidateError, consolidate
 
-    try:
-        con = consolidate(paths, output, roster=roster, review_dir=review_dir, workers=workers, progress=None)
-    except ConsolidateError as e:
-        raise UsageError(str(e)) from None
-    except OSError as e:  # the summary could not be written (open in Excel? read-only folder?)
-        raise UsageError(
-            f"无法写出汇总工作簿 {output}：{e.strerror or e}（文件是否正在 Excel/WPS 中打开？）"
-        ) from None
-    code = con.exit_code
+    done = _run(
+        api.consolidate,
+        paths,
+        output,
+        roster=roster,
+        db=db,
+        review_dir=review_dir,
+        workers=workers,
+        progress=None,
+    )
+    con = done.consolidation
     failed = con.returns["review_error"].dropna()
     for name, error in zip(con.returns.loc[failed.index, "name"], failed, strict=True):
         click.echo(f"{name}：{error}", err=True)
-        code = 2
-    if db is not None:
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from perfxl.batch.store import save_consolidation
-
-        try:
-            counts = save_consolidation(con, db)
-        except (SQLAlchemyError, OSError, ValueError) as e:  # the workbook is written; say why the db is not
-            raise UsageError(f"汇总工作簿已写出，但无法存入数据库 {db}：{e}") from None
+    if done.stored is not None:
         words = {
             "inserted": "新增",
             "superseded": "更正替代旧版",
@@ -424,7 +372,7 @@ def consolidate_command(
             "unchanged": "已存在",
             "skipped": "无法使用未存",
         }
-        said = "，".join(f"{words.get(k, k)} {v} 份" for k, v in counts.items() if v)
+        said = "，".join(f"{words.get(k, k)} {v} 份" for k, v in done.stored.items() if v)
         click.echo(f"数据库 {db}：{said}", err=True)
     if json_path is not None:
         text = json.dumps({**con.to_json(), "output": str(output)}, ensure_ascii=False, indent=2)
@@ -433,7 +381,7 @@ def consolidate_command(
         else:
             write_text(Path(json_path), text + "\n")
     click.echo(f"{con.summary_line()} → {output}", err=True)
-    sys.exit(code)
+    sys.exit(done.exit_code)
 
 
 if __name__ == "__main__":  # python -m perfxl.cli

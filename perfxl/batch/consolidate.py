@@ -30,11 +30,12 @@ import pandas as pd
 from perfxl.check import check_file
 from perfxl.check.result import CheckResult
 from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
+from perfxl.engine.layout import finance_columns
 from perfxl.form.meta import Unit
+from perfxl.report.words import is_review_copy, local_time, review_path
 from perfxl.spec import Edition, SpecError, available_editions, load_edition
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")  # .xls/.et are picked up so they get an "unusable" row
-STATUS_TEXT = {"ok": "通过", "errors": "有错误", "unusable": "无法使用"}
 # A rule failing in more than this share of usable returns (and in at least FLAG_MIN units) is
 # more likely a defect of the rule or the template than of the units.
 FLAG_SHARE, FLAG_MIN = 0.5, 5
@@ -235,7 +236,7 @@ def find_returns(
 
 def _ignored(p: Path) -> bool:
     name = p.name
-    return name.startswith(("~$", ".")) or p.stem.endswith("_审核")
+    return name.startswith(("~$", ".")) or is_review_copy(p)
 
 
 def _key(p: Path) -> str:
@@ -386,16 +387,6 @@ def _iso(dt: datetime) -> str:
     return dt.isoformat(timespec="seconds")
 
 
-def finance_columns(edition: Edition) -> list[tuple[str, str, str]]:
-    """(key, table title, column header) of every column of every finance table's 汇总 row."""
-    out = []
-    for table in edition.form.tables:
-        title = re.sub(r"[（(][^）)]*[）)]$", "", table.title).strip()
-        for col in table.columns:
-            out.append((f"{table.id}.total.{col.id}", title, col.header[-1]))
-    return out
-
-
 # ------------------------------------------------------------------ running the batch
 
 
@@ -452,11 +443,10 @@ def _jobs(files: list[tuple[Path, str]], review_dir: Path | None, tol: Decimal |
         review = None
         if review_dir is not None:
             rel = Path(name)
-            target = review_dir / rel.parent / f"{rel.stem}_审核.xlsx"
-            n = 2
+            target, n = review_path(rel, review_dir / rel.parent), 1
             while _key(target) in taken:  # two inputs with one name (given from different folders)
-                target = review_dir / rel.parent / f"{rel.stem}_{n}_审核.xlsx"
                 n += 1
+                target = review_path(rel, review_dir / rel.parent, n)
             taken.add(_key(target))
             review = str(target)
         jobs.append((str(path), name, review, tol))
@@ -797,17 +787,6 @@ def _why(rows: list[dict[str, Any]], top: int, others: list[int]) -> str:
 
 def _show_time(text: str | None) -> str:
     return local_time(text) or "未知"
-
-
-def local_time(text: str | None) -> str | None:
-    """An ISO time as a person reads it: local time, to the second, no zone (``2021-03-31 09:00:00``)."""
-    if not text:
-        return None
-    try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    return (dt.astimezone() if dt.tzinfo else dt).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _duplicates(rows: list[dict[str, Any]], groups: list[list[int]], rank: dict[int, int]) -> pd.DataFrame:

@@ -732,3 +732,13 @@ def _grade_args(part: str, items: list[str]) -> tuple[str, ...]:
 
 def _fmt(value: Decimal) -> str:
     return format(value.normalize(), "f")
+
+
+def finance_columns(edition: Edition) -> list[tuple[str, str, str]]:
+    """(key, table title, column header) of every column of every finance table's 汇总 row."""
+    out = []
+    for table in edition.form.tables:
+        title = re.sub(r"[（(][^）)]*[）)]$", "", table.title).strip()
+        for col in table.columns:
+            out.append((f"{table.id}.total.{col.id}", title, col.header[-1]))
+    return out

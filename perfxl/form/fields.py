@@ -38,11 +38,12 @@ def dictionary(plan: Plan) -> dict[str, Any]:
     }
 
 
-def text_table(plan: Plan) -> str:
-    """One line per input: id, cell, type/unit, label path."""
+def text_table(dictionary: dict[str, Any]) -> str:
+    """One line per input of a field dictionary: id, cell, type/unit, label path."""
     lines = []
-    for c in plan.inputs():
-        kind = c.type + (f"/{c.unit}" if c.unit else "")
-        star = "*" if c.required else " "
-        lines.append(f"{star} {c.id:<28} {c.where:<14} {kind:<14} {' > '.join(c.path[1:])}")
+    for f in dictionary["fields"]:
+        kind = f["type"] + (f"/{f['unit']}" if f["unit"] else "")
+        star = "*" if f["required"] else " "
+        where = f"{f['sheet']}!{f['cell']}"
+        lines.append(f"{star} {f['id']:<28} {where:<14} {kind:<14} {' > '.join(f['label'][1:])}")
     return "\n".join(lines)

@@ -10,7 +10,6 @@ import os
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import xlsxwriter
@@ -316,20 +315,6 @@ def _page(ws: Worksheet, sp: SheetPlan, plan: Plan, unit: Unit) -> None:
     name = (unit.name or plan.edition.form.title).replace("&", "&&")
     ws.set_footer(f"&L&8{name}&C&8第 &P 页，共 &N 页&R&8{sp.name}")
     ws.hide_gridlines(2)
-
-
-def write_batch(
-    units: list[tuple[Unit, Mapping[str, Any], Mapping[str, Any]]],
-    out_dir: Path,
-    edition: Edition | None = None,
-) -> list[Path]:
-    """One workbook per (unit, options, values), named ``<code>_<name>.xlsx``."""
-    paths = []
-    for unit, options, values in units:
-        path = out_dir / file_name(unit)
-        write_template(path, edition, unit, values, options)
-        paths.append(path)
-    return paths
 
 
 def file_name(unit: Unit) -> str:

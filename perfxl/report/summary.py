@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import xlsxwriter
@@ -23,8 +23,8 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from perfxl.atomic import atomic_target
-from perfxl.batch.consolidate import STATUS_TEXT, Consolidation, finance_columns, local_time
 from perfxl.engine.findings import ERROR, WARNING
+from perfxl.engine.layout import finance_columns
 from perfxl.form.styles import (
     BAD_TEXT,
     BODY_FONT,
@@ -35,7 +35,11 @@ from perfxl.form.styles import (
     TITLE_FONT,
     wrapped_lines,
 )
+from perfxl.report.words import STATUS_TEXT, local_time
 from perfxl.spec import Edition, SpecError, load_edition
+
+if TYPE_CHECKING:  # the consolidation is made one stage up; this module only reads it
+    from perfxl.batch.consolidate import Consolidation
 
 BAD_FILL, WARN_FILL = SEVERITY_FILLS[ERROR], SEVERITY_FILLS[WARNING]
 EXCEL_ROWS = 1_048_576

@@ -1,0 +1,303 @@
+"""perfxl as a library: every job of the command line is one function here.
+
+The command line (``perfxl.cli``) and any other front end only parse their input, call one of
+these, and present what comes back. A problem the user must fix (a wrong option, a missing
+file, an edition with a mistake) raises :class:`PerfxlError` with a Chinese message; a problem
+*in a return* is never an exception, it is a finding in the result.
+
+Example::
+
+    from perfxl import api
+
+    api.write_template("信访局.xlsx", unit=api.Unit("岳阳市君山区信访局", "430611", 2020))
+    for done in api.check_files(["信访局.xlsx"], review=False):
+        print(done.result.recomputed_total, [f.rule for f in done.result.findings])
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from perfxl.check import CheckResult, check_file
+from perfxl.engine.layout import build_plan
+from perfxl.form.meta import Unit
+from perfxl.spec import Edition, SpecError, available_editions, load_edition
+
+if TYPE_CHECKING:  # pandas is imported only by the jobs that need it
+    from perfxl.batch.consolidate import Consolidation
+
+Source = str | os.PathLike[str]
+
+__all__ = [
+    "Checked",
+    "Consolidated",
+    "EditionInfo",
+    "PerfxlError",
+    "TemplateWritten",
+    "Unit",
+    "check_files",
+    "consolidate",
+    "editions",
+    "fields",
+    "write_template",
+    "write_templates",
+]
+
+
+class PerfxlError(Exception):
+    """Something the user must fix before the job can run; the message is Chinese and says what."""
+
+
+@dataclass(frozen=True)
+class EditionInfo:
+    name: str
+    region: str
+    title: str
+    form_version: int
+    rubric_version: int
+
+
+@dataclass(frozen=True)
+class TemplateWritten:
+    path: Path
+    unit: Unit
+    prefilled_from_db: bool  # some values came from last year's return in the store
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One file checked: the result, and where its review copy went (or why it did not)."""
+
+    result: CheckResult
+    review: Path | None = None
+    review_problem: str | None = None  # the copy was asked for but not written: why
+
+    @property
+    def exit_code(self) -> int:
+        return max(self.result.exit_code, 2 if self.review_problem else 0)
+
+
+@dataclass(frozen=True)
+class Consolidated:
+    consolidation: Consolidation
+    output: Path
+    stored: dict[str, int] | None  # outcome -> number of returns, when a store was given
+
+    @property
+    def exit_code(self) -> int:
+        failed = self.consolidation.returns["review_error"].notna().any()
+        return 2 if failed else self.consolidation.exit_code
+
+
+# ------------------------------------------------------------------ editions and fields
+
+
+def _edition(name: str = "hunan-2020") -> Edition:
+    """The named edition, loaded and validated."""
+    try:
+        return load_edition(name)
+    except SpecError as e:
+        raise PerfxlError(str(e)) from None
+
+
+def editions() -> list[EditionInfo]:
+    """Every edition shipped (or placed in the data folders), with its versions."""
+    out = []
+    for name in available_editions():
+        ed = _edition(name)
+        out.append(EditionInfo(name, ed.form.region, ed.form.title, ed.form.version, ed.rubric.version))
+    return out
+
+
+def fields(edition_name: str = "hunan-2020", options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The field dictionary of a template layout (``perfxl fields --json``, a public contract)."""
+    from perfxl.form.fields import dictionary
+
+    try:
+        return dictionary(build_plan(_edition(edition_name), options))
+    except SpecError as e:
+        raise PerfxlError(str(e)) from None
+
+
+# ------------------------------------------------------------------ templates
+
+
+def write_template(
+    output: Source,
+    *,
+    edition_name: str = "hunan-2020",
+    unit: Unit | None = None,
+    values: Mapping[str, Any] | None = None,
+    values_path: Source | None = None,
+    options: Mapping[str, Any] | None = None,
+    prior_db: str | None = None,
+    force: bool = False,
+) -> TemplateWritten:
+    """Write one template. ``values_path`` (JSON/YAML/CSV by field id) may also give the unit and
+    a fixed generation time; explicit ``unit`` parts and ``values`` win over it, and it over the
+    store's last-year values (``prior_db``)."""
+    from perfxl.form.prefill import PrefillError, load_prefill
+    from perfxl.form.template import write_template as write
+
+    ed, path = _edition(edition_name), Path(output)
+    if path.exists() and not force:
+        raise PerfxlError(f"{path} 已存在；如需覆盖请加 --force")
+    try:
+        prefill = load_prefill(Path(values_path)) if values_path is not None else None
+        base = prefill.unit if prefill and prefill.unit else Unit()
+        given = unit or Unit()
+        unit = Unit(given.name or base.name, given.code or base.code, given.year or base.year)
+        prior = _prior_year_values(prior_db, ed, [unit], unit.year).get(unit, {})
+        merged = {**prior, **(prefill.values if prefill else {}), **(values or {})}
+        write(path, ed, unit, merged, options, prefill.generated_at if prefill else None)
+    except (SpecError, PrefillError) as e:
+        raise PerfxlError(str(e)) from None
+    return TemplateWritten(path, unit, bool(prior))
+
+
+def write_templates(
+    roster: Source,
+    out_dir: Source,
+    *,
+    edition_name: str = "hunan-2020",
+    year: int | None = None,
+    options: Mapping[str, Any] | None = None,
+    prior_db: str | None = None,
+    force: bool = False,
+) -> list[TemplateWritten]:
+    """One template per unit of a roster, named ``<编码>_<名称>.xlsx`` in ``out_dir``; the roster's
+    per-unit layout counts and field columns win over ``options``; nothing is written if any
+    target exists (unless ``force``)."""
+    from perfxl.form.prefill import PrefillError, load_roster
+    from perfxl.form.template import file_name
+    from perfxl.form.template import write_template as write
+
+    ed = _edition(edition_name)
+    try:
+        rows = load_roster(Path(roster), {c.id for c in build_plan(ed).inputs()})
+        units = [Unit(row.unit.name, row.unit.code, row.unit.year or year) for row in rows]
+        prior = _prior_year_values(prior_db, ed, units, year)
+        made = []
+        for row, unit in zip(rows, units, strict=True):
+            path = Path(out_dir) / file_name(unit)
+            if path.exists() and not force:
+                raise PerfxlError(f"{path} 已存在；如需覆盖请加 --force")
+            write(path, ed, unit, {**prior.get(unit, {}), **row.values}, {**(options or {}), **row.options})
+            made.append(TemplateWritten(path, unit, unit in prior))
+    except (SpecError, PrefillError) as e:
+        raise PerfxlError(str(e)) from None
+    return made
+
+
+def _prior_year_values(db: str | None, ed: Edition, units: list[Unit], year: int | None) -> dict[Unit, Any]:
+    """{Unit: {field: value}} of the edition's prior_year fields from the store (explicit values win)."""
+    if db is None:
+        return {}
+    if "://" not in db and not Path(db).is_file():
+        raise PerfxlError(f"数据库文件 {db} 不存在")
+    if year is None and not all(u.year for u in units):
+        raise PerfxlError("按上年报表预填（--from-db）需要年度：请给 --year，或在名册中填写年度")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from perfxl.batch.store import StoreError, open_store, prefill_from_store
+
+    try:
+        with open_store(db) as store:
+            return prefill_from_store(store, ed, units, year)
+    except (SQLAlchemyError, StoreError) as e:
+        raise PerfxlError(f"无法读取数据库 {db}：{e}") from None
+
+
+# ------------------------------------------------------------------ checking
+
+
+def check_files(
+    paths: Iterable[Source],
+    *,
+    review: bool = True,
+    output: Source | None = None,
+    out_dir: Source | None = None,
+    force: bool = False,
+    tolerance: Decimal | None = None,
+) -> Iterator[Checked]:
+    """Check each file, yielding as each is done; with ``review``, write its annotated copy
+    (``output`` for a single file, else ``<原名>_审核.xlsx`` in ``out_dir`` or beside it).
+    An existing copy is kept unless ``force``; a copy that cannot be written is said in the
+    ``Checked``, and the next file goes on. The input files are never modified."""
+    files = [Path(p) for p in paths]
+    if output is not None and len(files) > 1:
+        raise PerfxlError("-o 只能用于单个文件；多个文件请用 --out-dir")
+    for path in files:
+        result = check_file(path, tolerance)
+        if not review or result.status == "unusable":
+            yield Checked(result)
+            continue
+        from perfxl.report.review import write_review
+        from perfxl.report.words import review_path
+
+        target = Path(output) if output is not None else review_path(path, out_dir)
+        if target.resolve() == path.resolve():
+            raise PerfxlError(f"审核副本不能覆盖原文件：{path}")
+        if target.exists() and not force:
+            yield Checked(result, None, f"审核副本 {target} 已存在，未覆盖（加 --force 覆盖）")
+            continue
+        try:
+            write_review(path, result, target)
+        except (OSError, ValueError) as e:  # e.g. the copy is open in Excel: go on with the next file
+            yield Checked(result, None, f"无法写出审核副本 {target}（{e}）")
+            continue
+        yield Checked(result, target)
+
+
+# ------------------------------------------------------------------ consolidation
+
+
+def consolidate(
+    paths: Sequence[Source],
+    output: Source,
+    *,
+    roster: Source | None = None,
+    db: str | None = None,
+    review_dir: Source | None = None,
+    workers: int | None = None,
+    tolerance: Decimal | None = None,
+    progress: bool | None = False,
+) -> Consolidated:
+    """Check every return under ``paths``, write the summary workbook to ``output`` and, with
+    ``db`` (a SQLite path or SQLAlchemy URL), store every usable return."""
+    from perfxl.batch.consolidate import ConsolidateError
+    from perfxl.batch.consolidate import consolidate as run
+
+    out = Path(output)
+    try:
+        con = run(
+            paths,
+            out,
+            roster=roster,
+            review_dir=review_dir,
+            workers=workers,
+            tolerance=tolerance,
+            progress=progress,
+        )
+    except ConsolidateError as e:
+        raise PerfxlError(str(e)) from None
+    except OSError as e:  # the summary could not be written (open in Excel? read-only folder?)
+        raise PerfxlError(
+            f"无法写出汇总工作簿 {out}：{e.strerror or e}（文件是否正在 Excel/WPS 中打开？）"
+        ) from None
+    stored = None
+    if db is not None:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from perfxl.batch.store import save_consolidation
+
+        try:
+            stored = save_consolidation(con, db)
+        except (SQLAlchemyError, OSError, ValueError) as e:  # the workbook is written; say why the db is not
+            raise PerfxlError(f"汇总工作簿已写出，但无法存入数据库 {db}：{e}") from None
+    return Consolidated(con, out, stored)

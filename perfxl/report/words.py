@@ -1,0 +1,31 @@
+"""How reports name things: the annotated copy's file name, status words, times as people read them."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+REVIEW_SUFFIX = "_审核"
+STATUS_TEXT = {"ok": "通过", "errors": "有错误", "unusable": "无法使用"}
+
+
+def review_path(source: Path, out_dir: str | os.PathLike[str] | None = None, n: int = 1) -> Path:
+    """The annotated copy's name: ``<stem>_审核.xlsx`` (``<stem>_<n>_审核.xlsx`` for the n-th of one name)
+    beside the input or in ``out_dir``. The one place this name is made; consolidation skips such files."""
+    return Path(out_dir or source.parent) / f"{source.stem}{f'_{n}' if n > 1 else ''}{REVIEW_SUFFIX}.xlsx"
+
+
+def is_review_copy(path: Path) -> bool:
+    return path.stem.endswith(REVIEW_SUFFIX)
+
+
+def local_time(text: str | None) -> str | None:
+    """An ISO time as a person reads it: local time, to the second, no zone (``2021-03-31 09:00:00``)."""
+    if not text:
+        return None
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return (dt.astimezone() if dt.tzinfo else dt).strftime("%Y-%m-%d %H:%M:%S")
