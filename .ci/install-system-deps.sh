@@ -4,14 +4,16 @@
 #                           used by tests/lo_recalc.py
 #   poppler-utils           pdftoppm / pdftotext / pdffonts for the PDF checks
 #   fonts-wqy-zenhei        a CJK font, so Chinese text renders in the PDFs
+#   postgresql              the server the store tests run a throwaway cluster of (tests/pgserver.py)
 # Idempotent: does nothing when soffice and pdftoppm are already on PATH.
 set -euo pipefail
 
-packages=(libreoffice-calc-nogui poppler-utils fonts-wqy-zenhei)
+packages=(libreoffice-calc-nogui poppler-utils fonts-wqy-zenhei postgresql)
 
 have_cjk_font() { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]; }
-if command -v soffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && have_cjk_font; then
-    echo "install-system-deps: soffice, pdftoppm and a Chinese font already present, nothing to do"
+have_postgres() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; }
+if command -v soffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && have_cjk_font && have_postgres; then
+    echo "install-system-deps: soffice, pdftoppm, a Chinese font and PostgreSQL already present, nothing to do"
     exit 0
 fi
 

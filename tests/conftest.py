@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 
 import pytest
 
@@ -15,3 +16,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "CI=true but soffice is not installed: the LibreOffice recalculation tests would be skipped. "
             "Run .ci/install-system-deps.sh first."
         )
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for the whole session (CI must have it: it is never skipped there)."""
+    from pgserver import postgres_server, server_bin
+
+    if server_bin() is None:
+        if os.environ.get("CI"):
+            raise pytest.UsageError(
+                "CI=true but PostgreSQL is not installed. Run .ci/install-system-deps.sh first."
+            )
+        pytest.skip("PostgreSQL server not installed")
+    with postgres_server() as url:
+        yield url
