@@ -30,6 +30,7 @@ import pandas as pd
 from perfxl.check import check_file
 from perfxl.check.result import CheckResult
 from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
+from perfxl.engine.text import squash_spaces
 from perfxl.form.meta import Unit
 from perfxl.spec import Edition, SpecError, available_editions, load_edition
 
@@ -720,10 +721,6 @@ def _join(a: str | None, b: str) -> str:
     return f"{a}；{b}" if a else b
 
 
-def _norm(text: str | None) -> str:
-    return re.sub(r"\s+", "", text or "")
-
-
 def _unit_key(row: dict[str, Any]) -> tuple[str, str, int | None] | None:
     """Same unit, same year: same code, or (without code) same name."""
     if row["status"] == "unusable":
@@ -731,7 +728,7 @@ def _unit_key(row: dict[str, Any]) -> tuple[str, str, int | None] | None:
     if row.get("code"):
         return "code", str(row["code"]).strip(), row.get("year")
     if row.get("unit"):
-        return "name", _norm(row["unit"]), row.get("year")
+        return "name", squash_spaces(row["unit"]), row.get("year")
     return None  # neither code nor name: cannot be a duplicate of anything
 
 
@@ -848,11 +845,11 @@ class _RosterIndex:
         for n, u in enumerate(roster):
             if u.code.strip():
                 self.by_code.setdefault(u.code.strip(), []).append(n)
-            if _norm(u.name):
-                self.by_name.setdefault(_norm(u.name), []).append(n)
+            if squash_spaces(u.name):
+                self.by_name.setdefault(squash_spaces(u.name), []).append(n)
 
     def matches(self, row: dict[str, Any]) -> list[int]:
-        code, name, year = str(row.get("code") or "").strip(), _norm(row.get("unit")), row.get("year")
+        code, name, year = str(row.get("code") or "").strip(), squash_spaces(row.get("unit")), row.get("year")
         named = self.by_name.get(name, []) if name else []
         if code:  # a coded roster unit must match by code; an uncoded one by name
             found = self.by_code.get(code, []) + [n for n in named if not self.roster[n].code.strip()]

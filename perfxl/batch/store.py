@@ -60,7 +60,6 @@ Decisions:
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -70,6 +69,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from perfxl.engine.text import squash_spaces
 from perfxl.form.meta import Unit
 from perfxl.spec import Edition
 
@@ -195,11 +195,6 @@ def _is_number(value: Any) -> bool:
 
 def _dec(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
-
-
-def _norm(text: Any) -> str:
-    """Matching key of a name or code: NFKC (full-width → half-width), all whitespace removed."""
-    return "".join(unicodedata.normalize("NFKC", str(text or "")).split())
 
 
 def _when(value: Any) -> str | None:
@@ -359,7 +354,7 @@ class Store:
     ) -> str:
         if conn.execute(sa.select(returns_t.c.id).where(returns_t.c.sha256 == sha)).first() is not None:
             return "unchanged"
-        code, name = _norm(ret.get("code")), str(ret.get("unit") or "").strip()
+        code, name = squash_spaces(ret.get("code"), nfkc=True), str(ret.get("unit") or "").strip()
         year = _year(ret.get("year"))
         unit_id = _unit_for_save(conn, code, name)
         new_id = _insert(
@@ -437,7 +432,7 @@ class Store:
             query = query.where(returns_t.c.is_current == sa.true())
         with self.engine.connect() as conn:
             if code is not None or name is not None:
-                unit_id = _find_unit(conn, _norm(code), str(name or ""))
+                unit_id = _find_unit(conn, squash_spaces(code, nfkc=True), str(name or ""))
                 if unit_id is None:
                     return []
                 query = query.where(returns_t.c.unit_id == unit_id)
@@ -520,7 +515,7 @@ class Store:
         if not fields:
             return {}
         with self.engine.connect() as conn:
-            unit_id = _find_unit(conn, _norm(code), str(name or ""))
+            unit_id = _find_unit(conn, squash_spaces(code, nfkc=True), str(name or ""))
             if unit_id is None:
                 return {}
             rows = conn.execute(
@@ -547,7 +542,7 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
 
 def _find_unit(conn: Connection, code: str, name: str) -> int | None:
     """The unit a (code, name) pair denotes, or None. See the module docstring for the matching."""
-    name_key = _norm(name)
+    name_key = squash_spaces(name, nfkc=True)
     if code:
         found = conn.execute(sa.select(units_t.c.id).where(units_t.c.unit_key == f"c:{code}")).scalar()
         if found is not None or not name_key:
@@ -564,7 +559,7 @@ def _find_unit(conn: Connection, code: str, name: str) -> int | None:
 
 
 def _unit_for_save(conn: Connection, code: str, name: str) -> int | None:
-    name_key = _norm(name)
+    name_key = squash_spaces(name, nfkc=True)
     if not code and not name_key:
         return None
     found = _find_unit(conn, code, name)
