@@ -27,6 +27,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
+from perfxl.batch.current import Recency, mtime_text, recency_key
 from perfxl.check import check_file
 from perfxl.check.result import CheckResult
 from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
@@ -297,15 +298,14 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
         "file": path,
         "name": name,
         "size": size,
-        "mtime": _iso(datetime.fromtimestamp(mtime, timezone.utc).astimezone()) if mtime else None,
-        "_mtime": mtime or 0.0,
+        "mtime": mtime_text(mtime) if mtime else None,
         "sha256": result.sha256,
         "edition": result.edition,
         "code": result.code,
         "unit": result.unit,
         "year": result.year,
         "generated_at": result.generated_at,
-        "checked_at": _iso(datetime.now(timezone.utc).astimezone()),
+        "checked_at": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
         "status": result.status,
         "reason": result.reason,
         "reported_total": result.reported_total,
@@ -381,10 +381,6 @@ def _plain(value: Any) -> Any:
 
 def _text(value: Any) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
-
-
-def _iso(dt: datetime) -> str:
-    return dt.isoformat(timespec="seconds")
 
 
 def finance_columns(edition: Edition) -> list[tuple[str, str, str]]:
@@ -512,7 +508,6 @@ def _crashed(job: Job, reason: str) -> Row:
         "name": name,
         "size": 0,
         "mtime": None,
-        "_mtime": 0.0,
         "status": "unusable",
         "reason": reason,
         "errors": 1,
@@ -732,16 +727,6 @@ def _unit_key(row: dict[str, Any]) -> tuple[str, str, int | None] | None:
     return None  # neither code nor name: cannot be a duplicate of anything
 
 
-def _stamp(text: str | None) -> datetime:
-    if text:
-        try:
-            dt = datetime.fromisoformat(text)
-            return dt if dt.tzinfo else dt.astimezone()
-        except ValueError:
-            pass
-    return datetime.min.replace(tzinfo=timezone.utc)
-
-
 def _choose(rows: list[dict[str, Any]]) -> list[list[int]]:
     """Mark the used return of each unit; the groups (indices, used one first) of units with several."""
     by_key: dict[tuple[str, str, int | None], list[int]] = {}
@@ -755,13 +740,7 @@ def _choose(rows: list[dict[str, Any]]) -> list[list[int]]:
                 by_key.setdefault(key, []).append(i)
     groups = []
     for members in by_key.values():
-        # newest generation time, then newest mtime; among equals the first file name (the sort is
-        # stable, also with reverse=True)
-        best = sorted(
-            sorted(members, key=lambda i: (rows[i]["name"], rows[i]["file"])),
-            key=lambda i: (_stamp(rows[i].get("generated_at")), rows[i]["_mtime"]),
-            reverse=True,
-        )
+        best = sorted(members, key=lambda i: _recency(rows[i]))  # the store's order: see current.py
         top = best[0]
         rows[top]["used"] = True
         if len(members) > 1:
@@ -776,16 +755,16 @@ def _choose(rows: list[dict[str, Any]]) -> list[list[int]]:
     return groups
 
 
+def _recency(row: dict[str, Any]) -> Recency:
+    return recency_key(row.get("generated_at"), row.get("mtime"), row["file"], row.get("sha256"))
+
+
 def _why(rows: list[dict[str, Any]], top: int, others: list[int]) -> str:
-    t = rows[top]
-    newer_gen = all(_stamp(t.get("generated_at")) > _stamp(rows[i].get("generated_at")) for i in others)
-    if newer_gen:
+    t, keys = rows[top], [_recency(rows[i]) for i in others]
+    first = _recency(t)
+    if all(first.generated < k.generated for k in keys):
         return f"模板生成时间最新（{_show_time(t.get('generated_at'))}）"
-    if all(
-        t["_mtime"] > rows[i]["_mtime"]
-        for i in others
-        if _stamp(rows[i].get("generated_at")) == _stamp(t.get("generated_at"))
-    ):
+    if all(first.modified < k.modified for k in keys if k.generated == first.generated):
         return f"模板生成时间相同，文件修改时间最新（{_show_time(t.get('mtime'))}）"
     if all(rows[i].get("sha256") == t.get("sha256") for i in others):
         return "各份内容完全相同，取文件名排在最前的一份"

@@ -35,14 +35,14 @@ Decisions:
 - **Same file twice** (same sha256): nothing is written, the outcome is ``"unchanged"``, even if
   the checker has changed since; the stored findings are those of the first load.
 - **Versions.** All returns of one unit and year are versions of each other. Exactly one is
-  current: the one with the newest ``generated_at`` (the template's generation time), then the
-  newest ``modified_at`` (file mtime, when given), then the newest ``checked_at``, then the one
-  loaded last — the same order consolidation uses to pick the used return of a unit. Loading
-  order therefore does not matter: an *older* file loaded after a newer one is stored, marked
-  not current, and pointed at the current one (outcome ``"outdated"``). Every non-current
-  version's ``superseded_by`` names the current version directly (one hop), and all versions
-  keep their facts, scores and findings. Times are ISO 8601 text (datetimes are converted);
-  naive times are taken as local time, unparseable ones count as missing (oldest).
+  current: the first in the order of ``perfxl.batch.current`` (newest ``generated_at``, then
+  newest ``modified_at`` to the second, then file name, then sha256), the order consolidation
+  uses to pick the used return of a unit. Loading order therefore does not matter: an *older*
+  file loaded after a newer one is stored, marked not current, and pointed at the current one
+  (outcome ``"outdated"``). Every non-current version's ``superseded_by`` names the current
+  version directly (one hop), and all versions keep their facts, scores and findings. Times are
+  ISO 8601 text (datetimes are converted); naive times are taken as local time, unparseable
+  ones count as missing (oldest).
 - Returns with no year, or with neither code nor name, cannot be matched to other versions: each
   is stored as its own current return.
 - **Outcomes** of ``save_return``: ``"inserted"`` (first version of its unit and year),
@@ -60,6 +60,7 @@ Decisions:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -69,6 +70,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from perfxl.batch.current import Recency, mtime_text, recency_key
 from perfxl.engine.text import squash_spaces
 from perfxl.form.meta import Unit
 from perfxl.spec import Edition
@@ -205,26 +207,14 @@ def _when(value: Any) -> str | None:
     return str(value)
 
 
-def _instant(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.astimezone()
-
-
-_EPOCH = datetime.min.replace(tzinfo=timezone.utc)
-
-
-def _recency(row: Any) -> tuple[Any, ...]:
-    """Sort key of a version: newest generated_at, modified_at, checked_at, then loaded last."""
-    out: list[Any] = []
-    for text in (row.generated_at, row.modified_at, row.checked_at):
-        moment = _instant(text)
-        out += [moment is not None, moment or _EPOCH]
-    return (*out, row.id)
+def _recency(row: Mapping[Any, Any]) -> Recency:
+    """Where a version sorts among its unit's versions of the year, the current one first."""
+    return recency_key(
+        _when(row.get("generated_at")),
+        _when(row.get("modified_at")),
+        str(row.get("file") or ""),
+        row.get("sha256"),
+    )
 
 
 def _year(value: Any) -> int | None:
@@ -386,15 +376,12 @@ class Store:
         # Lock the unit (portable FOR UPDATE; a no-op on SQLite, which locks the whole file) so two
         # writers cannot both decide which version of this unit's year is current.
         conn.execute(sa.select(units_t.c.id).where(units_t.c.id == unit_id).with_for_update()).first()
-        versions = conn.execute(
-            sa.select(
-                returns_t.c.id, returns_t.c.generated_at, returns_t.c.modified_at, returns_t.c.checked_at
-            ).where(returns_t.c.unit_id == unit_id, returns_t.c.year == year)
-        ).all()
+        same = (returns_t.c.unit_id == unit_id) & (returns_t.c.year == year)
+        policy = (returns_t.c.generated_at, returns_t.c.modified_at, returns_t.c.file, returns_t.c.sha256)
+        versions = conn.execute(sa.select(returns_t.c.id, *policy).where(same)).mappings().all()
         if len(versions) == 1:
             return "inserted"
-        current = max(versions, key=_recency).id
-        same = (returns_t.c.unit_id == unit_id) & (returns_t.c.year == year)
+        current = min(versions, key=_recency)["id"]
         conn.execute(
             sa.update(returns_t)
             .where(same, returns_t.c.id != current)
@@ -535,6 +522,13 @@ def _now() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
+def _file_mtime(path: str) -> str | None:
+    try:
+        return mtime_text(os.stat(path).st_mtime)
+    except OSError:  # moved or deleted since it was checked: the order takes it as oldest
+        return None
+
+
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -643,6 +637,7 @@ def result_rows(
         "year": result.year,
         "status": result.status,
         "generated_at": result.generated_at,
+        "modified_at": _file_mtime(result.file),
         "checked_at": _when(checked_at) or _now(),
         "reported_total": result.reported_total,
         "recomputed_total": result.recomputed_total,
@@ -744,11 +739,7 @@ def save_consolidation(con: Any, url_or_path: str | Path | Store = DEFAULT_PATH)
         if ret["year"] is not None:
             ret["year"] = _year(ret["year"])
         todo.append(ret)
-    todo.sort(
-        key=lambda r: tuple(
-            _instant(_when(r[k])) or _EPOCH for k in ("generated_at", "modified_at", "checked_at")
-        )
-    )
+    todo.sort(key=_recency, reverse=True)
     store = url_or_path if isinstance(url_or_path, Store) else open_store(url_or_path)
     try:
         for ret in todo:
