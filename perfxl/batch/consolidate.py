@@ -29,7 +29,7 @@ import pandas as pd
 
 from perfxl.batch.current import Recency, mtime_text, recency_key
 from perfxl.check import check_file
-from perfxl.check.result import CheckResult
+from perfxl.check.result import CheckResult, plain
 from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
 from perfxl.engine.text import squash_spaces
 from perfxl.form.meta import Unit
@@ -251,7 +251,7 @@ def _key(p: Path) -> str:
 #   items    tuples (item, name, max, self, recomputed, consistent, reading)
 #   finance  dict "<table>.total.<col>" -> Decimal
 #   findings tuples (rule, severity, sheet, cell, item, reported, expected, difference, message)
-#   facts    (field ids, values as text): inputs then recomputed formula values, two equal-length tuples
+#   facts    (field ids, values as text) of CheckResult.fact_values, two equal-length tuples
 Row = tuple[
     dict[str, Any],
     list[tuple[Any, ...]],
@@ -293,29 +293,13 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
             review_done = review
         except Exception as e:  # the check itself is done; report the copy that could not be written
             review_error = f"审核副本未能写出（{type(e).__name__}: {e}）"
-    counts = result.counts
     summary = {
-        "file": path,
+        **result.return_row(),
+        "file": path,  # as the job names it, whatever the checker made of it
         "name": name,
         "size": size,
         "mtime": mtime_text(mtime) if mtime else None,
-        "sha256": result.sha256,
-        "edition": result.edition,
-        "code": result.code,
-        "unit": result.unit,
-        "year": result.year,
-        "generated_at": result.generated_at,
         "checked_at": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
-        "status": result.status,
-        "reason": result.reason,
-        "reported_total": result.reported_total,
-        "recomputed_total": result.recomputed_total,
-        "difference": _minus(result.reported_total, result.recomputed_total),
-        "reported_grade": result.reported_grade,
-        "recomputed_grade": result.recomputed_grade,
-        "errors": counts[ERROR],
-        "warnings": counts[WARNING],
-        "infos": counts[INFO],
         "review": review_done,
         "review_error": review_error,
     }
@@ -324,37 +308,32 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
     if result.status != "unusable" and result.edition:
         ed = load_edition(result.edition)
         tol = ed.rubric.score_tolerance
-        for it in result.items:
-            ok = it.self is not None and (
-                abs(it.self - it.recomputed) <= tol or any(abs(it.self - d) <= tol for d in it.defensible)
-            )
-            items.append((it.id, it.name, it.max, it.self, it.recomputed, ok, it.reading))
+        for it in result.item_rows():
+            own = it["self"]
+            ok = own is not None and any(abs(own - x) <= tol for x in (it["recomputed"], *it["defensible"]))
+            items.append((it["id"], it["name"], it["max"], own, it["recomputed"], ok, it["reading"]))
         for key, _title, _header in finance_columns(ed):
             value = result.computed.get(key)
             if isinstance(value, Decimal):
                 finance[key] = value
     findings = [
         (
-            f.rule,
-            f.severity,
-            f.sheet,
-            f.cell,
-            f.item,
-            _plain(f.reported),
-            _plain(f.expected),
-            f.difference,
-            f.message,
+            f["rule"],
+            f["severity"],
+            f["sheet"],
+            f["cell"],
+            f["item"],
+            _plain(f["reported"]),
+            _plain(f["expected"]),
+            f["difference"],
+            f["message"],
         )
-        for f in result.findings
+        for f in result.finding_rows()
     ]
-    known = {**{k: v for k, v in result.computed.items() if v is not None}, **result.facts}
+    known = result.fact_values()
     fields = tuple(known)
     values = tuple(_text(known[k]) for k in fields)
     return summary, items, finance, findings, (fields, values)
-
-
-def _minus(a: Decimal | None, b: Decimal | None) -> Decimal | None:
-    return a - b if a is not None and b is not None else None
 
 
 def _unusable_reason(path: Path, size: int, reason: str) -> str:
@@ -995,7 +974,7 @@ def _json(value: Any) -> Any:
     if isinstance(value, float) and value != value:
         return None
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return plain(value)
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
     return value

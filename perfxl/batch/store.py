@@ -3,7 +3,7 @@
 Any SQLAlchemy database works; the default is one SQLite file (``perfxl.sqlite``). Only portable
 SQL is issued (SQLAlchemy Core, no dialect-specific statements), so the same code runs against
 PostgreSQL (``postgresql+psycopg://…``). The public API takes plain Python rows, so it does not
-depend on how consolidation lays out its tables; ``save_consolidation`` and ``result_rows`` are
+depend on how consolidation lays out its tables; ``save_consolidation`` and ``save_result`` are
 the thin adapters from a ``Consolidation`` and from a ``CheckResult``.
 
 Schema (created on first open; ``perfxl_schema`` holds its version):
@@ -71,6 +71,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from perfxl.batch.current import Recency, mtime_text, recency_key
+from perfxl.check.result import COUNT_KEYS, CheckResult
 from perfxl.engine.text import squash_spaces
 from perfxl.form.meta import Unit
 from perfxl.spec import Edition
@@ -154,8 +155,6 @@ findings_t = sa.Table(
     sa.Column("expected", sa.Text),
     sa.Column("message", sa.Text, nullable=False),
 )
-
-SEVERITY_KEYS = {"错误": "errors", "警告": "warnings", "提示": "infos"}
 
 
 class StoreError(ValueError):
@@ -434,7 +433,7 @@ class Store:
                         .where(findings_t.c.return_id.in_(chunk))
                         .group_by(findings_t.c.return_id, findings_t.c.severity)
                     ):
-                        key = SEVERITY_KEYS.get(severity)
+                        key = COUNT_KEYS.get(severity)
                         if key:
                             counts.setdefault(rid, {})[key] = n
         out = []
@@ -444,7 +443,7 @@ class Store:
             d["is_current"] = bool(d["is_current"])
             for key in ("reported_total", "recomputed_total"):
                 d[key] = _dec(d[key])
-            d.update({k: counts.get(r.id, {}).get(k, 0) for k in SEVERITY_KEYS.values()})
+            d.update({k: counts.get(r.id, {}).get(k, 0) for k in COUNT_KEYS.values()})
             out.append(d)
         return out
 
@@ -620,55 +619,20 @@ def _fact_rows(rows: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> list[di
 # ------------------------------------------------------------------ adapters
 
 
-def result_rows(
-    result: Any, checked_at: datetime | str | None = None
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
-    """(ret, scores, findings, facts) for ``Store.save_return`` from a ``CheckResult``.
+def save_result(store: Store, result: CheckResult, checked_at: datetime | str | None = None) -> str:
+    """Store one ``CheckResult`` (unusable files are not stored: outcome ``"skipped"``).
 
-    Facts are the parsed inputs together with the recomputed formula values (汇总 rows, totals,
-    rates, scores), the inputs winning where both exist.
+    The file's mtime is recorded as consolidation records it, so the same file is as recent
+    either way; facts are ``CheckResult.fact_values`` (inputs and recomputed formula values).
     """
-    ret = {
-        "file": result.file,
-        "sha256": result.sha256,
-        "edition": result.edition,
-        "code": result.code,
-        "unit": result.unit,
-        "year": result.year,
-        "status": result.status,
-        "generated_at": result.generated_at,
-        "modified_at": _file_mtime(result.file),
-        "checked_at": _when(checked_at) or _now(),
-        "reported_total": result.reported_total,
-        "recomputed_total": result.recomputed_total,
-        "reported_grade": result.reported_grade,
-        "recomputed_grade": result.recomputed_grade,
-    }
-    score_rows = [
-        {"item": i.id, "max": i.max, "self": i.self, "recomputed": i.recomputed} for i in result.items
-    ]
-    finding_rows = [
-        {
-            "rule": f.rule,
-            "item": f.item,
-            "severity": f.severity,
-            "sheet": f.sheet,
-            "cell": f.cell,
-            "reported": f.reported,
-            "expected": f.expected,
-            "message": f.message,
-        }
-        for f in result.findings
-    ]
-    fact_map = {k: v for k, v in {**result.computed, **result.facts}.items() if v is not None}
-    return ret, score_rows, finding_rows, fact_map
-
-
-def save_result(store: Store, result: Any, checked_at: datetime | str | None = None) -> str:
-    """Store one ``CheckResult`` (unusable files are not stored: outcome ``"skipped"``)."""
     if result.status == "unusable" or not result.sha256:
         return "skipped"
-    return store.save_return(*result_rows(result, checked_at))
+    ret = {
+        **result.return_row(),
+        "modified_at": _file_mtime(result.file),
+        "checked_at": _when(checked_at) or _now(),
+    }
+    return store.save_return(ret, result.item_rows(), result.finding_rows(), result.fact_values())
 
 
 _RET_KEYS = (
