@@ -635,43 +635,12 @@ def save_result(store: Store, result: CheckResult, checked_at: datetime | str | 
     return store.save_return(ret, result.item_rows(), result.finding_rows(), result.fact_values())
 
 
-_RET_KEYS = (
-    "file",
-    "sha256",
-    "edition",
-    "code",
-    "unit",
-    "year",
-    "status",
-    "generated_at",
-    "modified_at",
-    "checked_at",
-    "reported_total",
-    "recomputed_total",
-    "reported_grade",
-    "recomputed_grade",
-)
-_ALIASES = {
-    "unit": ("unit", "unit_name"),
-    "item": ("item", "id"),
-    "field": ("field", "fid"),
-    "modified_at": ("modified_at", "mtime"),
-}
-
-
 def _records(frame: Any) -> list[dict[str, Any]]:
     """DataFrame rows as dicts with pandas' missing values (NaN, NaT, NA) turned into None."""
     if frame is None or len(frame) == 0:
         return []
     clean = frame.astype(object).where(frame.notna(), None)
     return clean.to_dict("records")  # type: ignore[no-any-return]
-
-
-def _pick(row: Mapping[str, Any], key: str) -> Any:
-    for alias in _ALIASES.get(key, (key,)):
-        if alias in row:
-            return row[alias]
-    return None
 
 
 def save_consolidation(con: Any, url_or_path: str | Path | Store = DEFAULT_PATH) -> dict[str, int]:
@@ -699,28 +668,17 @@ def save_consolidation(con: Any, url_or_path: str | Path | Store = DEFAULT_PATH)
         if row.get("status") == "unusable" or not row.get("sha256"):
             counts["skipped"] += 1
             continue
-        ret = {k: _pick(row, k) for k in _RET_KEYS}
-        if ret["year"] is not None:
-            ret["year"] = _year(ret["year"])
+        ret = {**row, "modified_at": row.get("mtime")}  # consolidation calls the file's mtime "mtime"
+        if ret.get("year") is not None:
+            ret["year"] = _year(ret["year"])  # a bad year fails before anything is written
         todo.append(ret)
     todo.sort(key=_recency, reverse=True)
     store = url_or_path if isinstance(url_or_path, Store) else open_store(url_or_path)
     try:
         for ret in todo:
             parts = by_sha.get(str(ret["sha256"]), {})
-            score_rows = [
-                {
-                    "item": _pick(r, "item"),
-                    "max": r.get("max"),
-                    "self": r.get("self"),
-                    "recomputed": r.get("recomputed"),
-                }
-                for r in parts.get("scores", [])
-            ]
-            fact_rows = [
-                {"field": _pick(r, "field"), "value": r.get("value")} for r in parts.get("facts", [])
-            ]
-            counts[store.save_return(ret, score_rows, parts.get("findings", []), fact_rows)] += 1
+            scores, findings, facts = (parts.get(k, []) for k in ("scores", "findings", "facts"))
+            counts[store.save_return(ret, scores, findings, facts)] += 1
     finally:
         if store is not url_or_path:
             store.close()
