@@ -190,15 +190,18 @@ def test_older_file_loaded_later_stays_superseded(store: Store) -> None:
     assert rows[v1]["superseded_by"] == rows[v2]["superseded_by"] == rows[v3]["id"]
 
 
-def test_recency_compares_instants_then_checked_at_then_load_order(store: Store) -> None:
+def test_recency_compares_instants_then_mtime_then_file_name_then_sha256(store: Store) -> None:
     # 09:00+08:00 is 01:00Z: earlier than 02:00Z although its text sorts later.
     assert save(store, "1" * 64, generated_at="2021-04-01T09:00:00+08:00") == "inserted"
     assert save(store, "2" * 64, generated_at="2021-04-01T02:00:00Z") == "superseded"
-    # same generation time: the later check wins, whichever is loaded first
-    assert save(store, "3" * 64, year=2021, checked_at="2022-04-10T10:00:00+08:00") == "inserted"
-    assert save(store, "4" * 64, year=2021, checked_at="2022-04-09T10:00:00+08:00") == "outdated"
+    # same generation time: the first file name wins, whichever is loaded (or checked) first
+    b_later = {"file": "报表/b.xlsx", "checked_at": "2022-04-10T10:00:00+08:00"}
+    assert save(store, "3" * 64, year=2021, **b_later) == "inserted"
+    assert save(store, "4" * 64, year=2021, file="报表/a.xlsx", checked_at="2022-04-09T10:00:00+08:00") == (
+        "superseded"
+    )
     # a file without generated_at is older than any that has one
-    assert save(store, "5" * 64, year=2021, generated_at=None) == "outdated"
+    assert save(store, "5" * 64, year=2021, generated_at=None, file="报表/0.xlsx") == "outdated"
     # same generation time: the newer file (mtime) wins over the later check
     assert (
         save(
@@ -220,10 +223,11 @@ def test_recency_compares_instants_then_checked_at_then_load_order(store: Store)
         )
         == "superseded"
     )
-    # identical times: the one loaded last is current
-    assert save(store, "6" * 64, year=2022) == "inserted"
-    assert save(store, "7" * 64, year=2022) == "superseded"
-    assert sorted(r["sha256"][0] for r in store.current_returns()) == ["2", "3", "7", "9"]
+    # identical times and file names: the first sha256, not the one loaded last
+    assert save(store, "7" * 64, year=2022) == "inserted"
+    assert save(store, "6" * 64, year=2022) == "superseded"
+    assert save(store, "A" * 64, year=2022) == "outdated"
+    assert sorted(r["sha256"][0] for r in store.current_returns()) == ["2", "4", "6", "9"]
 
 
 def test_other_years_and_units_do_not_supersede(store: Store) -> None:
@@ -525,10 +529,10 @@ def test_duplicate_score_item_is_refused(store: Store) -> None:
 def test_one_transaction_per_return(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     assert save(store, "1" * 64) == "inserted"
 
-    def boom(row: Any) -> tuple[Any, ...]:
+    def boom(*args: Any) -> tuple[Any, ...]:
         raise RuntimeError("fails after the rows were inserted")
 
-    monkeypatch.setattr("perfxl.batch.store._recency", boom)
+    monkeypatch.setattr("perfxl.batch.store.recency_key", boom)
     with pytest.raises(RuntimeError):
         save(store, "2" * 64, generated_at="2021-04-05T09:00:00+08:00")
     assert {t: count(store, t) for t in ("returns", "facts", "scores", "findings")} == {

@@ -13,7 +13,6 @@ a store keeps every version, the summary shows the used ones.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,10 +26,12 @@ from typing import Any, TextIO
 
 import pandas as pd
 
+from perfxl.batch.current import Recency, mtime_text, recency_key
 from perfxl.check import check_file
-from perfxl.check.result import CheckResult
+from perfxl.check.result import CheckResult, plain
 from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
 from perfxl.engine.layout import finance_columns
+from perfxl.engine.text import squash_spaces
 from perfxl.form.meta import Unit
 from perfxl.report.words import is_review_copy, local_time, review_path
 from perfxl.spec import Edition, SpecError, available_editions, load_edition
@@ -250,7 +251,7 @@ def _key(p: Path) -> str:
 #   items    tuples (item, name, max, self, recomputed, consistent, reading)
 #   finance  dict "<table>.total.<col>" -> Decimal
 #   findings tuples (rule, severity, sheet, cell, item, reported, expected, difference, message)
-#   facts    (field ids, values as text): inputs then recomputed formula values, two equal-length tuples
+#   facts    (field ids, values as text) of CheckResult.fact_values, two equal-length tuples
 Row = tuple[
     dict[str, Any],
     list[tuple[Any, ...]],
@@ -292,30 +293,13 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
             review_done = review
         except Exception as e:  # the check itself is done; report the copy that could not be written
             review_error = f"审核副本未能写出（{type(e).__name__}: {e}）"
-    counts = result.counts
     summary = {
-        "file": path,
+        **result.return_row(),
+        "file": path,  # as the job names it, whatever the checker made of it
         "name": name,
         "size": size,
-        "mtime": _iso(datetime.fromtimestamp(mtime, timezone.utc).astimezone()) if mtime else None,
-        "_mtime": mtime or 0.0,
-        "sha256": result.sha256,
-        "edition": result.edition,
-        "code": result.code,
-        "unit": result.unit,
-        "year": result.year,
-        "generated_at": result.generated_at,
-        "checked_at": _iso(datetime.now(timezone.utc).astimezone()),
-        "status": result.status,
-        "reason": result.reason,
-        "reported_total": result.reported_total,
-        "recomputed_total": result.recomputed_total,
-        "difference": _minus(result.reported_total, result.recomputed_total),
-        "reported_grade": result.reported_grade,
-        "recomputed_grade": result.recomputed_grade,
-        "errors": counts[ERROR],
-        "warnings": counts[WARNING],
-        "infos": counts[INFO],
+        "mtime": mtime_text(mtime) if mtime else None,
+        "checked_at": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
         "review": review_done,
         "review_error": review_error,
     }
@@ -324,37 +308,32 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
     if result.status != "unusable" and result.edition:
         ed = load_edition(result.edition)
         tol = ed.rubric.score_tolerance
-        for it in result.items:
-            ok = it.self is not None and (
-                abs(it.self - it.recomputed) <= tol or any(abs(it.self - d) <= tol for d in it.defensible)
-            )
-            items.append((it.id, it.name, it.max, it.self, it.recomputed, ok, it.reading))
+        for it in result.item_rows():
+            own = it["self"]
+            ok = own is not None and any(abs(own - x) <= tol for x in (it["recomputed"], *it["defensible"]))
+            items.append((it["id"], it["name"], it["max"], own, it["recomputed"], ok, it["reading"]))
         for key, _title, _header in finance_columns(ed):
             value = result.computed.get(key)
             if isinstance(value, Decimal):
                 finance[key] = value
     findings = [
         (
-            f.rule,
-            f.severity,
-            f.sheet,
-            f.cell,
-            f.item,
-            _plain(f.reported),
-            _plain(f.expected),
-            f.difference,
-            f.message,
+            f["rule"],
+            f["severity"],
+            f["sheet"],
+            f["cell"],
+            f["item"],
+            _plain(f["reported"]),
+            _plain(f["expected"]),
+            f["difference"],
+            f["message"],
         )
-        for f in result.findings
+        for f in result.finding_rows()
     ]
-    known = {**{k: v for k, v in result.computed.items() if v is not None}, **result.facts}
+    known = result.fact_values()
     fields = tuple(known)
     values = tuple(_text(known[k]) for k in fields)
     return summary, items, finance, findings, (fields, values)
-
-
-def _minus(a: Decimal | None, b: Decimal | None) -> Decimal | None:
-    return a - b if a is not None and b is not None else None
 
 
 def _unusable_reason(path: Path, size: int, reason: str) -> str:
@@ -381,10 +360,6 @@ def _plain(value: Any) -> Any:
 
 def _text(value: Any) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
-
-
-def _iso(dt: datetime) -> str:
-    return dt.isoformat(timespec="seconds")
 
 
 # ------------------------------------------------------------------ running the batch
@@ -501,7 +476,6 @@ def _crashed(job: Job, reason: str) -> Row:
         "name": name,
         "size": 0,
         "mtime": None,
-        "_mtime": 0.0,
         "status": "unusable",
         "reason": reason,
         "errors": 1,
@@ -710,10 +684,6 @@ def _join(a: str | None, b: str) -> str:
     return f"{a}；{b}" if a else b
 
 
-def _norm(text: str | None) -> str:
-    return re.sub(r"\s+", "", text or "")
-
-
 def _unit_key(row: dict[str, Any]) -> tuple[str, str, int | None] | None:
     """Same unit, same year: same code, or (without code) same name."""
     if row["status"] == "unusable":
@@ -721,18 +691,8 @@ def _unit_key(row: dict[str, Any]) -> tuple[str, str, int | None] | None:
     if row.get("code"):
         return "code", str(row["code"]).strip(), row.get("year")
     if row.get("unit"):
-        return "name", _norm(row["unit"]), row.get("year")
+        return "name", squash_spaces(row["unit"]), row.get("year")
     return None  # neither code nor name: cannot be a duplicate of anything
-
-
-def _stamp(text: str | None) -> datetime:
-    if text:
-        try:
-            dt = datetime.fromisoformat(text)
-            return dt if dt.tzinfo else dt.astimezone()
-        except ValueError:
-            pass
-    return datetime.min.replace(tzinfo=timezone.utc)
 
 
 def _choose(rows: list[dict[str, Any]]) -> list[list[int]]:
@@ -748,13 +708,7 @@ def _choose(rows: list[dict[str, Any]]) -> list[list[int]]:
                 by_key.setdefault(key, []).append(i)
     groups = []
     for members in by_key.values():
-        # newest generation time, then newest mtime; among equals the first file name (the sort is
-        # stable, also with reverse=True)
-        best = sorted(
-            sorted(members, key=lambda i: (rows[i]["name"], rows[i]["file"])),
-            key=lambda i: (_stamp(rows[i].get("generated_at")), rows[i]["_mtime"]),
-            reverse=True,
-        )
+        best = sorted(members, key=lambda i: _recency(rows[i]))  # the store's order: see current.py
         top = best[0]
         rows[top]["used"] = True
         if len(members) > 1:
@@ -769,16 +723,16 @@ def _choose(rows: list[dict[str, Any]]) -> list[list[int]]:
     return groups
 
 
+def _recency(row: dict[str, Any]) -> Recency:
+    return recency_key(row.get("generated_at"), row.get("mtime"), row["file"], row.get("sha256"))
+
+
 def _why(rows: list[dict[str, Any]], top: int, others: list[int]) -> str:
-    t = rows[top]
-    newer_gen = all(_stamp(t.get("generated_at")) > _stamp(rows[i].get("generated_at")) for i in others)
-    if newer_gen:
+    t, keys = rows[top], [_recency(rows[i]) for i in others]
+    first = _recency(t)
+    if all(first.generated < k.generated for k in keys):
         return f"模板生成时间最新（{_show_time(t.get('generated_at'))}）"
-    if all(
-        t["_mtime"] > rows[i]["_mtime"]
-        for i in others
-        if _stamp(rows[i].get("generated_at")) == _stamp(t.get("generated_at"))
-    ):
+    if all(first.modified < k.modified for k in keys if k.generated == first.generated):
         return f"模板生成时间相同，文件修改时间最新（{_show_time(t.get('mtime'))}）"
     if all(rows[i].get("sha256") == t.get("sha256") for i in others):
         return "各份内容完全相同，取文件名排在最前的一份"
@@ -827,11 +781,11 @@ class _RosterIndex:
         for n, u in enumerate(roster):
             if u.code.strip():
                 self.by_code.setdefault(u.code.strip(), []).append(n)
-            if _norm(u.name):
-                self.by_name.setdefault(_norm(u.name), []).append(n)
+            if squash_spaces(u.name):
+                self.by_name.setdefault(squash_spaces(u.name), []).append(n)
 
     def matches(self, row: dict[str, Any]) -> list[int]:
-        code, name, year = str(row.get("code") or "").strip(), _norm(row.get("unit")), row.get("year")
+        code, name, year = str(row.get("code") or "").strip(), squash_spaces(row.get("unit")), row.get("year")
         named = self.by_name.get(name, []) if name else []
         if code:  # a coded roster unit must match by code; an uncoded one by name
             found = self.by_code.get(code, []) + [n for n in named if not self.roster[n].code.strip()]
@@ -998,7 +952,7 @@ def _json(value: Any) -> Any:
     if isinstance(value, float) and value != value:
         return None
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return plain(value)
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
     return value

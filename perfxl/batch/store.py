@@ -3,7 +3,7 @@
 Any SQLAlchemy database works; the default is one SQLite file (``perfxl.sqlite``). Only portable
 SQL is issued (SQLAlchemy Core, no dialect-specific statements), so the same code runs against
 PostgreSQL (``postgresql+psycopg://…``). The public API takes plain Python rows, so it does not
-depend on how consolidation lays out its tables; ``save_consolidation`` and ``result_rows`` are
+depend on how consolidation lays out its tables; ``save_consolidation`` and ``save_result`` are
 the thin adapters from a ``Consolidation`` and from a ``CheckResult``.
 
 Schema (created on first open; ``perfxl_schema`` holds its version):
@@ -35,14 +35,14 @@ Decisions:
 - **Same file twice** (same sha256): nothing is written, the outcome is ``"unchanged"``, even if
   the checker has changed since; the stored findings are those of the first load.
 - **Versions.** All returns of one unit and year are versions of each other. Exactly one is
-  current: the one with the newest ``generated_at`` (the template's generation time), then the
-  newest ``modified_at`` (file mtime, when given), then the newest ``checked_at``, then the one
-  loaded last — the same order consolidation uses to pick the used return of a unit. Loading
-  order therefore does not matter: an *older* file loaded after a newer one is stored, marked
-  not current, and pointed at the current one (outcome ``"outdated"``). Every non-current
-  version's ``superseded_by`` names the current version directly (one hop), and all versions
-  keep their facts, scores and findings. Times are ISO 8601 text (datetimes are converted);
-  naive times are taken as local time, unparseable ones count as missing (oldest).
+  current: the first in the order of ``perfxl.batch.current`` (newest ``generated_at``, then
+  newest ``modified_at`` to the second, then file name, then sha256), the order consolidation
+  uses to pick the used return of a unit. Loading order therefore does not matter: an *older*
+  file loaded after a newer one is stored, marked not current, and pointed at the current one
+  (outcome ``"outdated"``). Every non-current version's ``superseded_by`` names the current
+  version directly (one hop), and all versions keep their facts, scores and findings. Times are
+  ISO 8601 text (datetimes are converted); naive times are taken as local time, unparseable
+  ones count as missing (oldest).
 - Returns with no year, or with neither code nor name, cannot be matched to other versions: each
   is stored as its own current return.
 - **Outcomes** of ``save_return``: ``"inserted"`` (first version of its unit and year),
@@ -60,7 +60,7 @@ Decisions:
 
 from __future__ import annotations
 
-import unicodedata
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -70,6 +70,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from perfxl.batch.current import Recency, mtime_text, recency_key
+from perfxl.check.result import COUNT_KEYS, CheckResult
+from perfxl.engine.text import squash_spaces
 from perfxl.form.meta import Unit
 from perfxl.spec import Edition
 
@@ -153,8 +156,6 @@ findings_t = sa.Table(
     sa.Column("message", sa.Text, nullable=False),
 )
 
-SEVERITY_KEYS = {"错误": "errors", "警告": "warnings", "提示": "infos"}
-
 
 class StoreError(ValueError):
     """A row cannot be stored (e.g. no sha256) or the database is not a perfxl store."""
@@ -197,11 +198,6 @@ def _dec(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
 
 
-def _norm(text: Any) -> str:
-    """Matching key of a name or code: NFKC (full-width → half-width), all whitespace removed."""
-    return "".join(unicodedata.normalize("NFKC", str(text or "")).split())
-
-
 def _when(value: Any) -> str | None:
     if value is None or value == "":
         return None
@@ -210,26 +206,14 @@ def _when(value: Any) -> str | None:
     return str(value)
 
 
-def _instant(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.astimezone()
-
-
-_EPOCH = datetime.min.replace(tzinfo=timezone.utc)
-
-
-def _recency(row: Any) -> tuple[Any, ...]:
-    """Sort key of a version: newest generated_at, modified_at, checked_at, then loaded last."""
-    out: list[Any] = []
-    for text in (row.generated_at, row.modified_at, row.checked_at):
-        moment = _instant(text)
-        out += [moment is not None, moment or _EPOCH]
-    return (*out, row.id)
+def _recency(row: Mapping[Any, Any]) -> Recency:
+    """Where a version sorts among its unit's versions of the year, the current one first."""
+    return recency_key(
+        _when(row.get("generated_at")),
+        _when(row.get("modified_at")),
+        str(row.get("file") or ""),
+        row.get("sha256"),
+    )
 
 
 def _year(value: Any) -> int | None:
@@ -359,7 +343,7 @@ class Store:
     ) -> str:
         if conn.execute(sa.select(returns_t.c.id).where(returns_t.c.sha256 == sha)).first() is not None:
             return "unchanged"
-        code, name = _norm(ret.get("code")), str(ret.get("unit") or "").strip()
+        code, name = squash_spaces(ret.get("code"), nfkc=True), str(ret.get("unit") or "").strip()
         year = _year(ret.get("year"))
         unit_id = _unit_for_save(conn, code, name)
         new_id = _insert(
@@ -391,15 +375,12 @@ class Store:
         # Lock the unit (portable FOR UPDATE; a no-op on SQLite, which locks the whole file) so two
         # writers cannot both decide which version of this unit's year is current.
         conn.execute(sa.select(units_t.c.id).where(units_t.c.id == unit_id).with_for_update()).first()
-        versions = conn.execute(
-            sa.select(
-                returns_t.c.id, returns_t.c.generated_at, returns_t.c.modified_at, returns_t.c.checked_at
-            ).where(returns_t.c.unit_id == unit_id, returns_t.c.year == year)
-        ).all()
+        same = (returns_t.c.unit_id == unit_id) & (returns_t.c.year == year)
+        policy = (returns_t.c.generated_at, returns_t.c.modified_at, returns_t.c.file, returns_t.c.sha256)
+        versions = conn.execute(sa.select(returns_t.c.id, *policy).where(same)).mappings().all()
         if len(versions) == 1:
             return "inserted"
-        current = max(versions, key=_recency).id
-        same = (returns_t.c.unit_id == unit_id) & (returns_t.c.year == year)
+        current = min(versions, key=_recency)["id"]
         conn.execute(
             sa.update(returns_t)
             .where(same, returns_t.c.id != current)
@@ -437,7 +418,7 @@ class Store:
             query = query.where(returns_t.c.is_current == sa.true())
         with self.engine.connect() as conn:
             if code is not None or name is not None:
-                unit_id = _find_unit(conn, _norm(code), str(name or ""))
+                unit_id = _find_unit(conn, squash_spaces(code, nfkc=True), str(name or ""))
                 if unit_id is None:
                     return []
                 query = query.where(returns_t.c.unit_id == unit_id)
@@ -452,7 +433,7 @@ class Store:
                         .where(findings_t.c.return_id.in_(chunk))
                         .group_by(findings_t.c.return_id, findings_t.c.severity)
                     ):
-                        key = SEVERITY_KEYS.get(severity)
+                        key = COUNT_KEYS.get(severity)
                         if key:
                             counts.setdefault(rid, {})[key] = n
         out = []
@@ -462,7 +443,7 @@ class Store:
             d["is_current"] = bool(d["is_current"])
             for key in ("reported_total", "recomputed_total"):
                 d[key] = _dec(d[key])
-            d.update({k: counts.get(r.id, {}).get(k, 0) for k in SEVERITY_KEYS.values()})
+            d.update({k: counts.get(r.id, {}).get(k, 0) for k in COUNT_KEYS.values()})
             out.append(d)
         return out
 
@@ -520,7 +501,7 @@ class Store:
         if not fields:
             return {}
         with self.engine.connect() as conn:
-            unit_id = _find_unit(conn, _norm(code), str(name or ""))
+            unit_id = _find_unit(conn, squash_spaces(code, nfkc=True), str(name or ""))
             if unit_id is None:
                 return {}
             rows = conn.execute(
@@ -540,6 +521,13 @@ def _now() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
+def _file_mtime(path: str) -> str | None:
+    try:
+        return mtime_text(os.stat(path).st_mtime)
+    except OSError:  # moved or deleted since it was checked: the order takes it as oldest
+        return None
+
+
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -547,7 +535,7 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
 
 def _find_unit(conn: Connection, code: str, name: str) -> int | None:
     """The unit a (code, name) pair denotes, or None. See the module docstring for the matching."""
-    name_key = _norm(name)
+    name_key = squash_spaces(name, nfkc=True)
     if code:
         found = conn.execute(sa.select(units_t.c.id).where(units_t.c.unit_key == f"c:{code}")).scalar()
         if found is not None or not name_key:
@@ -564,7 +552,7 @@ def _find_unit(conn: Connection, code: str, name: str) -> int | None:
 
 
 def _unit_for_save(conn: Connection, code: str, name: str) -> int | None:
-    name_key = _norm(name)
+    name_key = squash_spaces(name, nfkc=True)
     if not code and not name_key:
         return None
     found = _find_unit(conn, code, name)
@@ -631,78 +619,20 @@ def _fact_rows(rows: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> list[di
 # ------------------------------------------------------------------ adapters
 
 
-def result_rows(
-    result: Any, checked_at: datetime | str | None = None
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
-    """(ret, scores, findings, facts) for ``Store.save_return`` from a ``CheckResult``.
+def save_result(store: Store, result: CheckResult, checked_at: datetime | str | None = None) -> str:
+    """Store one ``CheckResult`` (unusable files are not stored: outcome ``"skipped"``).
 
-    Facts are the parsed inputs together with the recomputed formula values (汇总 rows, totals,
-    rates, scores), the inputs winning where both exist.
+    The file's mtime is recorded as consolidation records it, so the same file is as recent
+    either way; facts are ``CheckResult.fact_values`` (inputs and recomputed formula values).
     """
-    ret = {
-        "file": result.file,
-        "sha256": result.sha256,
-        "edition": result.edition,
-        "code": result.code,
-        "unit": result.unit,
-        "year": result.year,
-        "status": result.status,
-        "generated_at": result.generated_at,
-        "checked_at": _when(checked_at) or _now(),
-        "reported_total": result.reported_total,
-        "recomputed_total": result.recomputed_total,
-        "reported_grade": result.reported_grade,
-        "recomputed_grade": result.recomputed_grade,
-    }
-    score_rows = [
-        {"item": i.id, "max": i.max, "self": i.self, "recomputed": i.recomputed} for i in result.items
-    ]
-    finding_rows = [
-        {
-            "rule": f.rule,
-            "item": f.item,
-            "severity": f.severity,
-            "sheet": f.sheet,
-            "cell": f.cell,
-            "reported": f.reported,
-            "expected": f.expected,
-            "message": f.message,
-        }
-        for f in result.findings
-    ]
-    fact_map = {k: v for k, v in {**result.computed, **result.facts}.items() if v is not None}
-    return ret, score_rows, finding_rows, fact_map
-
-
-def save_result(store: Store, result: Any, checked_at: datetime | str | None = None) -> str:
-    """Store one ``CheckResult`` (unusable files are not stored: outcome ``"skipped"``)."""
     if result.status == "unusable" or not result.sha256:
         return "skipped"
-    return store.save_return(*result_rows(result, checked_at))
-
-
-_RET_KEYS = (
-    "file",
-    "sha256",
-    "edition",
-    "code",
-    "unit",
-    "year",
-    "status",
-    "generated_at",
-    "modified_at",
-    "checked_at",
-    "reported_total",
-    "recomputed_total",
-    "reported_grade",
-    "recomputed_grade",
-)
-_ALIASES = {
-    "unit": ("unit", "unit_name"),
-    "item": ("item", "id"),
-    "field": ("field", "fid"),
-    "modified_at": ("modified_at", "mtime"),
-}
+    ret = {
+        **result.return_row(),
+        "modified_at": _file_mtime(result.file),
+        "checked_at": _when(checked_at) or _now(),
+    }
+    return store.save_return(ret, result.item_rows(), result.finding_rows(), result.fact_values())
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:
@@ -711,13 +641,6 @@ def _records(frame: Any) -> list[dict[str, Any]]:
         return []
     clean = frame.astype(object).where(frame.notna(), None)
     return clean.to_dict("records")  # type: ignore[no-any-return]
-
-
-def _pick(row: Mapping[str, Any], key: str) -> Any:
-    for alias in _ALIASES.get(key, (key,)):
-        if alias in row:
-            return row[alias]
-    return None
 
 
 def save_consolidation(con: Any, url_or_path: str | Path | Store = DEFAULT_PATH) -> dict[str, int]:
@@ -745,32 +668,17 @@ def save_consolidation(con: Any, url_or_path: str | Path | Store = DEFAULT_PATH)
         if row.get("status") == "unusable" or not row.get("sha256"):
             counts["skipped"] += 1
             continue
-        ret = {k: _pick(row, k) for k in _RET_KEYS}
-        if ret["year"] is not None:
-            ret["year"] = _year(ret["year"])
+        ret = {**row, "modified_at": row.get("mtime")}  # consolidation calls the file's mtime "mtime"
+        if ret.get("year") is not None:
+            ret["year"] = _year(ret["year"])  # a bad year fails before anything is written
         todo.append(ret)
-    todo.sort(
-        key=lambda r: tuple(
-            _instant(_when(r[k])) or _EPOCH for k in ("generated_at", "modified_at", "checked_at")
-        )
-    )
+    todo.sort(key=_recency, reverse=True)
     store = url_or_path if isinstance(url_or_path, Store) else open_store(url_or_path)
     try:
         for ret in todo:
             parts = by_sha.get(str(ret["sha256"]), {})
-            score_rows = [
-                {
-                    "item": _pick(r, "item"),
-                    "max": r.get("max"),
-                    "self": r.get("self"),
-                    "recomputed": r.get("recomputed"),
-                }
-                for r in parts.get("scores", [])
-            ]
-            fact_rows = [
-                {"field": _pick(r, "field"), "value": r.get("value")} for r in parts.get("facts", [])
-            ]
-            counts[store.save_return(ret, score_rows, parts.get("findings", []), fact_rows)] += 1
+            scores, findings, facts = (parts.get(k, []) for k in ("scores", "findings", "facts"))
+            counts[store.save_return(ret, scores, findings, facts)] += 1
     finally:
         if store is not url_or_path:
             store.close()

@@ -6,11 +6,12 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 
-from perfxl.check.reader import Return, squash_spaces
+from perfxl.check.reader import Return
 from perfxl.check.text import fmt, number_of, q, text_of
 from perfxl.engine.compute import Computation, Scalar
 from perfxl.engine.findings import INFO, WARNING, Finding
 from perfxl.engine.layout import Plan
+from perfxl.engine.text import squash_spaces
 
 _DIGIT = re.compile(r"[0-9０-９零一二三四五六七八九十百千万亿两半]")
 

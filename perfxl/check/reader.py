@@ -17,6 +17,7 @@ from pathlib import Path
 from perfxl.check.xlsxread import Sheet, Workbook, XlsxReadError, read_xlsx, resolve_name
 from perfxl.engine.findings import ERROR, INFO, WARNING, Finding
 from perfxl.engine.layout import META_SHEET, Plan, SheetPlan, a1, build_plan, col_letter, parse_a1
+from perfxl.engine.text import squash_spaces
 from perfxl.spec import SpecError, available_editions, load_edition
 
 
@@ -45,11 +46,6 @@ class Return:
     cells: dict[str, Located]
     sheet_names: dict[str, str]  # plan sheet name -> the name it has in the return
     findings: list[Finding] = field(default_factory=list)
-
-
-def squash_spaces(text: object) -> str:
-    """Text with all white space removed: how labels and names are compared (“姓  名” = “姓名”)."""
-    return "".join(str(text).split()) if text is not None else ""
 
 
 def read_return(path: str | Path) -> Return:

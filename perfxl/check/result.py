@@ -1,4 +1,10 @@
-"""The result of checking one file: item scores, findings, facts, and its JSON form (a public contract)."""
+"""The result of checking one file, and its one flattening into rows.
+
+``return_row``, ``item_rows``, ``finding_rows`` and ``fact_values`` are the only place a
+``CheckResult`` is taken apart. Its JSON (``perfxl check --json``, a public contract), the
+consolidation's frames (and so the summary workbook) and the store are all built from them, each
+converting the values for its own medium: JSON numbers, DataFrame cells, canonical SQL text.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,28 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from perfxl.engine.findings import ERROR, SEVERITIES, Finding, plain
+from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
+
+# The keys of each row, in the order the JSON lists them.
+RETURN_KEYS = (
+    "file",
+    "sha256",
+    "edition",
+    "unit",
+    "code",
+    "year",
+    "generated_at",
+    "status",
+    "reason",
+    "reported_total",
+    "recomputed_total",
+    "reported_grade",
+    "recomputed_grade",
+)
+ITEM_KEYS = ("id", "name", "max", "self", "recomputed", "defensible", "reading", "metric", "note")
+FINDING_KEYS = ("rule", "item", "severity", "sheet", "cell", "reported", "expected", "difference", "message")
+# Findings per severity, as the return row (and the summary, and the store's queries) name them.
+COUNT_KEYS = {ERROR: "errors", WARNING: "warnings", INFO: "infos"}
 
 
 @dataclass(frozen=True)
@@ -22,19 +49,6 @@ class ItemResult:
     reading: str | None = None  # the reading the self-score matches, if any
     metric: Decimal | None = None
     note: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "max": plain(self.max),
-            "self": plain(self.self),
-            "recomputed": plain(self.recomputed),
-            "defensible": [plain(d) for d in self.defensible],
-            "reading": self.reading,
-            "metric": plain(self.metric),
-            "note": self.note,
-        }
 
 
 @dataclass
@@ -69,22 +83,47 @@ class CheckResult:
             return 2
         return 1 if self.counts[ERROR] else 0
 
+    def return_row(self) -> dict[str, Any]:
+        """The file's own values (RETURN_KEYS), the total's difference and the findings per severity."""
+        row = {k: getattr(self, k) for k in RETURN_KEYS}
+        if self.reported_total is not None and self.recomputed_total is not None:
+            row["difference"] = self.reported_total - self.recomputed_total
+        else:
+            row["difference"] = None
+        counts = self.counts
+        row.update({key: counts[severity] for severity, key in COUNT_KEYS.items()})
+        return row
+
+    def item_rows(self) -> list[dict[str, Any]]:
+        """One row per rubric item (ITEM_KEYS)."""
+        return [{k: getattr(i, k) for k in ITEM_KEYS} for i in self.items]
+
+    def finding_rows(self) -> list[dict[str, Any]]:
+        """One row per finding (FINDING_KEYS), in the order they were found."""
+        return [{k: getattr(f, k) for k in FINDING_KEYS} for f in self.findings]
+
+    def fact_values(self) -> dict[str, Any]:
+        """{field id: value} of every recomputed formula value and every input read; an input
+        wins over a formula value of the same id, and nothing unknown (None) is listed."""
+        known = {k: v for k, v in self.computed.items() if v is not None}
+        known.update((k, v) for k, v in self.facts.items() if v is not None)
+        return known
+
     def to_json(self) -> dict[str, Any]:
+        """The public JSON of ``perfxl check --json``."""
+        row = self.return_row()
         return {
-            "file": self.file,
-            "sha256": self.sha256,
-            "edition": self.edition,
-            "unit": self.unit,
-            "code": self.code,
-            "year": self.year,
-            "generated_at": self.generated_at,
-            "status": self.status,
-            "reason": self.reason,
-            "reported_total": plain(self.reported_total),
-            "recomputed_total": plain(self.recomputed_total),
-            "reported_grade": self.reported_grade,
-            "recomputed_grade": self.recomputed_grade,
+            **{k: plain(row[k]) for k in RETURN_KEYS},
             "counts": self.counts,
-            "items": [i.to_json() for i in self.items],
-            "findings": [f.to_json() for f in self.findings],
+            "items": [{k: plain(v) for k, v in r.items()} for r in self.item_rows()],
+            "findings": [{k: plain(v) for k, v in r.items()} for r in self.finding_rows()],
         }
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe: Decimals become numbers (ints when whole), tuples lists, everything else as is."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, tuple):
+        return [plain(v) for v in value]
+    return value

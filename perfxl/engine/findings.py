@@ -1,4 +1,4 @@
-"""A finding: one thing wrong (or worth knowing) about a return, at one cell; its JSON form is public."""
+"""A finding: one thing wrong (or worth knowing) about a return, at one cell."""
 
 from __future__ import annotations
 
@@ -27,23 +27,3 @@ class Finding:
     @property
     def where(self) -> str:
         return f"{self.sheet}!{self.cell}" if self.sheet and self.cell else (self.sheet or "")
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "item": self.item,
-            "severity": self.severity,
-            "sheet": self.sheet,
-            "cell": self.cell,
-            "reported": plain(self.reported),
-            "expected": plain(self.expected),
-            "difference": plain(self.difference),
-            "message": self.message,
-        }
-
-
-def plain(value: Any) -> Any:
-    """JSON-safe: Decimals become numbers (ints when whole), everything else as is."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
