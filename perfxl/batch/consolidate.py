@@ -12,6 +12,7 @@ a store keeps every version, the summary shows the used ones.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -36,7 +37,7 @@ from perfxl.form.meta import Unit
 from perfxl.report.words import is_review_copy, local_time, review_path
 from perfxl.spec import Edition, SpecError, available_editions, load_edition
 
-SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")  # .xls/.et are picked up so they get an "unusable" row
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".et")  # .et is picked up so it gets an "unusable" row
 # A rule failing in more than this share of usable returns (and in at least FLAG_MIN units) is
 # more likely a defect of the rule or the template than of the units.
 FLAG_SHARE, FLAG_MIN = 0.5, 5
@@ -212,7 +213,7 @@ def find_returns(
 ) -> list[tuple[Path, str]]:
     """(path, display name) of every return under ``paths``, sorted, each once.
 
-    Folders are searched recursively for .xlsx/.xlsm/.xls/.et; Office lock files (``~$*``), hidden
+    Folders are searched recursively for .xlsx/.xlsm/.xls/.ods/.et; Office lock files (``~$*``), hidden
     files, our own annotated copies (``*_审核.xlsx``) and ``exclude`` (e.g. the summary being
     written) are skipped, also when named directly (a shell glob picks them up). A file named
     directly is taken whatever its extension: it gets an "unusable" row if it is no workbook.
@@ -342,8 +343,6 @@ def _unusable_reason(path: Path, size: int, reason: str) -> str:
         return "文件为空（0 字节），可能是保存或传送失败，请重新报送"
     if suffix == ".et":
         return "这是 WPS 表格专用格式（.et），请用 WPS 另存为 .xlsx 后重新报送"
-    if suffix == ".xls" and "旧版" not in reason:
-        return f"扩展名为 .xls，但{reason}；请用 Excel/WPS 另存为 .xlsx 后重新报送"
     return reason
 
 
@@ -353,6 +352,8 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN/∞ are never amounts: as text, so no writer chokes on them
     if isinstance(value, (int, float)):
         return Decimal(str(value))
     return str(value)
@@ -390,7 +391,7 @@ def consolidate(
     files = find_returns(paths, skip)
     if not files:
         raise ConsolidateError(
-            "没有找到任何报表文件（.xlsx/.xlsm/.xls/.et）：" + "、".join(str(p) for p in paths)
+            "没有找到任何报表文件（.xlsx/.xlsm/.xls/.ods/.et）：" + "、".join(str(p) for p in paths)
         )
     jobs = _jobs(files, Path(review_dir) if review_dir is not None else None, tolerance)
     acc = _Accumulator()
@@ -949,7 +950,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 def _json(value: Any) -> Any:
     if value is None or value is pd.NA or value is pd.NaT:
         return None
-    if isinstance(value, float) and value != value:
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, Decimal):
         return plain(value)

@@ -17,6 +17,7 @@ from perfxl.check.items import check_item
 from perfxl.check.plausible import check_meta, grade_edge, plausibility
 from perfxl.check.reader import Return, UnusableInput, read_return
 from perfxl.check.result import CheckResult
+from perfxl.check.safety import check_safety
 from perfxl.check.tables import check_blank_tables, check_identities
 from perfxl.check.text import number, text_of, year_of
 from perfxl.engine import rules
@@ -63,6 +64,7 @@ def check_return(ret: Return, tolerance: Decimal | None = None) -> CheckResult:
         reported = sum(selfs, Decimal(0)) if selfs else None
     findings += grade_edge(plan, recomputed)
     findings += check_meta(ret, inputs)
+    findings += check_safety(ret)
     grade_cell = ret.cells.get("grade.self")
     reported_grade = grade_cell.value if grade_cell and isinstance(grade_cell.value, str) else None
     result = CheckResult(
