@@ -34,6 +34,7 @@ from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
 from perfxl.engine.layout import finance_columns
 from perfxl.engine.text import squash_spaces
 from perfxl.form.meta import Unit
+from perfxl.oserror import os_reason, shown
 from perfxl.report.words import is_review_copy, local_time, review_path
 from perfxl.spec import Edition, SpecError, available_editions, load_edition
 
@@ -282,7 +283,7 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
         result = CheckResult(file=path, status="unusable", reason=reason)
     if result.status == "unusable":
         result.reason = _unusable_reason(Path(path), size, result.reason or "无法读取")
-        result.findings = [Finding("file.unusable", ERROR, f"{Path(path).name}：{result.reason}")]
+        result.findings = [Finding("file.unusable", ERROR, f"{shown(Path(path).name)}：{result.reason}")]
     review_done, review_error = None, None
     if review and result.status != "unusable":
         try:
@@ -291,13 +292,17 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
             if _key(Path(review)) == _key(Path(path)):
                 raise ValueError("审核副本不能覆盖原文件")
             write_review(Path(path), result, Path(review))
-            review_done = review
+            review_done = shown(review)
+        except OSError as e:
+            review_error = f"审核副本未能写出：{os_reason(e)}"
+        except ValueError as e:  # the copy cannot be made safely: the reason is Chinese
+            review_error = f"审核副本未能写出：{e}"
         except Exception as e:  # the check itself is done; report the copy that could not be written
-            review_error = f"审核副本未能写出（{type(e).__name__}: {e}）"
+            review_error = f"审核副本未能写出（程序出错：{type(e).__name__}）"
     summary = {
         **result.return_row(),
-        "file": path,  # as the job names it, whatever the checker made of it
-        "name": name,
+        "file": shown(path),  # as the job names it (printable), whatever the checker made of it
+        "name": shown(name),
         "size": size,
         "mtime": mtime_text(mtime) if mtime else None,
         "checked_at": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
@@ -473,8 +478,8 @@ def _collect(pending: dict[Any, list[Job]]) -> Iterator[Row]:
 def _crashed(job: Job, reason: str) -> Row:
     path, name = job[0], job[1]
     summary = {
-        "file": path,
-        "name": name,
+        "file": shown(path),
+        "name": shown(name),
         "size": 0,
         "mtime": None,
         "status": "unusable",
@@ -487,7 +492,7 @@ def _crashed(job: Job, reason: str) -> Row:
         summary,
         [],
         {},
-        [("file.unusable", ERROR, None, None, None, None, None, None, f"{Path(path).name}：{reason}")],
+        [("file.unusable", ERROR, None, None, None, None, None, None, f"{shown(Path(path).name)}：{reason}")],
         ((), ()),
     )
 

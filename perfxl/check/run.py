@@ -14,6 +14,7 @@ from pathlib import Path
 from perfxl.check.formula_cells import check_formulas
 from perfxl.check.inputs import read_inputs
 from perfxl.check.items import check_item
+from perfxl.check.limits import LIMITS, Limits
 from perfxl.check.plausible import check_meta, grade_edge, plausibility
 from perfxl.check.reader import Return, UnusableInput, read_return
 from perfxl.check.result import CheckResult
@@ -24,20 +25,32 @@ from perfxl.engine import rules
 from perfxl.engine.compute import compute, grade_bands
 from perfxl.engine.findings import ERROR, SEVERITIES, Finding
 from perfxl.engine.layout import Plan
+from perfxl.oserror import shown
+
+# Set by ``perfxl --debug``: a fault of the checker itself raises (with its traceback) instead of
+# making the file "unusable" with a Chinese reason.
+DEBUG = False
 
 
-def check_file(path: str | Path, tolerance: Decimal | None = None) -> CheckResult:
+def check_file(path: str | Path, tolerance: Decimal | None = None, limits: Limits = LIMITS) -> CheckResult:
     """Check one file; an unusable file gives a result with status "unusable", never an exception."""
+    name = shown(Path(path).name)
     try:
-        ret = read_return(path)
+        ret = read_return(path, limits)
+        ret.path = shown(ret.path)
+        return check_return(ret, tolerance)
     except UnusableInput as e:
-        return CheckResult(
-            file=str(path),
-            status="unusable",
-            reason=str(e),
-            findings=[Finding("file.unusable", ERROR, f"{Path(path).name}：{e}")],
-        )
-    return check_return(ret, tolerance)
+        reason = str(e)
+    except Exception as e:  # a fault of ours must not stop a batch nor show a traceback
+        if DEBUG:
+            raise
+        reason = f"审核时程序出错（{type(e).__name__}），请将此文件反馈给软件维护人员"
+    return CheckResult(
+        file=shown(str(path)),
+        status="unusable",
+        reason=reason,
+        findings=[Finding("file.unusable", ERROR, f"{name}：{reason}")],
+    )
 
 
 def check_return(ret: Return, tolerance: Decimal | None = None) -> CheckResult:

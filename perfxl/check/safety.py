@@ -36,7 +36,8 @@ def check_safety(ret: Return) -> Iterator[Finding]:
         yield Finding(
             "file.macros",
             INFO,
-            "工作簿含有宏（VBA 代码）；审核没有运行宏，审核副本不含宏。自评表不需要宏，请报送单位另存为 .xlsx",
+            "工作簿含有宏（VBA 代码）；审核没有运行宏，审核副本不含宏。"
+            "自评表不需要宏，请报送单位另存为 .xlsx",
         )
     if ret.external_links:
         shown = "、".join(_cut(t, 40) for t in ret.external_links[:3])
@@ -51,7 +52,7 @@ def check_safety(ret: Return) -> Iterator[Finding]:
         yield Finding(
             "file.values_only",
             INFO,
-            f"本文件为 {'.xls' if ret.kind == 'xls' else '.' + ret.kind} 格式，只能读取单元格的数值：各项目已按表上标签定位，"
+            f"本文件为 .{ret.kind} 格式，只能读取单元格的数值：各项目已按表上标签定位，"
             "公式是否被改动无法核对（得分与合计已按填报数据重新计算）；建议报送单位另存为 .xlsx",
         )
 
