@@ -127,7 +127,11 @@ class Package:
         head = _LOCAL.unpack_from(data, start)
         if head[0] != b"PK\x03\x04":
             raise XlsxReadError(BAD + f"部件 {name} 的文件头已损坏")
-        pos = start + _LOCAL.size + head[10] + head[11]
+        name_end = start + _LOCAL.size + head[10]
+        expected = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace")
+        if data[start + _LOCAL.size : name_end] != expected:  # two entries sharing one member's bytes
+            raise XlsxReadError(BAD + f"部件 {name} 的文件头与目录不符（压缩包被改动过）")
+        pos = name_end + head[11]
         end = min(len(data), pos + info.compress_size)
         part_limit = limits.max_part_size
         produced, crc = 0, 0

@@ -107,7 +107,7 @@ def _external_bracket(code: str) -> bool:
     prev = ""
     for ch in code:
         if ch == "[":
-            if depth == 0 and not (prev.isalnum() or prev in "_.\\]"):
+            if depth == 0 and not (prev and (prev.isalnum() or prev in "_.\\]")):
                 return True
             depth += 1
         elif ch == "]":

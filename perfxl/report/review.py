@@ -31,6 +31,7 @@ from perfxl.check.package import XlsxReadError, read_source
 from perfxl.check.result import CheckResult, ItemResult
 from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
 from perfxl.form.styles import BODY_FONT, HEADER_FILL, LINE_HEIGHT, SEVERITY_FILLS, TITLE_FONT, wrapped_lines
+from perfxl.oserror import shown
 from perfxl.report.sanitize import open_for_review
 
 SHEET = "审核意见"
@@ -78,7 +79,7 @@ def write_review(
     try:
         _mark_cells(wb, result.findings)
         ws = wb.create_sheet(SHEET, 0)
-        _draw(ws, result, source.name, sha256, checked_at or datetime.now())
+        _draw(ws, result, shown(source.name), sha256, checked_at or datetime.now())
         for other in wb.worksheets:
             other.sheet_view.tabSelected = other is ws
         wb.active = 0

@@ -13,10 +13,12 @@ fresh workbook holding its values.
 from __future__ import annotations
 
 import io
+import math
 import warnings
 import zipfile
 from typing import Any
 
+from lxml import etree
 from openpyxl import Workbook as OpenpyxlWorkbook
 from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -26,7 +28,7 @@ from perfxl.check.formats import read_workbook
 from perfxl.check.limits import LIMITS, Budget, LimitExceeded, Limits
 from perfxl.check.package import OLE_MAGIC, Package, XlsxReadError
 from perfxl.check.xlsxread import Workbook, read_xlsx
-from perfxl.check.xmlsafe import Sweeper, events
+from perfxl.check.xmlsafe import Sweeper, events, parse
 from perfxl.engine.formula_risk import danger
 
 AUTHOR = "perfxl 审核"
@@ -82,12 +84,46 @@ def _clean_package(data: bytes, limits: Limits, budget: Budget) -> bytes:
             if low.endswith(_XML):
                 parts: list[bytes] = []
                 sweep = Sweeper()
+                bad_numbers = False
                 for _, el in events(_keep(chunks, parts), name, ["{*}*"]):
+                    if el.tag.endswith("}v") and not _finite(el.text):
+                        bad_numbers = True
                     sweep(el)
-                zf.writestr(name, b"".join(parts))
+                data = b"".join(parts)
+                zf.writestr(name, _numbers_as_text(data, name) if bad_numbers else data)
             else:
                 zf.writestr(name, b"".join(chunks))
     return out.getvalue()
+
+
+def _finite(text: str | None) -> bool:
+    """Whether a <v> could be read by openpyxl as it stands (text values are fine too: only the
+    cells typed as numbers matter, and _numbers_as_text looks at those)."""
+    if text is None:
+        return True
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return True
+
+
+def _numbers_as_text(data: bytes, part: str) -> bytes:
+    """A worksheet whose number cells hold NaN, ∞ or other text, with those cells made text cells
+    (openpyxl refuses to load them; Excel would refuse to open them)."""
+    root = parse(data, part)
+    for c in root.iter("{*}c"):
+        if c.get("t") in (None, "n"):
+            v = next((x for x in c if isinstance(x.tag, str) and x.tag.endswith("}v")), None)
+            if v is not None and v.text is not None and not _is_number(v.text):
+                c.set("t", "str")
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text)) and "_" not in text
+    except ValueError:
+        return False
 
 
 def _keep(chunks: Any, into: list[bytes]) -> Any:
@@ -106,28 +142,29 @@ def _defuse(wb: Any, cached: Workbook) -> None:
             if danger(str(ws.defined_names[name].value or "")):
                 del ws.defined_names[name]
         sheet = cached.sheets.get(ws.title)
-        for row in ws.iter_rows():
-            for cell in row:
-                link = cell.hyperlink
-                if link is not None and link.target:
-                    cell.hyperlink = None  # an outside address: the text stays, the link goes
-                if cell.data_type != "f":
-                    continue
-                text = getattr(cell.value, "text", cell.value)
-                why = danger(str(text or ""))
-                if not why:
-                    continue
-                found = sheet.cells.get(cell.coordinate) if sheet is not None else None
-                value = found.value if found is not None else None
-                cell.value = value
-                if isinstance(value, str):
-                    cell.data_type = "s"
-                shown = str(text)[:80]
-                note = (
-                    f"原单元格的公式 {shown} 会访问工作簿以外的资源（{why}），"
-                    f"审核副本中已改为其保存的计算结果（{'空白' if value is None else value}），不再是公式。"
-                )
-                cell.comment = Comment(ILLEGAL_CHARACTERS_RE.sub("", note), AUTHOR, width=320, height=120)
+        # Only the cells the file has (iter_rows() would make every cell of the used range, and
+        # one value at XFD1048576 makes that range seventeen billion cells).
+        for cell in list(ws._cells.values()):
+            link = cell.hyperlink
+            if link is not None and link.target:
+                cell.hyperlink = None  # an outside address: the text stays, the link goes
+            if cell.data_type != "f":
+                continue
+            text = getattr(cell.value, "text", cell.value)
+            why = danger(str(text or ""))
+            if not why:
+                continue
+            found = sheet.cells.get(cell.coordinate) if sheet is not None else None
+            value = found.value if found is not None else None
+            cell.value = value
+            if isinstance(value, str):
+                cell.data_type = "s"
+            shown = str(text)[:80]
+            note = (
+                f"原单元格的公式 {shown} 会访问工作簿以外的资源（{why}），"
+                f"审核副本中已改为其保存的计算结果（{'空白' if value is None else value}），不再是公式。"
+            )
+            cell.comment = Comment(ILLEGAL_CHARACTERS_RE.sub("", note), AUTHOR, width=320, height=120)
 
 
 def _values_workbook(values: Workbook) -> Any:
