@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hostile import KINDS, Kind
+from hostile import KINDS, SEED, Kind
 
 ADDRESS_SPACE = 1024 * 1024 * 1024
 PEAK_MB = 300
@@ -94,3 +94,44 @@ def test_hostile_kind(kind: Kind, outcomes: dict[str, dict[str, Any]]) -> None:
     assert got["before"] == got["after"]  # the input is never modified
     assert got["leftovers"] == []  # no partial output left behind
     assert got["peak_mb"] < PEAK_MB, got["peak_mb"]
+
+
+def test_consolidation_over_the_corpus(tmp_path: Path) -> None:
+    """Every bad file gets its row with a reason, every good return is kept, the batch finishes."""
+    folder = tmp_path / "报表"
+    folder.mkdir()
+    bad: list[str] = []
+    for kind in KINDS:
+        if not kind.file_kind or kind.name in ("fifo", "device-symlink"):
+            continue
+        made = Path(kind.build(_fresh(tmp_path / "k" / kind.name))[-1])
+        target = folder / f"{kind.name}{made.suffix}"
+        os.replace(made, target)
+        bad.append(target.name)
+    good = []
+    for i in range(3):
+        target = folder / f"好_{i}.xlsx"
+        target.write_bytes(SEED.read_bytes())
+        good.append(target.name)
+    os.mkfifo(folder / "管道.xlsx")  # listed, refused without blocking
+    bad.append("管道.xlsx")
+    before = digests(folder)
+    got = run_limited(
+        ["consolidate", str(folder), "-o", str(tmp_path / "汇总.xlsx"), "--json", "-"], tmp_path
+    )
+    assert got["rc"] == 2 and "Traceback" not in got["stderr"], got["stderr"]
+    doc = json.loads(got["stdout"], parse_constant=_not_json)
+    rows = {r["name"]: r for r in doc["returns"]}
+    for name in bad:
+        assert rows[name]["status"] == "unusable" and rows[name]["reason"], (name, rows.get(name))
+    for name in good:
+        assert rows[name]["status"] == "errors"  # the seed's one 错误 (score.P3)
+    assert doc["files"] == len(bad) + len(good)
+    assert digests(folder) == before
+    assert (tmp_path / "汇总.xlsx").is_file()
+    assert got["peak_mb"] < PEAK_MB
+
+
+def _fresh(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    return folder

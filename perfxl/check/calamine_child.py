@@ -72,7 +72,9 @@ def read(data: bytes, limits: dict[str, int]) -> dict[str, object]:
     size = 0
     for meta in metas:
         name = meta.name
-        state = {"Hidden": "hidden", "VeryHidden": "veryHidden"}.get(meta.visible.name, "visible")
+        state = {"Hidden": "hidden", "VeryHidden": "veryHidden"}.get(
+            str(meta.visible).rpartition(".")[2], "visible"
+        )
         try:
             sheet = wb.get_sheet_by_name(name)
         except Exception:

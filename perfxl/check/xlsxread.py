@@ -315,8 +315,10 @@ class _Reader:
         ref = "?"
         sweep = Sweeper()
         tags: tuple[str, str, str, str] | None = None
+        chunks = self.pkg.chunks(part)
+        assert chunks is not None  # the caller has checked the part is there
         try:
-            for _, el in self._events(part, _SHEET_TAGS):
+            for _, el in events(chunks, part, _SHEET_TAGS):
                 tag = el.tag
                 if tags is None:
                     ns = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
@@ -341,6 +343,8 @@ class _Reader:
                     sweep(el)
                 elif past_data and (local == "mergeCells" or local in _AFTER_MERGES):
                     break  # nothing needed follows
+            for _ in chunks:  # the rest is inflated, unparsed: its size and CRC-32 are still checked
+                pass
             for ref, si in pending:
                 master = masters.get(si)
                 if master is None:
