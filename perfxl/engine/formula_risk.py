@@ -102,16 +102,28 @@ def _lex(formula: str) -> tuple[str, list[str], list[str]]:
 
 def _external_bracket(code: str) -> bool:
     """A ``[`` that opens a workbook reference (``[1]Sheet1!A1``), not a table's column
-    (``表1[金额]``, ``表1[[#本行],[金额]]``, where it follows a name)."""
+    (``表1[金额]``, ``表1[[#本行],[金额]]``, where it follows the table's name)."""
     depth = 0
-    prev = ""
-    for ch in code:
+    for i, ch in enumerate(code):
         if ch == "[":
-            if depth == 0 and not (prev and (prev.isalnum() or prev in "_.\\]")):
+            if depth == 0 and not _names_a_table(code[:i].rstrip()):
                 return True
             depth += 1
         elif ch == "]":
             depth = max(0, depth - 1)
-        if not ch.isspace():
-            prev = ch
+            if depth == 0 and _SHEET_AFTER.match(code, i + 1):
+                return True  # [book]Sheet!A1, whatever came before the "["
     return False
+
+
+# A sheet name and "!" right after a closing bracket: only a workbook reference looks like that.
+_SHEET_AFTER = re.compile(r"[^\s!(),;:+\-*/&=<>^%\[\]{}]+!")
+
+
+def _names_a_table(before: str) -> bool:
+    """Whether ``before`` ends with a name (a table's: starts with a letter, _ or \\)."""
+    j = len(before)
+    while j > 0 and (before[j - 1].isalnum() or before[j - 1] in "_.\\"):
+        j -= 1
+    name = before[j:]
+    return bool(name) and not name[0].isdigit() and not name[0] == "."
