@@ -36,7 +36,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from lxml import etree
@@ -51,9 +51,8 @@ __all__ = ["Cell", "LimitExceeded", "Sheet", "Workbook", "XlsxReadError", "read_
 MAX_FORMULA = 8192  # Excel's own limit on a formula's length; longer ones only come from crafted files
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
-    """One non-empty cell.
+class Cell(NamedTuple):
+    """One non-empty cell (immutable).
 
     ``value``: float for numbers, str for text and errors (``"#DIV/0!"``), bool for booleans,
     ``None`` when a formula has no cached result. ``formula``: formula text without the leading
@@ -374,7 +373,7 @@ class _Reader:
         _, c_tag, v_tag, f_tag = tags
         n_sst = len(sst)
         room = self.limits.max_cells - self.cells_read
-        anchor = (0, -1)  # (column, position in the row) of the last cell that gave its reference
+        anchor = ("", -1)  # (reference, position in the row) of the last cell that gave one
         ref = f"（第 {row_num} 行）"
         i = -1
         try:
@@ -388,10 +387,11 @@ class _Reader:
                     continue  # <extLst>, a comment
                 r = c.get("r")
                 if r is None:  # the column follows the previous cell's (Excel always writes r)
-                    ref = col_name(anchor[0] + i - anchor[1]) + str(row_num)
+                    col = ref_rc(anchor[0])[1] if anchor[0] else 0
+                    ref = col_name(col + i - anchor[1]) + str(row_num)
                 else:
                     ref = r
-                    anchor = (ref_rc(r)[1], i)
+                    anchor = (r, i)
                 v: str | None = None
                 f: etree._Element | None = None
                 is_el: etree._Element | None = None
@@ -460,24 +460,15 @@ class _Reader:
                             pending.append((ref, si))  # child: filled in once the sheet is read
                         elif si not in masters or f.get("ref"):
                             masters[si] = (ref, formula)
-                cell = _new_cell(Cell)
-                _set_value(cell, value)
-                _set_formula(cell, formula)
-                _set_raw(cell, v)
-                _set_date(cell, date)
-                cells[ref] = cell
+                cells[ref] = _make_cell(Cell, (value, formula, v, date))
         except (ValueError, IndexError) as exc:
             raise XlsxReadError(f"{BAD}工作表“{sheet}”的单元格 {ref} 无法解析（{_why(exc)}）") from None
         self.cells_read += i + 1
 
 
-# Building a Cell through its frozen-dataclass __init__ costs about twice as much as filling the
-# slots directly; the cell loop is the hot one, so it does the latter.
-_new_cell = object.__new__
-_set_value = vars(Cell)["value"].__set__
-_set_formula = vars(Cell)["formula"].__set__
-_set_raw = vars(Cell)["raw"].__set__
-_set_date = vars(Cell)["date"].__set__
+# Building a Cell through NamedTuple's __new__ with keyword handling costs more than tuple.__new__;
+# the cell loop is the hot one.
+_make_cell = tuple.__new__
 
 
 # ----------------------------------------------------------------------- helpers

@@ -26,14 +26,16 @@ FEED = 8 * 1024
 
 def safe_parser() -> etree.XMLParser:
     """A whole-document parser with the same settings (for small parts and for tests)."""
-    return etree.XMLParser(remove_pis=True, **PARSER_OPTIONS)
+    return etree.XMLParser(remove_pis=True, remove_comments=True, **PARSER_OPTIONS)
 
 
 def events(
     chunks: Iterable[bytes], part: str, tags: Sequence[str], kinds: tuple[str, ...] = ("end",)
 ) -> Iterator[tuple[str, etree._Element]]:
     """(event, element) for each element named in ``tags`` (``{*}row`` matches any namespace)."""
-    parser = etree.XMLPullParser(events=kinds, tag=list(tags), remove_pis=True, **PARSER_OPTIONS)
+    parser = etree.XMLPullParser(
+        events=kinds, tag=list(tags), remove_pis=True, remove_comments=True, **PARSER_OPTIONS
+    )
     vetted = False
     try:
         for chunk in chunks:
