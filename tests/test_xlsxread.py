@@ -1021,6 +1021,8 @@ def test_fast_path_on_mutations(part: str, where: float, cut: int, insert: str) 
         got, reference = got[0], reference[0]
     if part == "sst" and _nested(texts["sst"], "si"):
         return  # a string inside a string: each reader numbers them its own way
+    if part == "workbook" and texts[part].count("<sheet ") != _FUZZ_PARTS[part].count("<sheet "):
+        return  # a <sheet> renamed (<shet …>): the reference takes any child of <sheets> as a sheet
     # (libxml2 also takes a few spellings expat refuses, e.g. encoding="UTF8").
     assert got in (reference, "refused") or reference == "refused"
 
