@@ -1,6 +1,6 @@
 """The edition as data: the typed model, its loader and the expression language."""
 
-from perfxl.spec.load import available_editions, data_dirs, load_edition, read_edition
+from perfxl.spec.load import DEFAULT_EDITION, available_editions, data_dirs, load_edition, read_edition
 from perfxl.spec.model import (
     FIELD_TYPES,
     NUMBER_UNITS,
@@ -20,6 +20,7 @@ from perfxl.spec.model import (
 )
 
 __all__ = [
+    "DEFAULT_EDITION",
     "FIELD_TYPES",
     "NUMBER_UNITS",
     "READING_KINDS",

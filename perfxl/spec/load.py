@@ -43,6 +43,9 @@ from perfxl.spec.model import (
     rule_refs,
 )
 
+# The edition used when none is named (a new province or year is chosen with --edition).
+DEFAULT_EDITION = "hunan-2020"
+
 # libyaml's loader when available: the editions load on every CLI start, 5× faster this way.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -484,7 +487,7 @@ def available_editions() -> list[str]:
 
 
 def load_edition(
-    name: str = "hunan-2020", form_path: Path | None = None, rubric_path: Path | None = None
+    name: str = DEFAULT_EDITION, form_path: Path | None = None, rubric_path: Path | None = None
 ) -> Edition:
     """The edition by name from the data directories, or from explicit files; parsed once per file pair."""
     templates, checks = data_dirs()
