@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import yaml
 
 from perfxl.spec import expr
+from perfxl.spec.ctx import Ctx, as_dec, as_expr, as_int, as_list, get
 from perfxl.spec.model import (
     FIELD_TYPES,
     READING_KINDS,
@@ -49,73 +49,20 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # ---------------------------------------------------------------- loading helpers
 
 
-@dataclass
-class _Ctx:
-    """Where we are in a data file, for error messages."""
-
-    file: str
-    path: list[str] = field(default_factory=list)
-
-    def at(self, key: object) -> _Ctx:
-        return _Ctx(self.file, [*self.path, str(key)])
-
-    def fail(self, msg: str) -> SpecError:
-        where = ".".join(self.path) or "(文件顶层)"
-        return SpecError(f"{self.file}: {where}: {msg}")
-
-
-def _get(ctx: _Ctx, data: Any, key: str, default: Any = ...) -> Any:
-    if not isinstance(data, Mapping):
-        raise ctx.fail("应为键值表（mapping）")
-    if key not in data:
-        if default is ...:
-            raise ctx.at(key).fail("缺少此项")
-        return default
-    return data[key]
-
-
-def _int(ctx: _Ctx, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
-        raise ctx.fail(f"应为非负整数，实际为 {value!r}")
-    return int(value)
-
-
-def _dec(ctx: _Ctx, value: Any) -> Decimal:
-    if isinstance(value, bool):
-        raise ctx.fail(f"应为数字，实际为 {value!r}")
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ctx.fail(f"应为数字，实际为 {value!r}") from None
-
-
-def _list(ctx: _Ctx, value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise ctx.fail("应为列表")
-    return value
-
-
-def _expr(ctx: _Ctx, text: Any) -> expr.Expr:
-    try:
-        return expr.parse(str(text))
-    except expr.ExprError as e:
-        raise ctx.fail(str(e)) from None
-
-
-def _field(ctx: _Ctx, raw: Any) -> FieldDef:
-    ftype = _get(ctx, raw, "type")
+def _field(ctx: Ctx, raw: Any) -> FieldDef:
+    ftype = get(ctx, raw, "type")
     if ftype not in FIELD_TYPES:
         raise ctx.at("type").fail(f"未知字段类型 “{ftype}”；可用：{', '.join(FIELD_TYPES)}")
     lo, hi = raw.get("min"), raw.get("max")
     return FieldDef(
-        id=str(_get(ctx, raw, "id")),
-        label=str(_get(ctx, raw, "label")),
+        id=str(get(ctx, raw, "id")),
+        label=str(get(ctx, raw, "label")),
         type=ftype,
         unit=raw.get("unit", FIELD_TYPES[ftype]),
         required=bool(raw.get("required", False)),
         signed=bool(raw.get("signed", False)),
-        min=None if lo is None else _dec(ctx.at("min"), lo),
-        max=None if hi is None else _dec(ctx.at("max"), hi),
+        min=None if lo is None else as_dec(ctx.at("min"), lo),
+        max=None if hi is None else as_dec(ctx.at("max"), hi),
     )
 
 
@@ -133,67 +80,67 @@ def _read_yaml(path: Path) -> Any:
 
 
 def load_form(path: Path) -> Form:
-    ctx = _Ctx(str(path))
+    ctx = Ctx(str(path))
     data = _read_yaml(path)
-    basic = _get(ctx, data, "basic")
+    basic = get(ctx, data, "basic")
     basic_rows = tuple(
-        tuple(_field(ctx.at(f"basic.rows.{r}.{c}"), f) for c, f in enumerate(_list(ctx, row)))
-        for r, row in enumerate(_list(ctx.at("basic.rows"), _get(ctx, basic, "rows")))
+        tuple(_field(ctx.at(f"basic.rows.{r}.{c}"), f) for c, f in enumerate(as_list(ctx, row)))
+        for r, row in enumerate(as_list(ctx.at("basic.rows"), get(ctx, basic, "rows")))
     )
-    finance = _get(ctx, data, "finance")
+    finance = get(ctx, data, "finance")
     tables = []
-    for t, raw in enumerate(_list(ctx.at("finance.tables"), _get(ctx, finance, "tables"))):
+    for t, raw in enumerate(as_list(ctx.at("finance.tables"), get(ctx, finance, "tables"))):
         tctx = ctx.at(f"finance.tables.{t}")
         cols = []
-        for c, col in enumerate(_list(tctx.at("columns"), _get(tctx, raw, "columns"))):
+        for c, col in enumerate(as_list(tctx.at("columns"), get(tctx, raw, "columns"))):
             cctx = tctx.at(f"columns.{c}")
             formula = col.get("formula")
             if formula is not None:
-                _expr(cctx.at("formula"), formula)
+                as_expr(cctx.at("formula"), formula)
             cols.append(
                 Column(
-                    id=str(_get(cctx, col, "id")),
-                    header=tuple(str(h) for h in _list(cctx.at("header"), _get(cctx, col, "header"))),
+                    id=str(get(cctx, col, "id")),
+                    header=tuple(str(h) for h in as_list(cctx.at("header"), get(cctx, col, "header"))),
                     formula=formula,
                     signed=bool(col.get("signed", False)),
                 )
             )
-        tables.append(Table(str(_get(tctx, raw, "id")), str(_get(tctx, raw, "title")), tuple(cols)))
-    basis = _get(ctx, data, "basis")
+        tables.append(Table(str(get(tctx, raw, "id")), str(get(tctx, raw, "title")), tuple(cols)))
+    basis = get(ctx, data, "basis")
     groups = []
-    for g, raw in enumerate(_list(ctx.at("basis.groups"), _get(ctx, basis, "groups"))):
+    for g, raw in enumerate(as_list(ctx.at("basis.groups"), get(ctx, basis, "groups"))):
         gctx = ctx.at(f"basis.groups.{g}")
         fields = tuple(
-            _field(gctx.at(f"fields.{i}"), f) for i, f in enumerate(_list(gctx, _get(gctx, raw, "fields")))
+            _field(gctx.at(f"fields.{i}"), f) for i, f in enumerate(as_list(gctx, get(gctx, raw, "fields")))
         )
-        groups.append((str(_get(gctx, raw, "title")), fields))
-    perf = _get(ctx, data, "performance")
-    quant = _get(ctx.at("performance"), perf, "quantitative")
+        groups.append((str(get(gctx, raw, "title")), fields))
+    perf = get(ctx, data, "performance")
+    quant = get(ctx.at("performance"), perf, "quantitative")
     cats = []
-    for g, raw in enumerate(_list(ctx, _get(ctx, quant, "groups"))):
+    for g, raw in enumerate(as_list(ctx, get(ctx, quant, "groups"))):
         gctx = ctx.at(f"performance.quantitative.groups.{g}")
         cats.append(
             (
-                str(_get(gctx, raw, "label")),
+                str(get(gctx, raw, "label")),
                 tuple(
                     Category(
-                        str(_get(gctx, c, "id")), str(_get(gctx, c, "label")), bool(c.get("counted", False))
+                        str(get(gctx, c, "id")), str(get(gctx, c, "label")), bool(c.get("counted", False))
                     )
-                    for c in _list(gctx, _get(gctx, raw, "categories"))
+                    for c in as_list(gctx, get(gctx, raw, "categories"))
                 ),
             )
         )
-    reviewers = _get(ctx, data, "reviewers")
+    reviewers = get(ctx, data, "reviewers")
     reporter = tuple(
         _field(ctx.at(f"reviewers.reporter.{i}"), f)
-        for i, f in enumerate(_list(ctx, _get(ctx, reviewers, "reporter")))
+        for i, f in enumerate(as_list(ctx, get(ctx, reviewers, "reporter")))
     )
     form = Form(
-        edition=str(_get(ctx, data, "edition")),
-        version=_int(ctx.at("version"), _get(ctx, data, "version")),
-        title=str(_get(ctx, data, "title")),
+        edition=str(get(ctx, data, "edition")),
+        version=as_int(ctx.at("version"), get(ctx, data, "version")),
+        title=str(get(ctx, data, "title")),
         region=str(data.get("region", "")),
-        options=_get(ctx, data, "options"),
+        options=get(ctx, data, "options"),
         basic=basic,
         basic_rows=basic_rows,
         finance=finance,
@@ -204,8 +151,8 @@ def load_form(path: Path) -> Form:
         categories=tuple(cats),
         reviewers=reviewers,
         reporter=reporter,
-        rubric_sheet=_get(ctx, data, "rubric_sheet"),
-        instructions=_get(ctx, data, "instructions"),
+        rubric_sheet=get(ctx, data, "rubric_sheet"),
+        instructions=get(ctx, data, "instructions"),
         source=str(path),
     )
     _check_unique_ids(
@@ -217,7 +164,7 @@ def load_form(path: Path) -> Form:
     return form
 
 
-def _check_unique_ids(ctx: _Ctx, ids: list[str]) -> None:
+def _check_unique_ids(ctx: Ctx, ids: list[str]) -> None:
     seen: set[str] = set()
     for i in ids:
         if i in seen:
@@ -231,19 +178,19 @@ _INTERVAL = re.compile(r"^\s*([\[(])\s*(.+?)\s*,\s*(.+?)\s*([\])])\s*$")
 _COMPARE = re.compile(r"^\s*(>=|<=|>|<|=)\s*(.+?)\s*$")
 
 
-def _band(ctx: _Ctx, raw: Any) -> Band:
-    text = str(_get(ctx, raw, "when"))
-    score = _dec(ctx.at("score"), _get(ctx, raw, "score"))
+def _band(ctx: Ctx, raw: Any) -> Band:
+    text = str(get(ctx, raw, "when"))
+    score = as_dec(ctx.at("score"), get(ctx, raw, "score"))
     low = high = None
     m = _INTERVAL.match(text)
     if m:
-        low = Bound(_expr(ctx.at("when"), m.group(2)), m.group(1) == "[")
-        high = Bound(_expr(ctx.at("when"), m.group(3)), m.group(4) == "]")
+        low = Bound(as_expr(ctx.at("when"), m.group(2)), m.group(1) == "[")
+        high = Bound(as_expr(ctx.at("when"), m.group(3)), m.group(4) == "]")
     else:
         m = _COMPARE.match(text)
         if not m:
             raise ctx.at("when").fail(f'无法识别的区间 “{text}”；应如 "[80, 90)"、">= 90"、"= 0"')
-        op, bound = m.group(1), _expr(ctx.at("when"), m.group(2))
+        op, bound = m.group(1), as_expr(ctx.at("when"), m.group(2))
         if op in (">=", ">"):
             low = Bound(bound, op == ">=")
         elif op in ("<=", "<"):
@@ -253,69 +200,69 @@ def _band(ctx: _Ctx, raw: Any) -> Band:
     return Band(score, text, low, high, raw.get("label"))
 
 
-def _zero(ctx: _Ctx, raw: Any, maximum: Decimal) -> ZeroPolicy | None:
+def _zero(ctx: Ctx, raw: Any, maximum: Decimal) -> ZeroPolicy | None:
     if raw is None:
         return None
 
     def points(key: str) -> Decimal:
-        v = _get(ctx, raw, key)
-        return maximum if v == "max" else _dec(ctx.at(key), v)
+        v = get(ctx, raw, key)
+        return maximum if v == "max" else as_dec(ctx.at(key), v)
 
-    return ZeroPolicy(points("score"), points("when_numerator_zero"), str(_get(ctx, raw, "note")))
+    return ZeroPolicy(points("score"), points("when_numerator_zero"), str(get(ctx, raw, "note")))
 
 
-def _metric(ctx: _Ctx, raw: Any) -> Metric:
-    label = str(_get(ctx, raw, "label"))
+def _metric(ctx: Ctx, raw: Any) -> Metric:
+    label = str(get(ctx, raw, "label"))
     if "value" in raw:
-        return Metric(label, value=_expr(ctx.at("value"), raw["value"]), unit=raw.get("unit", "%"))
+        return Metric(label, value=as_expr(ctx.at("value"), raw["value"]), unit=raw.get("unit", "%"))
     return Metric(
         label,
-        num=_expr(ctx.at("num"), _get(ctx, raw, "num")),
-        den=_expr(ctx.at("den"), _get(ctx, raw, "den")),
+        num=as_expr(ctx.at("num"), get(ctx, raw, "num")),
+        den=as_expr(ctx.at("den"), get(ctx, raw, "den")),
         unit="%",
     )
 
 
-def _rule(ctx: _Ctx, raw: Any, maximum: Decimal, readings: Mapping[str, str]) -> Rule:
-    kind = _get(ctx, raw, "kind")
+def _rule(ctx: Ctx, raw: Any, maximum: Decimal, readings: Mapping[str, str]) -> Rule:
+    kind = get(ctx, raw, "kind")
     if kind not in RULE_KINDS:
         raise ctx.at("kind").fail(f"未知规则类型 “{kind}”；可用：{', '.join(RULE_KINDS)}")
     if kind == "judgement":
         return Rule(kind)
     if kind == "per_count":
         return Rule(
-            kind, count=str(_get(ctx, raw, "count")), step=_dec(ctx.at("step"), _get(ctx, raw, "step"))
+            kind, count=str(get(ctx, raw, "count")), step=as_dec(ctx.at("step"), get(ctx, raw, "step"))
         )
     if kind == "checklist":
         checks = tuple(
             (
-                str(_get(ctx.at(f"checks.{i}"), c, "field")),
-                _dec(ctx.at(f"checks.{i}.points"), _get(ctx.at(f"checks.{i}"), c, "points")),
+                str(get(ctx.at(f"checks.{i}"), c, "field")),
+                as_dec(ctx.at(f"checks.{i}.points"), get(ctx.at(f"checks.{i}"), c, "points")),
             )
-            for i, c in enumerate(_list(ctx.at("checks"), _get(ctx, raw, "checks")))
+            for i, c in enumerate(as_list(ctx.at("checks"), get(ctx, raw, "checks")))
         )
         total = sum((p for _, p in checks), Decimal(0))
         if total != maximum:
             raise ctx.at("checks").fail(f"各项分值合计 {total} 与分值 {maximum} 不符")
         return Rule(kind, checks=checks)
-    metric = _metric(ctx.at("metric"), _get(ctx, raw, "metric"))
+    metric = _metric(ctx.at("metric"), get(ctx, raw, "metric"))
     zero = _zero(ctx.at("zero_denominator"), raw.get("zero_denominator"), maximum)
     if metric.is_rate and zero is None:
         raise ctx.at("zero_denominator").fail("比率型指标必须声明分母为 0 时的处理")
     if kind == "ladder":
         bands = tuple(
             _band(ctx.at(f"bands.{i}"), b)
-            for i, b in enumerate(_list(ctx.at("bands"), _get(ctx, raw, "bands")))
+            for i, b in enumerate(as_list(ctx.at("bands"), get(ctx, raw, "bands")))
         )
         for i, b in enumerate(bands):
             if not Decimal(0) <= b.score <= maximum:
                 raise ctx.at(f"bands.{i}.score").fail(f"得分 {b.score} 超出 0～{maximum}")
         _check_numeric_overlap(ctx.at("bands"), bands)
         return Rule(kind, metric=metric, bands=bands, zero=zero)
-    direction = _get(ctx, raw, "direction")
+    direction = get(ctx, raw, "direction")
     if direction not in ("over", "under"):
         raise ctx.at("direction").fail(f"应为 over 或 under，实际为 “{direction}”")
-    names = tuple(_list(ctx.at("readings"), raw.get("readings", ["proportional"])))
+    names = tuple(as_list(ctx.at("readings"), raw.get("readings", ["proportional"])))
     for name in names:
         if name not in READING_KINDS:
             raise ctx.at("readings").fail(f"未知读法 “{name}”；可用：{', '.join(READING_KINDS)}")
@@ -325,14 +272,14 @@ def _rule(ctx: _Ctx, raw: Any, maximum: Decimal, readings: Mapping[str, str]) ->
         kind,
         metric=metric,
         direction=direction,
-        threshold=_dec(ctx.at("threshold"), _get(ctx, raw, "threshold")),
-        step=_dec(ctx.at("step"), _get(ctx, raw, "step")),
+        threshold=as_dec(ctx.at("threshold"), get(ctx, raw, "threshold")),
+        step=as_dec(ctx.at("step"), get(ctx, raw, "step")),
         readings=names,
         zero=zero,
     )
 
 
-def _check_numeric_overlap(ctx: _Ctx, bands: tuple[Band, ...]) -> None:
+def _check_numeric_overlap(ctx: Ctx, bands: tuple[Band, ...]) -> None:
     """Numeric bands must not overlap (a value scoring twice would be a drafting error)."""
 
     def edge(b: Bound | None, default: Decimal) -> tuple[Decimal, bool] | None:
@@ -358,51 +305,51 @@ def _check_numeric_overlap(ctx: _Ctx, bands: tuple[Band, ...]) -> None:
 
 
 def load_rubric(path: Path) -> Rubric:
-    ctx = _Ctx(str(path))
+    ctx = Ctx(str(path))
     data = _read_yaml(path)
-    readings = dict(_get(ctx, data, "readings", {}) or {})
+    readings = dict(get(ctx, data, "readings", {}) or {})
     sections, ids = [], []
-    for s, sraw in enumerate(_list(ctx.at("sections"), _get(ctx, data, "sections"))):
+    for s, sraw in enumerate(as_list(ctx.at("sections"), get(ctx, data, "sections"))):
         sctx = ctx.at(f"sections.{s}")
-        slabel = str(_get(sctx, sraw, "label"))
+        slabel = str(get(sctx, sraw, "label"))
         groups = []
-        for g, graw in enumerate(_list(sctx.at("groups"), _get(sctx, sraw, "groups"))):
+        for g, graw in enumerate(as_list(sctx.at("groups"), get(sctx, sraw, "groups"))):
             gctx = sctx.at(f"groups.{g}")
-            glabel = str(_get(gctx, graw, "label"))
+            glabel = str(get(gctx, graw, "label"))
             items = []
-            for i, iraw in enumerate(_list(gctx.at("items"), _get(gctx, graw, "items"))):
+            for i, iraw in enumerate(as_list(gctx.at("items"), get(gctx, graw, "items"))):
                 ictx = gctx.at(f"items.{i}")
-                maximum = _dec(ictx.at("max"), _get(ictx, iraw, "max"))
-                item_id = str(_get(ictx, iraw, "id"))
+                maximum = as_dec(ictx.at("max"), get(ictx, iraw, "max"))
+                item_id = str(get(ictx, iraw, "id"))
                 ids.append(item_id)
                 items.append(
                     Item(
                         id=item_id,
-                        name=str(_get(ictx, iraw, "name")),
+                        name=str(get(ictx, iraw, "name")),
                         max=maximum,
                         standard=iraw.get("standard"),
-                        rule=_rule(ictx.at("rule"), _get(ictx, iraw, "rule"), maximum, readings),
+                        rule=_rule(ictx.at("rule"), get(ictx, iraw, "rule"), maximum, readings),
                         section=slabel,
                         group=glabel,
                     )
                 )
-            gmax = _dec(gctx.at("max"), _get(gctx, graw, "max"))
+            gmax = as_dec(gctx.at("max"), get(gctx, graw, "max"))
             _check_sum(gctx, "二级指标", glabel, gmax, sum((i.max for i in items), Decimal(0)))
             groups.append(Group(glabel, gmax, tuple(items)))
-        smax = _dec(sctx.at("max"), _get(sctx, sraw, "max"))
+        smax = as_dec(sctx.at("max"), get(sctx, sraw, "max"))
         _check_sum(sctx, "一级指标", slabel, smax, sum((g.max for g in groups), Decimal(0)))
         sections.append(Section(slabel, smax, tuple(groups)))
-    total = _dec(ctx.at("total"), _get(ctx, data, "total"))
+    total = as_dec(ctx.at("total"), get(ctx, data, "total"))
     _check_sum(ctx, "总分", "", total, sum((s.max for s in sections), Decimal(0)), key="total")
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
         raise ctx.at("sections").fail(f"评分项 id 重复：{', '.join(dup)}")
     grades = tuple(
         Grade(
-            str(_get(ctx.at(f"grades.{i}"), g, "label")),
-            _dec(ctx.at(f"grades.{i}.min"), _get(ctx.at(f"grades.{i}"), g, "min")),
+            str(get(ctx.at(f"grades.{i}"), g, "label")),
+            as_dec(ctx.at(f"grades.{i}.min"), get(ctx.at(f"grades.{i}"), g, "min")),
         )
-        for i, g in enumerate(_list(ctx.at("grades"), _get(ctx, data, "grades")))
+        for i, g in enumerate(as_list(ctx.at("grades"), get(ctx, data, "grades")))
     )
     if not grades or any(a.min <= b.min for a, b in zip(grades, grades[1:], strict=False)):
         raise ctx.at("grades").fail("评价等次须按下限从高到低排列")
@@ -410,24 +357,24 @@ def load_rubric(path: Path) -> Rubric:
         raise ctx.at("grades").fail("最后一个评价等次的下限须为 0，使任何总分都有等次")
     identities = tuple(
         Identity(
-            id=str(_get(ctx.at(f"identities.{i}"), r, "id")),
-            label=str(_get(ctx.at(f"identities.{i}"), r, "label")),
-            left=_expr(ctx.at(f"identities.{i}.left"), _get(ctx.at(f"identities.{i}"), r, "left")),
-            right=_expr(ctx.at(f"identities.{i}.right"), _get(ctx.at(f"identities.{i}"), r, "right")),
-            when_filled=tuple(_list(ctx.at(f"identities.{i}.when_filled"), r.get("when_filled", []))),
+            id=str(get(ctx.at(f"identities.{i}"), r, "id")),
+            label=str(get(ctx.at(f"identities.{i}"), r, "label")),
+            left=as_expr(ctx.at(f"identities.{i}.left"), get(ctx.at(f"identities.{i}"), r, "left")),
+            right=as_expr(ctx.at(f"identities.{i}.right"), get(ctx.at(f"identities.{i}"), r, "right")),
+            when_filled=tuple(as_list(ctx.at(f"identities.{i}.when_filled"), r.get("when_filled", []))),
         )
-        for i, r in enumerate(_list(ctx.at("identities"), data.get("identities", [])))
+        for i, r in enumerate(as_list(ctx.at("identities"), data.get("identities", [])))
     )
     return Rubric(
-        edition=str(_get(ctx, data, "edition")),
-        version=_int(ctx.at("version"), _get(ctx, data, "version")),
-        form=str(_get(ctx, data, "form")),
+        edition=str(get(ctx, data, "edition")),
+        version=as_int(ctx.at("version"), get(ctx, data, "version")),
+        form=str(get(ctx, data, "form")),
         title=str(data.get("title", "")),
         total=total,
-        tolerance=_dec(ctx.at("tolerance"), data.get("tolerance", "0.01")),
-        score_tolerance=_dec(ctx.at("score_tolerance"), data.get("score_tolerance", "0.005")),
-        rate_decimals=_int(ctx.at("rate_decimals"), data.get("rate_decimals", 2)),
-        score_decimals=_int(ctx.at("score_decimals"), data.get("score_decimals", 2)),
+        tolerance=as_dec(ctx.at("tolerance"), data.get("tolerance", "0.01")),
+        score_tolerance=as_dec(ctx.at("score_tolerance"), data.get("score_tolerance", "0.005")),
+        rate_decimals=as_int(ctx.at("rate_decimals"), data.get("rate_decimals", 2)),
+        score_decimals=as_int(ctx.at("score_decimals"), data.get("score_decimals", 2)),
         grades=grades,
         readings=readings,
         identities=identities,
@@ -438,31 +385,29 @@ def load_rubric(path: Path) -> Rubric:
     )
 
 
-def _prior_year(ctx: _Ctx, raw: Any) -> dict[str, str]:
+def _prior_year(ctx: Ctx, raw: Any) -> dict[str, str]:
     if not isinstance(raw, Mapping):
         raise ctx.fail("应为“本年字段: 上年字段”的键值表")
     return {str(k): str(v) for k, v in raw.items()}
 
 
-def _plausibility(ctx: _Ctx, raw: Any) -> dict[str, Any]:
+def _plausibility(ctx: Ctx, raw: Any) -> dict[str, Any]:
     """Thresholds of the plausibility checks; each pair is [field, field] compared by magnitude."""
     out = {
-        "max_amount": _dec(ctx.at("max_amount"), _get(ctx, raw, "max_amount", "1000000")),
-        "max_per_capita": _dec(ctx.at("max_per_capita"), _get(ctx, raw, "max_per_capita", "500")),
-        "pair_ratio": _dec(ctx.at("pair_ratio"), _get(ctx, raw, "pair_ratio", "1000")),
-        "grade_margin": _dec(ctx.at("grade_margin"), _get(ctx, raw, "grade_margin", "1")),
+        "max_amount": as_dec(ctx.at("max_amount"), get(ctx, raw, "max_amount", "1000000")),
+        "max_per_capita": as_dec(ctx.at("max_per_capita"), get(ctx, raw, "max_per_capita", "500")),
+        "pair_ratio": as_dec(ctx.at("pair_ratio"), get(ctx, raw, "pair_ratio", "1000")),
+        "grade_margin": as_dec(ctx.at("grade_margin"), get(ctx, raw, "grade_margin", "1")),
     }
     pairs: list[tuple[str, str]] = []
-    for i, pair in enumerate(_list(ctx.at("pairs"), raw.get("pairs", []))):
+    for i, pair in enumerate(as_list(ctx.at("pairs"), raw.get("pairs", []))):
         if not (isinstance(pair, list) and len(pair) == 2):
             raise ctx.at(f"pairs.{i}").fail("应为两个字段 id 组成的列表")
         pairs.append((str(pair[0]), str(pair[1])))
     return {**out, "pairs": pairs}
 
 
-def _check_sum(
-    ctx: _Ctx, what: str, label: str, declared: Decimal, actual: Decimal, key: str = "max"
-) -> None:
+def _check_sum(ctx: Ctx, what: str, label: str, declared: Decimal, actual: Decimal, key: str = "max") -> None:
     if declared != actual:
         raise ctx.at(key).fail(f"{what}“{label}”分值 {declared} 与下级分值合计 {actual} 不符")
 
@@ -515,7 +460,7 @@ def read_edition(form_path: Path, rubric_path: Path | None = None) -> Edition:
 def _check_references(ed: Edition) -> None:
     """Every field id a rule or identity reads must exist on the form."""
     known = known_field_ids(ed.form)
-    ctx = _Ctx(ed.rubric.source)
+    ctx = Ctx(ed.rubric.source)
     for item in ed.rubric.items:
         for ref in rule_refs(item.rule):
             if ref not in known:
