@@ -6,7 +6,6 @@ naming the file and the key, so a broken edition never reaches a user's workbook
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
@@ -17,12 +16,9 @@ import yaml
 
 from perfxl.spec import expr
 from perfxl.spec.ctx import Ctx, as_dec, as_expr, as_int, as_list, get
+from perfxl.spec.kinds import KINDS, rule_refs
 from perfxl.spec.model import (
     FIELD_TYPES,
-    READING_KINDS,
-    RULE_KINDS,
-    Band,
-    Bound,
     Category,
     Column,
     Edition,
@@ -32,15 +28,12 @@ from perfxl.spec.model import (
     Group,
     Identity,
     Item,
-    Metric,
     Rubric,
     Rule,
     Section,
     SpecError,
     Table,
-    ZeroPolicy,
     known_field_ids,
-    rule_refs,
 )
 
 # libyaml's loader when available: the editions load on every CLI start, 5× faster this way.
@@ -174,134 +167,12 @@ def _check_unique_ids(ctx: Ctx, ids: list[str]) -> None:
 
 # ---------------------------------------------------------------- rubric loading
 
-_INTERVAL = re.compile(r"^\s*([\[(])\s*(.+?)\s*,\s*(.+?)\s*([\])])\s*$")
-_COMPARE = re.compile(r"^\s*(>=|<=|>|<|=)\s*(.+?)\s*$")
-
-
-def _band(ctx: Ctx, raw: Any) -> Band:
-    text = str(get(ctx, raw, "when"))
-    score = as_dec(ctx.at("score"), get(ctx, raw, "score"))
-    low = high = None
-    m = _INTERVAL.match(text)
-    if m:
-        low = Bound(as_expr(ctx.at("when"), m.group(2)), m.group(1) == "[")
-        high = Bound(as_expr(ctx.at("when"), m.group(3)), m.group(4) == "]")
-    else:
-        m = _COMPARE.match(text)
-        if not m:
-            raise ctx.at("when").fail(f'无法识别的区间 “{text}”；应如 "[80, 90)"、">= 90"、"= 0"')
-        op, bound = m.group(1), as_expr(ctx.at("when"), m.group(2))
-        if op in (">=", ">"):
-            low = Bound(bound, op == ">=")
-        elif op in ("<=", "<"):
-            high = Bound(bound, op == "<=")
-        else:
-            low = high = Bound(bound, True)
-    return Band(score, text, low, high, raw.get("label"))
-
-
-def _zero(ctx: Ctx, raw: Any, maximum: Decimal) -> ZeroPolicy | None:
-    if raw is None:
-        return None
-
-    def points(key: str) -> Decimal:
-        v = get(ctx, raw, key)
-        return maximum if v == "max" else as_dec(ctx.at(key), v)
-
-    return ZeroPolicy(points("score"), points("when_numerator_zero"), str(get(ctx, raw, "note")))
-
-
-def _metric(ctx: Ctx, raw: Any) -> Metric:
-    label = str(get(ctx, raw, "label"))
-    if "value" in raw:
-        return Metric(label, value=as_expr(ctx.at("value"), raw["value"]), unit=raw.get("unit", "%"))
-    return Metric(
-        label,
-        num=as_expr(ctx.at("num"), get(ctx, raw, "num")),
-        den=as_expr(ctx.at("den"), get(ctx, raw, "den")),
-        unit="%",
-    )
-
 
 def _rule(ctx: Ctx, raw: Any, maximum: Decimal, readings: Mapping[str, str]) -> Rule:
     kind = get(ctx, raw, "kind")
-    if kind not in RULE_KINDS:
-        raise ctx.at("kind").fail(f"未知规则类型 “{kind}”；可用：{', '.join(RULE_KINDS)}")
-    if kind == "judgement":
-        return Rule(kind)
-    if kind == "per_count":
-        return Rule(
-            kind, count=str(get(ctx, raw, "count")), step=as_dec(ctx.at("step"), get(ctx, raw, "step"))
-        )
-    if kind == "checklist":
-        checks = tuple(
-            (
-                str(get(ctx.at(f"checks.{i}"), c, "field")),
-                as_dec(ctx.at(f"checks.{i}.points"), get(ctx.at(f"checks.{i}"), c, "points")),
-            )
-            for i, c in enumerate(as_list(ctx.at("checks"), get(ctx, raw, "checks")))
-        )
-        total = sum((p for _, p in checks), Decimal(0))
-        if total != maximum:
-            raise ctx.at("checks").fail(f"各项分值合计 {total} 与分值 {maximum} 不符")
-        return Rule(kind, checks=checks)
-    metric = _metric(ctx.at("metric"), get(ctx, raw, "metric"))
-    zero = _zero(ctx.at("zero_denominator"), raw.get("zero_denominator"), maximum)
-    if metric.is_rate and zero is None:
-        raise ctx.at("zero_denominator").fail("比率型指标必须声明分母为 0 时的处理")
-    if kind == "ladder":
-        bands = tuple(
-            _band(ctx.at(f"bands.{i}"), b)
-            for i, b in enumerate(as_list(ctx.at("bands"), get(ctx, raw, "bands")))
-        )
-        for i, b in enumerate(bands):
-            if not Decimal(0) <= b.score <= maximum:
-                raise ctx.at(f"bands.{i}.score").fail(f"得分 {b.score} 超出 0～{maximum}")
-        _check_numeric_overlap(ctx.at("bands"), bands)
-        return Rule(kind, metric=metric, bands=bands, zero=zero)
-    direction = get(ctx, raw, "direction")
-    if direction not in ("over", "under"):
-        raise ctx.at("direction").fail(f"应为 over 或 under，实际为 “{direction}”")
-    names = tuple(as_list(ctx.at("readings"), raw.get("readings", ["proportional"])))
-    for name in names:
-        if name not in READING_KINDS:
-            raise ctx.at("readings").fail(f"未知读法 “{name}”；可用：{', '.join(READING_KINDS)}")
-        if name not in readings:
-            raise ctx.at("readings").fail(f"读法 “{name}” 未在文件顶层 readings 中说明")
-    return Rule(
-        kind,
-        metric=metric,
-        direction=direction,
-        threshold=as_dec(ctx.at("threshold"), get(ctx, raw, "threshold")),
-        step=as_dec(ctx.at("step"), get(ctx, raw, "step")),
-        readings=names,
-        zero=zero,
-    )
-
-
-def _check_numeric_overlap(ctx: Ctx, bands: tuple[Band, ...]) -> None:
-    """Numeric bands must not overlap (a value scoring twice would be a drafting error)."""
-
-    def edge(b: Bound | None, default: Decimal) -> tuple[Decimal, bool] | None:
-        if b is None:
-            return default, False
-        return (b.value.value, b.closed) if isinstance(b.value, expr.Num) else None
-
-    spans = []
-    for b in bands:
-        lo, hi = edge(b.low, Decimal("-1e30")), edge(b.high, Decimal("1e30"))
-        if lo is None or hi is None:
-            return
-        if lo[0] > hi[0] or (lo[0] == hi[0] and not (lo[1] and hi[1])):
-            raise ctx.fail(f"区间 “{b.text}” 是空的（下限不小于上限）")
-        spans.append((lo, hi, b.text))
-    for i, (lo1, hi1, t1) in enumerate(spans):
-        for lo2, hi2, t2 in spans[i + 1 :]:
-            apart = hi1[0] < lo2[0] or hi2[0] < lo1[0]
-            touch1 = hi1[0] == lo2[0] and not (hi1[1] and lo2[1])
-            touch2 = hi2[0] == lo1[0] and not (hi2[1] and lo1[1])
-            if not (apart or touch1 or touch2):
-                raise ctx.fail(f"区间 “{t1}” 与 “{t2}” 重叠")
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise ctx.at("kind").fail(f"未知的规则类型 “{kind}”；可用：{', '.join(KINDS)}")
+    return KINDS[kind].load(ctx, raw, maximum, readings)
 
 
 def load_rubric(path: Path) -> Rubric:
