@@ -65,3 +65,19 @@ def as_expr(ctx: Ctx, text: Any) -> expr.Expr:
         return expr.parse(str(text))
     except expr.ExprError as e:
         raise ctx.fail(str(e)) from None
+
+
+def keys(ctx: Ctx, raw: Any, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> Mapping[str, Any]:
+    """``raw`` as a mapping with every required key and no key outside required + optional.
+
+    A misspelt key is an error here, not a value silently taken as absent (and then defaulted).
+    """
+    if not isinstance(raw, Mapping):
+        raise ctx.fail("应为键值表（mapping）")
+    known = (*required, *optional)
+    for key in raw:
+        if key not in known:
+            raise ctx.at(key).fail(f"未知的键；可用：{', '.join(known)}")
+    for key in required:
+        get(ctx, raw, key)
+    return raw

@@ -15,10 +15,11 @@ from typing import Any
 import yaml
 
 from perfxl.spec import expr
-from perfxl.spec.ctx import Ctx, as_dec, as_expr, as_int, as_list, get
+from perfxl.spec.ctx import Ctx, as_dec, as_expr, as_int, as_list, get, keys
 from perfxl.spec.kinds import KINDS, rule_refs
 from perfxl.spec.model import (
     FIELD_TYPES,
+    READING_KINDS,
     Category,
     Column,
     Edition,
@@ -43,13 +44,14 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _field(ctx: Ctx, raw: Any) -> FieldDef:
-    ftype = get(ctx, raw, "type")
+    keys(ctx, raw, ("id", "label", "type"), ("unit", "required", "signed", "min", "max"))
+    ftype = raw["type"]
     if ftype not in FIELD_TYPES:
         raise ctx.at("type").fail(f"未知字段类型 “{ftype}”；可用：{', '.join(FIELD_TYPES)}")
     lo, hi = raw.get("min"), raw.get("max")
     return FieldDef(
-        id=str(get(ctx, raw, "id")),
-        label=str(get(ctx, raw, "label")),
+        id=str(raw["id"]),
+        label=str(raw["label"]),
         type=ftype,
         unit=raw.get("unit", FIELD_TYPES[ftype]),
         required=bool(raw.get("required", False)),
@@ -71,69 +73,87 @@ def _read_yaml(path: Path) -> Any:
 
 # ---------------------------------------------------------------- form loading
 
+# Each top-level section of the form: (required keys, optional keys).
+_FORM_SECTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "options": (("sub_units", "qualitative", "reviewers", "indicators"), ()),
+    "basic": (("name", "title", "rows"), ()),
+    "finance": (("name", "title", "row_header", "rows", "tables"), ("tables_per_page",)),
+    "basis": (("name", "title", "groups"), ()),
+    "performance": (("name", "title", "qualitative", "quantitative", "total_label", "grade_label"), ()),
+    "reviewers": (("name", "title", "columns", "signatures", "reporter"), ()),
+    "rubric_sheet": (("name", "title", "header", "summary_title", "total_label", "grade_label"), ()),
+    "instructions": (("name", "title", "lines"), ()),
+}
+
 
 def load_form(path: Path) -> Form:
     ctx = Ctx(str(path))
-    data = _read_yaml(path)
-    basic = get(ctx, data, "basic")
-    basic_rows = tuple(
-        tuple(_field(ctx.at(f"basic.rows.{r}.{c}"), f) for c, f in enumerate(as_list(ctx, row)))
-        for r, row in enumerate(as_list(ctx.at("basic.rows"), get(ctx, basic, "rows")))
+    data = keys(ctx, _read_yaml(path), ("edition", "version", "title", *_FORM_SECTIONS), ("region",))
+    # The sheets' texts are kept as read (the layout looks them up by key), so each must be complete.
+    sections = {k: keys(ctx.at(k), data[k], *spec) for k, spec in _FORM_SECTIONS.items()}
+    basic, finance, basis, perf, reviewers = (
+        sections[k] for k in ("basic", "finance", "basis", "performance", "reviewers")
     )
-    finance = get(ctx, data, "finance")
+    basic_rows = tuple(
+        tuple(
+            _field(ctx.at(f"basic.rows.{r}.{c}"), f)
+            for c, f in enumerate(as_list(ctx.at(f"basic.rows.{r}"), row))
+        )
+        for r, row in enumerate(as_list(ctx.at("basic.rows"), basic["rows"]))
+    )
+    keys(ctx.at("finance.rows"), finance["rows"], ("total", "org", "sub"))
     tables = []
-    for t, raw in enumerate(as_list(ctx.at("finance.tables"), get(ctx, finance, "tables"))):
+    for t, raw in enumerate(as_list(ctx.at("finance.tables"), finance["tables"])):
         tctx = ctx.at(f"finance.tables.{t}")
+        keys(tctx, raw, ("id", "title", "columns"))
         cols = []
-        for c, col in enumerate(as_list(tctx.at("columns"), get(tctx, raw, "columns"))):
+        for c, col in enumerate(as_list(tctx.at("columns"), raw["columns"])):
             cctx = tctx.at(f"columns.{c}")
+            keys(cctx, col, ("id", "header"), ("formula", "signed"))
             formula = col.get("formula")
             if formula is not None:
                 as_expr(cctx.at("formula"), formula)
             cols.append(
                 Column(
-                    id=str(get(cctx, col, "id")),
-                    header=tuple(str(h) for h in as_list(cctx.at("header"), get(cctx, col, "header"))),
+                    id=str(col["id"]),
+                    header=tuple(str(h) for h in as_list(cctx.at("header"), col["header"])),
                     formula=formula,
                     signed=bool(col.get("signed", False)),
                 )
             )
-        tables.append(Table(str(get(tctx, raw, "id")), str(get(tctx, raw, "title")), tuple(cols)))
-    basis = get(ctx, data, "basis")
+        tables.append(Table(str(raw["id"]), str(raw["title"]), tuple(cols)))
     groups = []
-    for g, raw in enumerate(as_list(ctx.at("basis.groups"), get(ctx, basis, "groups"))):
+    for g, raw in enumerate(as_list(ctx.at("basis.groups"), basis["groups"])):
         gctx = ctx.at(f"basis.groups.{g}")
+        keys(gctx, raw, ("title", "fields"))
         fields = tuple(
-            _field(gctx.at(f"fields.{i}"), f) for i, f in enumerate(as_list(gctx, get(gctx, raw, "fields")))
+            _field(gctx.at(f"fields.{i}"), f) for i, f in enumerate(as_list(gctx.at("fields"), raw["fields"]))
         )
-        groups.append((str(get(gctx, raw, "title")), fields))
-    perf = get(ctx, data, "performance")
-    quant = get(ctx.at("performance"), perf, "quantitative")
+        groups.append((str(raw["title"]), fields))
+    keys(ctx.at("performance.qualitative"), perf["qualitative"], ("label", "target", "done"))
+    quant = keys(ctx.at("performance.quantitative"), perf["quantitative"], ("label", "header", "groups"))
     cats = []
-    for g, raw in enumerate(as_list(ctx, get(ctx, quant, "groups"))):
+    for g, raw in enumerate(as_list(ctx.at("performance.quantitative.groups"), quant["groups"])):
         gctx = ctx.at(f"performance.quantitative.groups.{g}")
-        cats.append(
-            (
-                str(get(gctx, raw, "label")),
-                tuple(
-                    Category(
-                        str(get(gctx, c, "id")), str(get(gctx, c, "label")), bool(c.get("counted", False))
-                    )
-                    for c in as_list(gctx, get(gctx, raw, "categories"))
-                ),
-            )
-        )
-    reviewers = get(ctx, data, "reviewers")
+        keys(gctx, raw, ("label", "categories"))
+        group = []
+        for c, cat in enumerate(as_list(gctx.at("categories"), raw["categories"])):
+            keys(gctx.at(f"categories.{c}"), cat, ("id", "label"), ("counted",))
+            group.append(Category(str(cat["id"]), str(cat["label"]), bool(cat.get("counted", False))))
+        cats.append((str(raw["label"]), tuple(group)))
     reporter = tuple(
         _field(ctx.at(f"reviewers.reporter.{i}"), f)
-        for i, f in enumerate(as_list(ctx, get(ctx, reviewers, "reporter")))
+        for i, f in enumerate(as_list(ctx.at("reviewers.reporter"), reviewers["reporter"]))
     )
+    counted = tuple(c.id for _, cs in cats for c in cs if c.counted)
+    options = sections["options"]
+    keys(ctx.at("options.indicators"), options["indicators"], counted)  # rows per counted category
     form = Form(
-        edition=str(get(ctx, data, "edition")),
-        version=as_int(ctx.at("version"), get(ctx, data, "version")),
-        title=str(get(ctx, data, "title")),
+        edition=str(data["edition"]),
+        version=as_int(ctx.at("version"), data["version"]),
+        title=str(data["title"]),
         region=str(data.get("region", "")),
-        options=get(ctx, data, "options"),
+        options=options,
         basic=basic,
         basic_rows=basic_rows,
         finance=finance,
@@ -144,8 +164,8 @@ def load_form(path: Path) -> Form:
         categories=tuple(cats),
         reviewers=reviewers,
         reporter=reporter,
-        rubric_sheet=get(ctx, data, "rubric_sheet"),
-        instructions=get(ctx, data, "instructions"),
+        rubric_sheet=sections["rubric_sheet"],
+        instructions=sections["instructions"],
         source=str(path),
     )
     _check_unique_ids(
@@ -175,80 +195,93 @@ def _rule(ctx: Ctx, raw: Any, maximum: Decimal, readings: Mapping[str, str]) -> 
     return KINDS[kind].load(ctx, raw, maximum, readings)
 
 
+# The rubric file's top level: (required keys, optional keys).
+_RUBRIC_KEYS = (
+    ("edition", "version", "form", "total", "grades", "sections"),
+    ("title", "tolerance", "score_tolerance", "rate_decimals", "score_decimals")
+    + ("readings", "identities", "plausibility", "prior_year"),
+)
+
+
 def load_rubric(path: Path) -> Rubric:
     ctx = Ctx(str(path))
-    data = _read_yaml(path)
-    readings = dict(get(ctx, data, "readings", {}) or {})
+    data = keys(ctx, _read_yaml(path), *_RUBRIC_KEYS)
+    # A reading is one of the ways per_point can count a percentage point: no other name means anything.
+    raw_readings = keys(ctx.at("readings"), data.get("readings") or {}, (), READING_KINDS)
+    readings = {str(k): str(v) for k, v in raw_readings.items()}
     sections, ids = [], []
-    for s, sraw in enumerate(as_list(ctx.at("sections"), get(ctx, data, "sections"))):
+    for s, sraw in enumerate(as_list(ctx.at("sections"), data["sections"])):
         sctx = ctx.at(f"sections.{s}")
-        slabel = str(get(sctx, sraw, "label"))
+        keys(sctx, sraw, ("label", "max", "groups"))
+        slabel = str(sraw["label"])
         groups = []
-        for g, graw in enumerate(as_list(sctx.at("groups"), get(sctx, sraw, "groups"))):
+        for g, graw in enumerate(as_list(sctx.at("groups"), sraw["groups"])):
             gctx = sctx.at(f"groups.{g}")
-            glabel = str(get(gctx, graw, "label"))
+            keys(gctx, graw, ("label", "max", "items"))
+            glabel = str(graw["label"])
             items = []
-            for i, iraw in enumerate(as_list(gctx.at("items"), get(gctx, graw, "items"))):
+            for i, iraw in enumerate(as_list(gctx.at("items"), graw["items"])):
                 ictx = gctx.at(f"items.{i}")
-                maximum = as_dec(ictx.at("max"), get(ictx, iraw, "max"))
-                item_id = str(get(ictx, iraw, "id"))
+                keys(ictx, iraw, ("id", "name", "max", "rule"), ("standard",))
+                maximum = as_dec(ictx.at("max"), iraw["max"])
+                item_id = str(iraw["id"])
                 ids.append(item_id)
                 items.append(
                     Item(
                         id=item_id,
-                        name=str(get(ictx, iraw, "name")),
+                        name=str(iraw["name"]),
                         max=maximum,
                         standard=iraw.get("standard"),
-                        rule=_rule(ictx.at("rule"), get(ictx, iraw, "rule"), maximum, readings),
+                        rule=_rule(ictx.at("rule"), iraw["rule"], maximum, readings),
                         section=slabel,
                         group=glabel,
                     )
                 )
-            gmax = as_dec(gctx.at("max"), get(gctx, graw, "max"))
+            gmax = as_dec(gctx.at("max"), graw["max"])
             _check_sum(gctx, "二级指标", glabel, gmax, sum((i.max for i in items), Decimal(0)))
             groups.append(Group(glabel, gmax, tuple(items)))
-        smax = as_dec(sctx.at("max"), get(sctx, sraw, "max"))
+        smax = as_dec(sctx.at("max"), sraw["max"])
         _check_sum(sctx, "一级指标", slabel, smax, sum((g.max for g in groups), Decimal(0)))
         sections.append(Section(slabel, smax, tuple(groups)))
-    total = as_dec(ctx.at("total"), get(ctx, data, "total"))
+    total = as_dec(ctx.at("total"), data["total"])
     _check_sum(ctx, "总分", "", total, sum((s.max for s in sections), Decimal(0)), key="total")
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
         raise ctx.at("sections").fail(f"评分项 id 重复：{', '.join(dup)}")
-    grades = tuple(
-        Grade(
-            str(get(ctx.at(f"grades.{i}"), g, "label")),
-            as_dec(ctx.at(f"grades.{i}.min"), get(ctx.at(f"grades.{i}"), g, "min")),
-        )
-        for i, g in enumerate(as_list(ctx.at("grades"), get(ctx, data, "grades")))
-    )
+    grades = []
+    for i, g in enumerate(as_list(ctx.at("grades"), data["grades"])):
+        keys(ctx.at(f"grades.{i}"), g, ("label", "min"))
+        grades.append(Grade(str(g["label"]), as_dec(ctx.at(f"grades.{i}.min"), g["min"])))
     if not grades or any(a.min <= b.min for a, b in zip(grades, grades[1:], strict=False)):
         raise ctx.at("grades").fail("评价等次须按下限从高到低排列")
     if grades[-1].min > 0:
         raise ctx.at("grades").fail("最后一个评价等次的下限须为 0，使任何总分都有等次")
-    identities = tuple(
-        Identity(
-            id=str(get(ctx.at(f"identities.{i}"), r, "id")),
-            label=str(get(ctx.at(f"identities.{i}"), r, "label")),
-            left=as_expr(ctx.at(f"identities.{i}.left"), get(ctx.at(f"identities.{i}"), r, "left")),
-            right=as_expr(ctx.at(f"identities.{i}.right"), get(ctx.at(f"identities.{i}"), r, "right")),
-            when_filled=tuple(as_list(ctx.at(f"identities.{i}.when_filled"), r.get("when_filled", []))),
+    identities = []
+    for i, r in enumerate(as_list(ctx.at("identities"), data.get("identities", []))):
+        ictx = ctx.at(f"identities.{i}")
+        keys(ictx, r, ("id", "label", "left", "right"), ("when_filled",))
+        identities.append(
+            Identity(
+                id=str(r["id"]),
+                label=str(r["label"]),
+                left=as_expr(ictx.at("left"), r["left"]),
+                right=as_expr(ictx.at("right"), r["right"]),
+                when_filled=tuple(as_list(ictx.at("when_filled"), r.get("when_filled", []))),
+            )
         )
-        for i, r in enumerate(as_list(ctx.at("identities"), data.get("identities", [])))
-    )
     return Rubric(
-        edition=str(get(ctx, data, "edition")),
-        version=as_int(ctx.at("version"), get(ctx, data, "version")),
-        form=str(get(ctx, data, "form")),
+        edition=str(data["edition"]),
+        version=as_int(ctx.at("version"), data["version"]),
+        form=str(data["form"]),
         title=str(data.get("title", "")),
         total=total,
         tolerance=as_dec(ctx.at("tolerance"), data.get("tolerance", "0.01")),
         score_tolerance=as_dec(ctx.at("score_tolerance"), data.get("score_tolerance", "0.005")),
         rate_decimals=as_int(ctx.at("rate_decimals"), data.get("rate_decimals", 2)),
         score_decimals=as_int(ctx.at("score_decimals"), data.get("score_decimals", 2)),
-        grades=grades,
+        grades=tuple(grades),
         readings=readings,
-        identities=identities,
+        identities=tuple(identities),
         sections=tuple(sections),
         source=str(path),
         plausibility=_plausibility(ctx.at("plausibility"), data.get("plausibility") or {}),
@@ -264,6 +297,7 @@ def _prior_year(ctx: Ctx, raw: Any) -> dict[str, str]:
 
 def _plausibility(ctx: Ctx, raw: Any) -> dict[str, Any]:
     """Thresholds of the plausibility checks; each pair is [field, field] compared by magnitude."""
+    keys(ctx, raw, (), ("max_amount", "max_per_capita", "pair_ratio", "grade_margin", "pairs"))
     out = {
         "max_amount": as_dec(ctx.at("max_amount"), get(ctx, raw, "max_amount", "1000000")),
         "max_per_capita": as_dec(ctx.at("max_per_capita"), get(ctx, raw, "max_per_capita", "500")),

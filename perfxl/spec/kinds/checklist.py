@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from perfxl.spec import expr
-from perfxl.spec.ctx import Ctx, as_dec, as_list
-from perfxl.spec.kinds.common import ZERO, Cells, Given, Kind, Label, Outcome, keys, number_text
+from perfxl.spec.ctx import Ctx, as_dec, as_list, keys
+from perfxl.spec.kinds.common import ZERO, Cells, Given, Kind, Label, Outcome, number_text
 from perfxl.spec.model import Item, Rule
 
 

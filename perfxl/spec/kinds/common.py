@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from perfxl.spec import expr
-from perfxl.spec.ctx import Ctx, as_dec, as_expr, get
+from perfxl.spec.ctx import Ctx, as_dec, as_expr, get, keys
 from perfxl.spec.model import Item, Metric, Rule, ZeroPolicy
 
 Value = Callable[[str], Decimal]
@@ -82,22 +82,6 @@ class Kind:
     formula: Callable[[Item, str | None, Cells], str]
     explain: Callable[[Item, Outcome, Given, Label], str]
     refs: Callable[[Rule], Iterable[str]] = no_refs
-
-
-def keys(ctx: Ctx, raw: Any, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> Mapping[str, Any]:
-    """``raw`` as a mapping with every required key and no key outside required + optional.
-
-    A misspelt key is an error here, not a value silently taken as absent (and then defaulted).
-    """
-    if not isinstance(raw, Mapping):
-        raise ctx.fail("应为键值表（mapping）")
-    known = (*required, *optional)
-    for key in raw:
-        if key not in known:
-            raise ctx.at(key).fail(f"未知的键；可用：{', '.join(known)}")
-    for key in required:
-        get(ctx, raw, key)
-    return raw
 
 
 # ------------------------------------------------------------------ rounding

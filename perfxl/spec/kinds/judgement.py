@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from perfxl.spec import expr
-from perfxl.spec.ctx import Ctx
-from perfxl.spec.kinds.common import ZERO, Cells, Given, Kind, Label, Outcome, keys
+from perfxl.spec.ctx import Ctx, keys
+from perfxl.spec.kinds.common import ZERO, Cells, Given, Kind, Label, Outcome
 from perfxl.spec.model import Item, Rule
 
 

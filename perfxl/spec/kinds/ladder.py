@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from perfxl.spec import expr
-from perfxl.spec.ctx import Ctx, as_dec, as_expr, as_list
+from perfxl.spec.ctx import Ctx, as_dec, as_expr, as_list, keys
 from perfxl.spec.kinds.common import (
     ZERO,
     Cells,
@@ -21,7 +21,6 @@ from perfxl.spec.kinds.common import (
     Label,
     Outcome,
     Value,
-    keys,
     load_metric,
     metric_text,
     metric_unit,

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from perfxl.spec import expr
-from perfxl.spec.ctx import Ctx, as_dec
+from perfxl.spec.ctx import Ctx, as_dec, keys
 from perfxl.spec.kinds.common import (
     ZERO,
     Cells,
@@ -15,7 +15,6 @@ from perfxl.spec.kinds.common import (
     Kind,
     Label,
     Outcome,
-    keys,
     number_text,
     shown,
     shown_formula,

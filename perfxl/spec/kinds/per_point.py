@@ -11,7 +11,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from perfxl.spec import expr
-from perfxl.spec.ctx import Ctx, as_dec, as_list
+from perfxl.spec.ctx import Ctx, as_dec, as_list, keys
 from perfxl.spec.kinds.common import (
     NOISE_PLACES,
     ZERO,
@@ -20,7 +20,6 @@ from perfxl.spec.kinds.common import (
     Kind,
     Label,
     Outcome,
-    keys,
     load_metric,
     metric_text,
     number_text,
@@ -40,6 +39,8 @@ def load(ctx: Ctx, raw: Mapping[str, Any], maximum: Decimal, readings: Mapping[s
     if direction not in ("over", "under"):
         raise ctx.at("direction").fail(f"应为 over 或 under，实际为 “{direction}”")
     names = tuple(as_list(ctx.at("readings"), raw.get("readings", ["proportional"])))
+    if not names:
+        raise ctx.at("readings").fail("应至少列出一种读法（第一种用于模板的参考得分）")
     for name in names:
         if name not in READING_KINDS:
             raise ctx.at("readings").fail(f"未知读法 “{name}”；可用：{', '.join(READING_KINDS)}")
