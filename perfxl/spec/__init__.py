@@ -1,4 +1,4 @@
-"""The edition as data: the typed model, its loader and the expression language."""
+"""The edition as data: the typed model, its loader, the expression language and the rule kinds."""
 
 from perfxl.spec.kinds import rule_refs
 from perfxl.spec.load import available_editions, data_dirs, load_edition, read_edition
