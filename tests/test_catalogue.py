@@ -1,0 +1,95 @@
+"""The findings catalogue: lookups, the 规则统计 titles drawn from it."""
+
+from __future__ import annotations
+
+import pytest
+
+from perfxl.batch.consolidate import rule_title
+from perfxl.engine.catalogue import CATALOGUE, UncataloguedRule, entry, finding
+from perfxl.engine.findings import ERROR, INFO, WARNING
+from perfxl.spec import load_edition
+
+# --------------------------------------------------------------------------- lookup
+
+
+def test_patterns_match_one_segment_each() -> None:
+    assert entry("score.P3").pattern == "score.<ID>"
+    assert entry("score.P3.range").pattern == "score.<ID>.range"
+    assert entry("identity.income.total").pattern == "identity.<表>.<列>"
+    assert entry("identity.econ.personnel").pattern == "identity.econ.personnel"  # exact ids come first
+    assert entry("sum.income.total").segments("sum.income.total") == {"表": "income", "列": "total"}
+    assert entry("total.self").segments("total.self") == {}
+
+
+def test_one_id_two_severities_are_two_entries() -> None:
+    assert (entry("score.P4.blank").severity, entry("input.blank").severity) == (ERROR, WARNING)
+    for family in ("total", "subtotal", "grade"):
+        assert (entry(f"{family}.self").severity, entry(f"{family}.ref").severity) == (ERROR, WARNING)
+    assert (entry("score.P3.reading").severity, entry("score.P3.reason").severity) == (INFO, WARNING)
+
+
+def test_patterns_do_not_overlap() -> None:
+    """No id falls under two patterns, so the catalogue's order never matters (exact ids come first)."""
+    patterns = [e for e in CATALOGUE if "<" in e.pattern]
+    for e in patterns:
+        sample = e.pattern.replace("<", "x").replace(">", "")
+        assert [o.pattern for o in patterns if o.segments(sample) is not None] == [e.pattern]
+
+
+@pytest.mark.parametrize("rule", ["score.P3.typo", "nonsense", "score", "sum.income", "identity.a.b.c"])
+def test_unknown_id_is_an_error_in_tests(rule: str) -> None:
+    with pytest.raises(UncataloguedRule, match="not in perfxl/engine/catalogue.py"):
+        entry(rule)
+
+
+def test_unknown_id_in_production_is_an_error_finding_not_a_crash() -> None:
+    with pytest.warns(UncataloguedRule):
+        f = finding("brand.new", "新的问题", sheet="评分表", cell="F8")
+    assert (f.rule, f.severity, f.message, f.cell) == ("brand.new", ERROR, "新的问题", "F8")
+
+
+def test_fixed_sentences_are_filled_in() -> None:
+    f = finding("layout.sheet_missing", sheet="评分表", n=3)
+    assert (f.severity, f.sheet) == (ERROR, "评分表")
+    assert f.message == "缺少工作表“评分表”，该表的 3 个项目无法审核"
+    assert finding("file.unusable", file="a.xlsx", reason="文件是空的").message == "a.xlsx：文件是空的"
+
+
+# --------------------------------------------------------------------------- 规则统计 titles
+
+
+TITLES = {
+    "file.unusable": "文件无法使用",
+    "formula.overwritten": "公式被改为固定数值",
+    "input.blank": "必填项未填写",
+    "layout.by_label": "定义名称丢失，按标签定位",
+    "grade.ref": "参考等次与总分不符",
+    "total.self": "自评总分与各项合计不符",
+    "subtotal.ref": "评分表小计与各项合计不符",
+    "perf.grade": "绩效自评表与评分表不一致",
+    "score.P3": "资金结余：自评得分与评分标准不符",
+    "score.P4.range": "“三公经费”控制率：自评得分超出分值范围",
+    "score.O1.reason": "推进全面小康建设指标任务完成情况：扣分未说明原因",
+    "score.I1.reading": "财政供养人员控制率：自评按另一种读法计分",
+    "score.I3.zero": "重点支出安排率：分母为零，按规则计分",
+    "score.E4.blank": "社会公众或服务对象满意度：未填自评得分",
+    "metric.P1": "预算调整率：指标值公式结果不符",
+    "ref.P3": "资金结余：参考得分公式结果不符",
+    "sum.income.fiscal": "年度收入情况·公共财政拨款：汇总行不等于各行之和",
+    "identity.expense.balance_cum": "部门（单位）年度支出和结余情况·累计结余：勾稽关系不符",
+    "identity.econ.personnel": "勾稽关系：人员支出 = 工资福利支出 + 对个人和家庭的补助",
+    # listed nowhere before the catalogue: the sheet showed the bare id
+    "input.text_number": "数字以文本形式填写",
+    "formula.no_cache": "公式单元格没有计算结果",
+    "score.P3.unverified": "资金结余：所依据的数据无法读取，未能复核",
+}
+
+
+@pytest.mark.parametrize(("rule", "title"), TITLES.items(), ids=list(TITLES))
+def test_rule_titles(rule: str, title: str) -> None:
+    assert rule_title(rule, load_edition()) == title
+
+
+def test_rule_titles_without_an_edition_name_items_by_id() -> None:
+    assert rule_title("score.P3", None) == "P3：自评得分与评分标准不符"
+    assert rule_title("sum.income.total", None) == "sum.income.total：汇总行不等于各行之和"
