@@ -1,11 +1,18 @@
-"""The findings catalogue: lookups, the 规则统计 titles drawn from it."""
+"""The findings catalogue: lookups, and the README table and 规则统计 titles drawn from it.
+
+After an intended change of the catalogue, regenerate README.md's rule table with
+``PERFXL_UPDATE_README=1 python -m pytest tests/test_catalogue.py``.
+"""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import pytest
 
 from perfxl.batch.consolidate import rule_title
-from perfxl.engine.catalogue import CATALOGUE, UncataloguedRule, entry, finding
+from perfxl.engine.catalogue import CATALOGUE, UncataloguedRule, entry, finding, markdown_table
 from perfxl.engine.findings import ERROR, INFO, WARNING
 from perfxl.spec import load_edition
 
@@ -93,3 +100,23 @@ def test_rule_titles(rule: str, title: str) -> None:
 def test_rule_titles_without_an_edition_name_items_by_id() -> None:
     assert rule_title("score.P3", None) == "P3：自评得分与评分标准不符"
     assert rule_title("sum.income.total", None) == "sum.income.total：汇总行不等于各行之和"
+
+
+# --------------------------------------------------------------------------- the README's rule table
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+TABLE_HEADING = "**规则 id**（`findings[].rule`）："
+
+
+def test_readme_rule_table_is_the_catalogue() -> None:
+    lines = README.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = lines.index(TABLE_HEADING + "\n") + 2  # the heading, a blank line, the table
+    end = next(n for n in range(start, len(lines)) if not lines[n].startswith("|"))
+    if os.environ.get("PERFXL_UPDATE_README") == "1":
+        lines[start:end] = [markdown_table()]
+        README.write_text("".join(lines), encoding="utf-8")
+    assert "".join(lines[start:end]) == markdown_table(), (
+        "README.md's rule table is not the catalogue's: regenerate it with "
+        "PERFXL_UPDATE_README=1 python -m pytest tests/test_catalogue.py"
+    )

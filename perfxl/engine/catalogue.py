@@ -75,8 +75,13 @@ CATALOGUE: tuple[Entry, ...] = (
         "所依据的数据无法读取（工作表或行缺失、文字无法识别），本项无法复核，暂按自评得分计",
     ),
     Entry("score.<ID>.reason", WARNING, "{ID}：扣分未说明原因", "扣了分但未写扣分原因"),
-    Entry("score.<ID>.reading", INFO, "{ID}：自评按另一种读法计分", "自评符合另一读法"),
-    Entry("score.<ID>.zero", INFO, "{ID}：分母为零，按规则计分", "分母为 0 的处理"),
+    Entry(
+        "score.<ID>.reading",
+        INFO,
+        "{ID}：自评按另一种读法计分",
+        "自评得分符合另一种读法（参考得分用的是第一种）",
+    ),
+    Entry("score.<ID>.zero", INFO, "{ID}：分母为零，按规则计分", "比率的分母为 0，按规则声明的办法计分"),
     # ---- 评分表 and 绩效自评: totals, subtotals, grades (self-scores an 错误, reference scores a 警告)
     Entry("total.self", ERROR, "自评总分与各项合计不符", "评分表的自评总分与各项自评得分合计不符"),
     Entry("subtotal.self", ERROR, "评分表小计与各项合计不符", "评分表的自评得分小计与所属各项合计不符"),
@@ -113,12 +118,18 @@ CATALOGUE: tuple[Entry, ...] = (
     ),
     # ---- input cells
     Entry("input.invalid", ERROR, "填报内容不是有效数值", "数字格里是无法识别的文字"),
-    Entry("input.range", ERROR, "填报数值超出允许范围", "负数、非整数、超过 100%"),
+    Entry(
+        "input.range",
+        ERROR,
+        "填报数值超出允许范围",
+        "数字格里是负数、非整数（人数、个数）或超过 100% 的百分比",
+    ),
     Entry(
         "input.text_number",
         WARNING,
         "数字以文本形式填写",
-        "参与公式的数字以文本形式存储（如“256.7万元”、全角数字、“95%”），Excel 合计时当作 0",
+        "参与公式的格里数字以文本形式存储（如“256.7万元”、全角数字、“95%”），Excel 合计时当作 0；"
+        "审核已按该数字计算",
     ),
     Entry(
         "input.normalized",
