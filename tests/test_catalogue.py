@@ -1,4 +1,8 @@
-"""The findings catalogue: lookups, and the README table and 规则统计 titles drawn from it.
+"""The findings catalogue: lookups; what the checker emits against it; the README table and titles.
+
+The corpus is every broken return of ``tests/test_check_broken.py``, the sample workbooks and the
+edge cases of ``tests/inputgen.py``: each id it emits must be catalogued with the severity it is
+emitted with, and each entry must be emitted by some case (or be listed in ``NOT_REACHED``).
 
 After an intended change of the catalogue, regenerate README.md's rule table with
 ``PERFXL_UPDATE_README=1 python -m pytest tests/test_catalogue.py``.
@@ -9,12 +13,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import mutate as m
 import pytest
+import test_check_broken as broken
+from inputgen import named_edge_cases
 
 from perfxl.batch.consolidate import rule_title
+from perfxl.check import check_file
+from perfxl.check.formula_cells import _formula_rule
 from perfxl.engine.catalogue import CATALOGUE, UncataloguedRule, entry, finding, markdown_table
-from perfxl.engine.findings import ERROR, INFO, WARNING
-from perfxl.spec import load_edition
+from perfxl.engine.findings import ERROR, INFO, WARNING, Finding
+from perfxl.engine.layout import build_plan
+from perfxl.form.template import write_template
+from perfxl.spec import Edition, available_editions, load_edition
+
+ROOT = Path(__file__).resolve().parents[1]
+MINI = ROOT / "tests" / "data" / "mini-2099"
 
 # --------------------------------------------------------------------------- lookup
 
@@ -45,6 +59,7 @@ def test_patterns_do_not_overlap() -> None:
 
 @pytest.mark.parametrize("rule", ["score.P3.typo", "nonsense", "score", "sum.income", "identity.a.b.c"])
 def test_unknown_id_is_an_error_in_tests(rule: str) -> None:
+    # entry() warns; pyproject.toml's filterwarnings = error makes that an exception under pytest
     with pytest.raises(UncataloguedRule, match="not in perfxl/engine/catalogue.py"):
         entry(rule)
 
@@ -60,6 +75,60 @@ def test_fixed_sentences_are_filled_in() -> None:
     assert (f.severity, f.sheet) == (ERROR, "评分表")
     assert f.message == "缺少工作表“评分表”，该表的 3 个项目无法审核"
     assert finding("file.unusable", file="a.xlsx", reason="文件是空的").message == "a.xlsx：文件是空的"
+
+
+# --------------------------------------------------------------------------- the corpus
+
+
+# Entries no case of the corpus emits, each with the reason (keep it short: add a case instead).
+NOT_REACHED: dict[str, str] = {}
+
+
+@pytest.fixture(scope="module")
+def emitted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Finding]]:
+    """The findings of every case of the corpus, by case."""
+    tmp = tmp_path_factory.mktemp("corpus")
+    good = broken.write_good(tmp / "good.xlsx")
+    out = {}
+    for name, mutation in broken.corpus().items():
+        out[name] = check_file(mutation(m.copy(good, tmp / "src.xlsx"), tmp / "broken.xlsx")).findings
+    for path in sorted((ROOT / "sample_workbooks").glob("*.xlsx")):
+        out[path.name] = check_file(path).findings
+    for name, values in named_edge_cases(m.plan()):
+        write_template(tmp / f"{name}.xlsx", values=values)
+        out[name] = check_file(tmp / f"{name}.xlsx").findings
+    return out
+
+
+def _catalogued(rule: str) -> bool:
+    return any(e.segments(rule) is not None for e in CATALOGUE)
+
+
+def test_every_emitted_rule_is_catalogued_with_its_severity(emitted: dict[str, list[Finding]]) -> None:
+    rules = {(f.rule, f.severity) for findings in emitted.values() for f in findings}
+    assert sorted(r for r, _ in rules if not _catalogued(r)) == []
+    assert sorted((r, s) for r, s in rules if entry(r).severity != s) == []
+
+
+def test_every_entry_is_emitted_by_the_corpus(emitted: dict[str, list[Finding]]) -> None:
+    reached = {entry(f.rule).pattern for findings in emitted.values() for f in findings}
+    assert sorted(e.pattern for e in CATALOGUE if e.pattern not in reached) == sorted(NOT_REACHED)
+
+
+def _editions() -> list[Edition]:
+    mini = load_edition(
+        "mini-2099", MINI / "templates" / "mini-2099.yaml", MINI / "checks" / "mini-2099.yaml"
+    )
+    return [*(load_edition(name) for name in available_editions()), mini]
+
+
+@pytest.mark.parametrize("edition", _editions(), ids=lambda e: e.name)
+def test_every_formula_cell_and_identity_of_every_edition_has_an_entry(edition: Edition) -> None:
+    """What a formula cell or a rubric identity is reported as comes partly from the edition's data."""
+    plan = build_plan(edition)
+    rules = {_formula_rule(plan, cell)[0] for cell in plan.formulas()}
+    rules |= {f"identity.{ident.id}" for ident in edition.rubric.identities}
+    assert sorted(r for r in rules if not _catalogued(r)) == []
 
 
 # --------------------------------------------------------------------------- 规则统计 titles
