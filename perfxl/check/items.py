@@ -7,8 +7,9 @@ from decimal import Decimal
 from perfxl.check.reader import Return
 from perfxl.check.result import ItemResult
 from perfxl.check.text import fmt, number_of, where
+from perfxl.engine.catalogue import finding
 from perfxl.engine.compute import Computation, Scalar, input_dependencies
-from perfxl.engine.findings import ERROR, INFO, WARNING, Finding
+from perfxl.engine.findings import Finding
 from perfxl.engine.layout import Plan
 from perfxl.spec import Item, kinds
 
@@ -29,14 +30,13 @@ def check_item(
     if missing:  # the rule cannot be recomputed: say so, and let the self-score stand unverified
         names = "、".join(plan.cells[m].label for m in missing[:3]) + ("等" if len(missing) > 3 else "")
         out.append(
-            Finding(
+            finding(
                 f"score.{item.id}.unverified",
-                WARNING,
                 f"{place} {item.name}：所依据的 {names} 无法读取，本项无法复核，暂按自评得分计",
-                sheet,
-                ref,
-                item.id,
-                own,
+                sheet=sheet,
+                cell=ref,
+                item=item.id,
+                reported=own,
             )
         )
         return ItemResult(item.id, item.name, item.max, own, own or Decimal(0), note="无法复核"), out
@@ -47,72 +47,67 @@ def check_item(
     if own is not None:
         if not Decimal(0) <= own <= item.max:
             out.append(
-                Finding(
+                finding(
                     f"score.{item.id}.range",
-                    ERROR,
                     f"{place} {item.name}：自评 {fmt(own)} 分，超出 0～{fmt(item.max)} 分的范围",
-                    sheet,
-                    ref,
-                    item.id,
-                    own,
-                    item.max,
+                    sheet=sheet,
+                    cell=ref,
+                    item=item.id,
+                    reported=own,
+                    expected=item.max,
                 )
             )
         else:  # a judgement's rule gives the self-score itself, so it always matches
             matched = next((r for r, s in readings.items() if abs(s - own) <= tol), None)
             if matched is None:
                 out.append(
-                    Finding(
+                    finding(
                         f"score.{item.id}",
-                        ERROR,
                         f"{place} {item.name}：自评 {fmt(own)} 分，按规则应为 "
                         f"{_alternatives(defensible)} 分（{_explain(plan, item, outcome, inputs, calc)}）",
-                        sheet,
-                        ref,
-                        item.id,
-                        own,
-                        outcome.score,
-                        own - outcome.score,
+                        sheet=sheet,
+                        cell=ref,
+                        item=item.id,
+                        reported=own,
+                        expected=outcome.score,
+                        difference=own - outcome.score,
                     )
                 )
             elif matched and matched != item.rule.readings[0]:
                 out.append(
-                    Finding(
+                    finding(
                         f"score.{item.id}.reading",
-                        INFO,
                         f"{place} {item.name}：自评 {fmt(own)} 分符合“{rubric.readings[matched]}”"
                         f"的读法（按“{rubric.readings[item.rule.readings[0]]}”为 {fmt(outcome.score)} 分）",
-                        sheet,
-                        ref,
-                        item.id,
-                        own,
-                        outcome.score,
+                        sheet=sheet,
+                        cell=ref,
+                        item=item.id,
+                        reported=own,
+                        expected=outcome.score,
                     )
                 )
         note = inputs.get(f"score.{item.id}.note")
         if Decimal(0) <= own < item.max and not note:
             out.append(
-                Finding(
+                finding(
                     f"score.{item.id}.reason",
-                    WARNING,
                     f"{place} {item.name}：自评 {fmt(own)} 分低于分值 {fmt(item.max)} 分，但未填写扣分原因",
-                    sheet,
-                    ref,
-                    item.id,
-                    own,
+                    sheet=sheet,
+                    cell=ref,
+                    item=item.id,
+                    reported=own,
                 )
             )
     if outcome.note and outcome.metric is None and item.rule.zero is not None:
         out.append(
-            Finding(
+            finding(
                 f"score.{item.id}.zero",
-                INFO,
                 f"{place} {item.name}：{outcome.note}，按规则计 {fmt(outcome.score)} 分",
-                sheet,
-                ref,
-                item.id,
-                own,
-                outcome.score,
+                sheet=sheet,
+                cell=ref,
+                item=item.id,
+                reported=own,
+                expected=outcome.score,
             )
         )
     result = ItemResult(

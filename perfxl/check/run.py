@@ -19,6 +19,7 @@ from perfxl.check.reader import Return, UnusableInput, read_return
 from perfxl.check.result import CheckResult
 from perfxl.check.tables import check_blank_tables, check_identities
 from perfxl.check.text import number, text_of, year_of
+from perfxl.engine.catalogue import finding
 from perfxl.engine.compute import compute, grade_bands
 from perfxl.engine.findings import ERROR, SEVERITIES, Finding
 from perfxl.engine.layout import Plan
@@ -34,7 +35,7 @@ def check_file(path: str | Path, tolerance: Decimal | None = None) -> CheckResul
             file=str(path),
             status="unusable",
             reason=str(e),
-            findings=[Finding("file.unusable", ERROR, f"{Path(path).name}：{e}")],
+            findings=[finding("file.unusable", file=Path(path).name, reason=e)],
         )
     return check_return(ret, tolerance)
 
