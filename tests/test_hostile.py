@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from hostile import KINDS, SEED, Kind
 
+from perfxl.engine.catalogue import entry
+
 ADDRESS_SPACE = 1024 * 1024 * 1024
 PEAK_MB = 300
 RUNNER = Path(__file__).with_name("run_limited.py")
@@ -89,6 +91,8 @@ def test_hostile_kind(kind: Kind, outcomes: dict[str, dict[str, Any]]) -> None:
     else:
         assert kind.says in said, said
     for r in results:
+        for f in r["findings"]:  # every rule id emitted is catalogued, with the severity it has
+            assert entry(f["rule"]).severity == f["severity"], f
         if r["status"] == "unusable":
             assert r["reason"] and r["findings"][0]["rule"] == "file.unusable"
     assert got["before"] == got["after"]  # the input is never modified

@@ -20,7 +20,8 @@ from perfxl.check.formats import read_workbook
 from perfxl.check.limits import LIMITS, Budget, LimitExceeded, Limits
 from perfxl.check.package import XlsxReadError, read_source
 from perfxl.check.xlsxread import Sheet, Workbook, resolve_name
-from perfxl.engine.findings import ERROR, INFO, WARNING, Finding
+from perfxl.engine.catalogue import finding
+from perfxl.engine.findings import Finding
 from perfxl.engine.formula_risk import danger
 from perfxl.engine.layout import META_SHEET, Plan, SheetPlan, a1, build_plan, col_letter, parse_a1
 from perfxl.engine.text import squash_spaces
@@ -80,12 +81,11 @@ def read_return(path: str | Path, limits: Limits = LIMITS) -> Return:
     ret.dangerous = _dangerous(wb)
     if meta.get("fingerprint") != plan.fingerprint:
         ret.findings.append(
-            Finding(
+            finding(
                 "layout.fingerprint",
-                WARNING,
-                f"工作簿的版式指纹 {_cut(meta.get('fingerprint') or '（无）')} 与本程序按同一版本生成的 "
-                f"{plan.fingerprint} 不同，已按标签核对位置",
                 sheet=META_SHEET,
+                theirs=_cut(meta.get("fingerprint") or "（无）"),
+                ours=plan.fingerprint,
             )
         )
     _map_sheets(wb, ret)
@@ -187,23 +187,9 @@ def _map_sheets(wb: Workbook, ret: Return) -> None:
         if found is not None:
             unused.remove(found)
             ret.sheet_names[sp.name] = found
-            ret.findings.append(
-                Finding(
-                    "layout.sheet_renamed",
-                    WARNING,
-                    f"工作表“{sp.name}”被改名为“{found}”，已按表头识别；请勿改动工作表名称",
-                    sheet=found,
-                )
-            )
+            ret.findings.append(finding("layout.sheet_renamed", sheet=found, old=sp.name))
         elif sp.cells:
-            ret.findings.append(
-                Finding(
-                    "layout.sheet_missing",
-                    ERROR,
-                    f"缺少工作表“{sp.name}”，该表的 {len(sp.cells)} 个项目无法审核",
-                    sheet=sp.name,
-                )
-            )
+            ret.findings.append(finding("layout.sheet_missing", sheet=sp.name, n=len(sp.cells)))
 
 
 _SIMPLE_REF = re.compile(r"=?'?([^'!]+)'?!\$?([A-Z]{1,3})\$?([0-9]{1,7})")
@@ -259,14 +245,7 @@ def _locate(wb: Workbook, ret: Return) -> None:
                 date=found is not None and found.date,
             )
     if by_label and not ret.values_only:  # a values-only format has no names: its own note says so
-        ret.findings.append(
-            Finding(
-                "layout.by_label",
-                INFO,
-                f"有 {by_label} 个项目的定义名称缺失或失效（文件可能被其他软件另存或改动过），"
-                "已按表上标签定位",
-            )
-        )
+        ret.findings.append(finding("layout.by_label", n=by_label))
 
 
 Anchor = tuple[int, str, str]  # (column, normalised label text, role) of the leftmost label on a plan row
@@ -324,15 +303,7 @@ def _align_rows(
         col, text, _ = anchors[prow]
         hit = mapping[prow] = find(col, text, cursor, stop)
         if hit is None:
-            ret.findings.append(
-                Finding(
-                    "layout.label_missing",
-                    ERROR,
-                    f"工作表“{sheet_name}”找不到标签“{text}”所在的行（行被删除或标签被改动），"
-                    "该行的项目无法审核",
-                    sheet=sheet_name,
-                )
-            )
+            ret.findings.append(finding("layout.label_missing", sheet=sheet_name, label=text))
         else:
             cursor = hit + 1
     moved = any(hit is not None and hit != prow for prow, hit in mapping.items())
@@ -344,12 +315,5 @@ def _align_rows(
         elif prev is not None:
             mapping[prow] = prev[1] + (prow - prev[0])
     if moved:
-        ret.findings.append(
-            Finding(
-                "layout.rows_moved",
-                WARNING,
-                f"工作表“{sheet_name}”的行被插入或删除过，已按标签重新定位各项目；请勿增删行",
-                sheet=sheet_name,
-            )
-        )
+        ret.findings.append(finding("layout.rows_moved", sheet=sheet_name))
     return mapping

@@ -21,11 +21,12 @@ from perfxl.check.result import CheckResult
 from perfxl.check.safety import check_safety
 from perfxl.check.tables import check_blank_tables, check_identities
 from perfxl.check.text import number, text_of, year_of
-from perfxl.engine import rules
+from perfxl.engine.catalogue import finding
 from perfxl.engine.compute import compute, grade_bands
 from perfxl.engine.findings import ERROR, SEVERITIES, Finding
 from perfxl.engine.layout import Plan
 from perfxl.oserror import shown
+from perfxl.spec.kinds.common import grade
 
 # Set by ``perfxl --debug``: a fault of the checker itself raises (with its traceback) instead of
 # making the file "unusable" with a Chinese reason.
@@ -49,7 +50,7 @@ def check_file(path: str | Path, tolerance: Decimal | None = None, limits: Limit
         file=shown(str(path)),
         status="unusable",
         reason=reason,
-        findings=[Finding("file.unusable", ERROR, f"{name}：{reason}")],
+        findings=[finding("file.unusable", file=name, reason=reason)],
     )
 
 
@@ -91,7 +92,7 @@ def check_return(ret: Return, tolerance: Decimal | None = None) -> CheckResult:
         reported_total=reported,
         recomputed_total=recomputed,
         reported_grade=reported_grade or None,
-        recomputed_grade=rules.grade(recomputed, grade_bands(plan)),
+        recomputed_grade=grade(recomputed, grade_bands(plan)),
         items=items,
         findings=ordered(plan, ret, findings),
         facts={k: v for k, v in inputs.items() if v is not None},

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from perfxl.check.reader import Return
-from perfxl.engine.findings import ERROR, INFO, WARNING, Finding
+from perfxl.engine.catalogue import finding
+from perfxl.engine.findings import Finding
 
 _SHOWN = 60  # characters of a formula quoted in a message
 
@@ -23,38 +24,22 @@ def check_safety(ret: Return) -> Iterator[Finding]:
         if (sheet, where) in inputs:
             continue  # the input's own finding (input.formula_dangerous) says it
         place = f"{sheet}!{where}" if sheet else f"定义名称“{where}”"
-        yield Finding(
+        yield finding(
             "formula.dangerous",
-            ERROR,
             f"{place} 的公式 ={_cut(formula)} 会访问工作簿以外的资源（{why}）；审核没有执行它，"
             "审核副本中已去掉该公式；请报送单位删除该公式后重新报送",
-            sheet,
-            where if sheet else None,
+            sheet=sheet,
+            cell=where if sheet else None,
             reported="=" + _cut(formula),
         )
     if ret.macros:
-        yield Finding(
-            "file.macros",
-            INFO,
-            "工作簿含有宏（VBA 代码）；审核没有运行宏，审核副本不含宏。"
-            "自评表不需要宏，请报送单位另存为 .xlsx",
-        )
+        yield finding("file.macros")
     if ret.external_links:
         shown = "、".join(_cut(t, 40) for t in ret.external_links[:3])
         more = f"等 {len(ret.external_links)} 个" if len(ret.external_links) > 3 else ""
-        yield Finding(
-            "file.external_links",
-            WARNING,
-            f"工作簿链接了其他文件（{shown}{more}）；审核没有打开这些文件，审核副本已去掉链接。"
-            "请报送单位断开链接（数据→编辑链接→断开链接）后重新报送",
-        )
+        yield finding("file.external_links", targets=shown + more)
     if ret.values_only:
-        yield Finding(
-            "file.values_only",
-            INFO,
-            f"本文件为 .{ret.kind} 格式，只能读取单元格的数值：各项目已按表上标签定位，"
-            "公式是否被改动无法核对（得分与合计已按填报数据重新计算）；建议报送单位另存为 .xlsx",
-        )
+        yield finding("file.values_only", kind="." + ret.kind)
 
 
 def _cut(text: str, limit: int = _SHOWN) -> str:
