@@ -151,7 +151,7 @@ def _map_sheets(wb: Workbook, ret: Return) -> None:
                     sheet=found,
                 )
             )
-        elif sp.cells:
+        elif sp.cells and not sp.optional:
             ret.findings.append(
                 Finding(
                     "layout.sheet_missing",
