@@ -318,13 +318,15 @@ def _agrees(stated: Stated, table: Decimal, places: int, rounded: Decimal | None
 
 
 def _unit_hint(stated: Stated, table: Decimal, places: int) -> str:
+    """Why a money figure may be off by exactly 10 000: 元 and 万元 mixed up, in the report or the table."""
     if stated.kind != "money":
         return ""
-    as_wan = Stated(stated.value, stated.decimals, stated.kind, "万元", stated.start, stated.end)
-    if stated.unit == "元" and _agrees(_scaled(as_wan, Decimal(10000), -4), table, places):
-        return "；数字与报表一致，单位应为“万元”？"
-    if stated.unit in ("万元", "万") and _agrees(_scaled(as_wan, Decimal("0.0001"), 4), table, places):
-        return "；是否把以元计的数写成了万元？"
+    if _agrees(_scaled(stated, Decimal(10000), -4), table, places):
+        if stated.unit == "元":
+            return "；数字与报表一致，单位应为“万元”？"
+        return "；报表中的数是报告的一万倍，报表是否按元填写？"
+    if _agrees(_scaled(stated, Decimal("0.0001"), 4), table, places):
+        return "；报告中的数是报表的一万倍，是否把以元计的数写成了万元？"
     return ""
 
 
