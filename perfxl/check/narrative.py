@@ -35,6 +35,7 @@ _DIGIT = re.compile(r"\d")
 _SENTENCE_END = "。；;！？!?\n"
 _CLAUSE_END = _SENTENCE_END + "，,、：:"
 QUALIFIER_REACH = 4  # characters before a phrase in which a qualifier (上年, 二级机构 …) counts
+SHARE_REACH = 12  # characters before a share's base in which its share word (占, 完成) must be
 QUOTE_LIMIT = 80  # characters of the sentence quoted in a message
 
 # Each unit a figure may be stated in: (kind, factor to the table's unit, decimal shift).
@@ -71,6 +72,7 @@ class Tie:
 
     stated: Stated
     start: int  # where the quoted snippet starts (the phrase, or the share word)
+    sentence: int  # where its sentence starts
     figure: Figure | None = None
     subject: Figure | None = None
     base: Figure | None = None
@@ -80,28 +82,46 @@ class Tie:
 
 
 def scan(text: str, lexicon: Lexicon, kinds: dict[Figure, str]) -> list[Tie]:
-    """Every figure of ``text`` a phrase of the lexicon names; ``kinds`` gives each figure's kind."""
+    """Every figure of ``text`` a phrase of the lexicon names; ``kinds`` gives each figure's kind.
+
+    Each figure is looked at in a window of a few dozen characters before it, so a long text (an
+    Excel cell holds 32 767) costs time in proportion to its length, whatever it contains.
+    """
     narrow = text.translate(_NARROW)
+    sentences, clauses = _starts(narrow, _SENTENCE_END), _starts(narrow, _CLAUSE_END)
     phrases = sorted(((p, fig) for fig in lexicon.figures for p in fig.phrases), key=lambda pf: -len(pf[0]))
+    longest = max((len(p) for p, _ in phrases), default=0)
     ties: list[Tie] = []
     previous: list[Figure | None] = []  # what each money figure of the sentence so far names
     sentence_start = 0
     for m in _FIGURE.finditer(narrow):
         stated = _stated(m)
-        start = _boundary(narrow, m.start(), _SENTENCE_END)
-        if start != sentence_start:
-            sentence_start, previous = start, []
-        clause = _boundary(narrow, m.start(), _CLAUSE_END)
-        tie = _share(narrow, clause, stated, lexicon, phrases, previous) if stated.kind == "percent" else None
+        if sentences[m.start()] != sentence_start:
+            sentence_start, previous = sentences[m.start()], []
+        # Nothing further back than a share word, a phrase and the gap can matter.
+        reach = max(clauses[m.start()], m.start() - SHARE_REACH - 2 * longest - lexicon.max_gap)
+        tie = None
+        if stated.kind == "percent":
+            tie = _share(narrow, reach, stated, lexicon, phrases, previous, sentence_start)
         if tie is None:
-            named = _phrase_before(narrow, clause, m.start(), lexicon, phrases)
+            named = _phrase_before(narrow, reach, m.start(), lexicon, phrases)
             if named is not None and kinds[named[1]] == stated.kind:
-                tie = Tie(stated, named[0], figure=named[1])
+                tie = Tie(stated, named[0], sentence_start, figure=named[1])
         if stated.kind == "money":
             previous.append(tie.figure if tie else None)
         if tie is not None:
             ties.append(tie)
     return ties
+
+
+def _starts(text: str, ends: str) -> list[int]:
+    """For each position of ``text``, where its sentence (or clause) starts."""
+    out, start = [], 0
+    for i, ch in enumerate(text):
+        out.append(start)
+        if ch in ends:
+            start = i + 1
+    return out
 
 
 def _stated(m: re.Match[str]) -> Stated:
@@ -111,72 +131,68 @@ def _stated(m: re.Match[str]) -> Stated:
     return Stated(Decimal(number) * factor, max(0, decimals + shift), kind, unit, m.start(), m.end())
 
 
-def _boundary(text: str, pos: int, ends: str) -> int:
-    """Where the sentence (or clause) holding ``pos`` starts."""
-    return max(text.rfind(ch, 0, pos) for ch in ends) + 1
-
-
 def _phrase_before(
-    text: str, clause: int, pos: int, lexicon: Lexicon, phrases: list[tuple[str, Figure]]
+    text: str, reach: int, pos: int, lexicon: Lexicon, phrases: list[tuple[str, Figure]]
 ) -> tuple[int, Figure] | None:
     """(start, figure) of the phrase that names the number at ``pos``: the nearest one ending at most
     ``max_gap`` characters (no digits) before it, in the same clause, and not qualified (上年…)."""
     best: tuple[int, int, Figure] | None = None  # (end, start, figure)
     for phrase, fig in phrases:  # longest first: of two ending at one place the longer stays
-        at = text.find(phrase, clause, pos)
-        while at != -1:
-            end = at + len(phrase)
-            gap = text[end:pos]
-            if len(gap) <= lexicon.max_gap and not _DIGIT.search(gap) and (best is None or end > best[0]):
-                best = (end, at, fig)
-            at = text.find(phrase, at + 1, pos)
+        at = text.rfind(phrase, max(reach, pos - lexicon.max_gap - len(phrase)), pos)
+        if at == -1:
+            continue
+        end = at + len(phrase)
+        if not _DIGIT.search(text, end, pos) and (best is None or end > best[0]):
+            best = (end, at, fig)
     if best is None:
         return None
     end, start, fig = best
     # A phrase right after another names what the first one does (三公经费支出合计: 三公经费).
-    outer = _ending_at(text, clause, start, phrases)
+    outer = _ending_at(text, reach, start, phrases)
     while outer is not None:
         start, fig = outer
-        outer = _ending_at(text, clause, start, phrases)
-    before = text[max(clause, start - QUALIFIER_REACH) : start]
+        outer = _ending_at(text, reach, start, phrases)
+    before = text[max(reach, start - QUALIFIER_REACH) : start]
     if any(q in before or q in text[end:pos] for q in lexicon.qualifiers):
         return None
     return start, fig
 
 
 def _ending_at(
-    text: str, clause: int, end: int, phrases: list[tuple[str, Figure]]
+    text: str, reach: int, end: int, phrases: list[tuple[str, Figure]]
 ) -> tuple[int, Figure] | None:
     for phrase, fig in phrases:
         start = end - len(phrase)
-        if start >= clause and text.startswith(phrase, start):
+        if start >= reach and text.startswith(phrase, start):
             return start, fig
     return None
 
 
 def _share(
     text: str,
-    clause: int,
+    reach: int,
     stated: Stated,
     lexicon: Lexicon,
     phrases: list[tuple[str, Figure]],
     previous: list[Figure | None],
+    sentence: int,
 ) -> Tie | None:
     """“占基本支出的40.1%”, “完成财政下达控制数的98.56%”: the share of the sentence's last money
     figure (other than the base itself) in the base the phrase names."""
-    lead = text[clause : stated.start].rstrip()
+    lead = text[reach : stated.start].rstrip()
     if not lead.endswith("的"):
         return None
-    named = _ending_at(text, clause, clause + len(lead) - 1, phrases)
+    named = _ending_at(text, reach, reach + len(lead) - 1, phrases)
     if named is None:
         return None
     base_start, base = named
-    word = max((text.rfind(w, clause, base_start) for w in lexicon.share_words), default=-1)
+    near = max(reach, base_start - SHARE_REACH)
+    word = max((text.rfind(w, near, base_start) for w in lexicon.share_words), default=-1)
     if word == -1:
         return None
     for fig in reversed(previous):
         if fig is not base:
-            return None if fig is None else Tie(stated, word, subject=fig, base=base)
+            return None if fig is None else Tie(stated, word, sentence, subject=fig, base=base)
     return None
 
 
@@ -270,7 +286,7 @@ def _compare(
     """(message without the place, the table's number) if the stated figure disagrees, else None."""
     stated = tie.stated
     snippet = f"“{text[tie.start : stated.end]}”"
-    quote = _quote(text, stated.start)
+    quote = _quote(text, tie.sentence)
     places = plan.edition.rubric.rate_decimals
     if tie.figure is not None:
         kind = kinds[tie.figure]
@@ -344,8 +360,10 @@ def _name(plan: Plan, fig: Figure) -> str:
     return fig.label or plan.cells[next(expr.refs(fig.value))].label
 
 
-def _quote(text: str, pos: int) -> str:
-    start = _boundary(text.translate(_NARROW), pos, _SENTENCE_END)
-    ends = [i for i in (text.find(ch, pos) for ch in _SENTENCE_END) if i != -1]
-    sentence = text[start : min(ends) + 1 if ends else len(text)].strip()
+def _quote(text: str, start: int) -> str:
+    """The sentence starting at ``start``, in quotes, cut at QUOTE_LIMIT characters."""
+    window = text[start : start + QUOTE_LIMIT + 1]
+    ends = [i for i in (window.find(ch) for ch in _SENTENCE_END) if i != -1]
+    sentence = window[: min(ends) + 1] if ends else window
+    sentence = sentence.strip()
     return f"“{sentence if len(sentence) <= QUOTE_LIMIT else sentence[:QUOTE_LIMIT] + '…'}”"
