@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from perfxl.check import CheckResult, check_file
 from perfxl.engine.layout import build_plan
 from perfxl.form.meta import Unit
-from perfxl.spec import Edition, SpecError, available_editions, load_edition
+from perfxl.spec import DEFAULT_EDITION, Edition, SpecError, available_editions, load_edition
 
 if TYPE_CHECKING:  # pandas is imported only by the jobs that need it
     from perfxl.batch.consolidate import Consolidation
@@ -114,7 +114,7 @@ class Consolidated:
 # ------------------------------------------------------------------ editions and fields
 
 
-def _edition(name: str = "hunan-2020") -> Edition:
+def _edition(name: str = DEFAULT_EDITION) -> Edition:
     """The named edition, loaded and validated."""
     try:
         return load_edition(name)
@@ -131,7 +131,7 @@ def editions() -> list[EditionInfo]:
     return out
 
 
-def fields(edition_name: str = "hunan-2020", options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def fields(edition_name: str = DEFAULT_EDITION, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The field dictionary of a template layout (``perfxl fields --json``, a public contract)."""
     from perfxl.form.fields import dictionary
 
@@ -147,7 +147,7 @@ def fields(edition_name: str = "hunan-2020", options: Mapping[str, Any] | None =
 def write_template(
     output: Source,
     *,
-    edition_name: str = "hunan-2020",
+    edition_name: str = DEFAULT_EDITION,
     unit: Unit | None = None,
     values: Mapping[str, Any] | None = None,
     values_path: Source | None = None,
@@ -181,7 +181,7 @@ def write_templates(
     roster: Source,
     out_dir: Source,
     *,
-    edition_name: str = "hunan-2020",
+    edition_name: str = DEFAULT_EDITION,
     year: int | None = None,
     options: Mapping[str, Any] | None = None,
     prior_db: str | None = None,

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from perfxl import __version__, api
+from perfxl.spec import DEFAULT_EDITION
 
 # api imports the heavy modules (xlsxwriter, openpyxl, pandas) only in the jobs that need them: `perfxl check`
 # starts fast.
@@ -25,7 +26,10 @@ class UsageError(click.ClickException):
 
 def edition_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--edition", default="hunan-2020", show_default=True, help="表样与评分规则版本（见 perfxl editions）"
+        "--edition",
+        default=DEFAULT_EDITION,
+        show_default=True,
+        help="表样与评分规则版本（见 perfxl editions）",
     )(f)
 
 

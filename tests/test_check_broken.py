@@ -123,12 +123,16 @@ def _only(result: CheckResult, rule: str, cell: str | None = None) -> Finding:
 # --------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module")
-def good(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def write_good(path: Path) -> Path:
+    """The good return (the seed) drawn by the template writer at ``path``."""
     values = yaml.safe_load(SEED.read_text(encoding="utf-8"))["values"]
-    path = tmp_path_factory.mktemp("good") / "君山区信访局_2020.xlsx"
     write_template(path, unit=UNIT, values=values)
     return path
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_good(tmp_path_factory.mktemp("good") / "君山区信访局_2020.xlsx")
 
 
 @pytest.fixture(scope="module")
@@ -252,6 +256,42 @@ CASES = [
         says={"grade.self": ("评分表!F29", "良好", "优秀")},
     ),
     Case(
+        "综合等次-typed",
+        _set("perf.grade", "差"),
+        [("perf.grade", ERROR, PERF, "D26"), ("formula.overwritten", WARNING, PERF, "D26")],
+        says={"perf.grade": ("绩效自评!D26", "差", "优秀")},
+    ),
+    Case(
+        "汇总行-typed",
+        _set("income.total.fiscal", 999),
+        [("sum.income.fiscal", ERROR, FIN, "D6"), ("formula.overwritten", WARNING, FIN, "D6")],
+        says={"sum.income.fiscal": ("收支情况!D6", "999", "256.32", "742.68")},
+    ),
+    Case(
+        "小计-typed",
+        _set("group.1.1.self", 1),
+        [("subtotal.self", ERROR, SCORES, "F33"), ("formula.overwritten", WARNING, SCORES, "F33")],
+        says={"subtotal.self": ("评分表!F33", "1", "15")},
+    ),
+    Case(
+        "参考小计-typed",
+        _set("group.1.1.ref", 1),
+        [("subtotal.ref", WARNING, SCORES, "G33"), ("formula.overwritten", WARNING, SCORES, "G33")],
+        says={"subtotal.ref": ("评分表!G33", "1", "15")},
+    ),
+    Case(
+        "参考总分-typed",
+        _set("total.ref", 50),
+        [("total.ref", WARNING, SCORES, "G28"), ("formula.overwritten", WARNING, SCORES, "G28")],
+        says={"total.ref": ("评分表!G28", "50", "97")},
+    ),
+    Case(
+        "参考等次-typed",
+        _set("grade.ref", "差"),
+        [("grade.ref", WARNING, SCORES, "G29"), ("formula.overwritten", WARNING, SCORES, "G29")],
+        says={"grade.ref": ("评分表!G29", "差", "优秀")},
+    ),
+    Case(
         "参考得分-typed-wrong",
         _set("score.P3.ref", 3),
         [("formula.overwritten", WARNING, SCORES, "G8"), ("ref.P3", WARNING, SCORES, "G8")],
@@ -305,6 +345,13 @@ CASES = [
         [("input.normalized", INFO, BASIS, "B16")],
         says={"input.normalized": ("评分依据!B16", "0.95", "95%")},
         facts={"basis.satisfaction": D(95)},
+    ),
+    Case(
+        "percent-over-100",
+        _set("basis.satisfaction", 120),
+        [("input.range", ERROR, BASIS, "B16")],
+        says={"input.range": ("评分依据!B16", "120", "100")},
+        facts={"basis.satisfaction": D(120)},
     ),
     Case(
         "percent-as-text",
@@ -430,6 +477,13 @@ CASES = [
     ),
     # ---- layout and identity that still check
     Case("no-defined-names", m.remove_defined_names, [("layout.by_label", INFO, None, None)]),
+    Case(  # as a return of form version 1, made before the sheet existed: complete without it
+        "评价报告-deleted",
+        lambda src, dst: m.delete_sheet(src, dst, REPORT),
+        [("narrative.missing", INFO, REPORT, None)],
+        says={"narrative.missing": ("评价报告", "旧版模板", "未核对")},
+        facts=None,
+    ),
     Case(
         "sheet-renamed",
         lambda src, dst: m.rename_sheet(src, dst, FIN, "Sheet3"),
@@ -626,9 +680,13 @@ def test_edited_label_loses_only_its_row(broken: Callable[[Mutation], CheckResul
 SHEETS = ["基本概况", "收支情况", "评分依据", "绩效自评", "评价人员", "评分表"]
 
 
+def _delete_sheet(sheet: str) -> Mutation:
+    return lambda src, dst: m.delete_sheet(src, dst, sheet)
+
+
 @pytest.mark.parametrize("sheet", SHEETS)
 def test_sheet_deleted(sheet: str, broken: Callable[[Mutation], CheckResult]) -> None:
-    result = broken(lambda src, dst: m.delete_sheet(src, dst, sheet))
+    result = broken(_delete_sheet(sheet))
     assert result.status == "errors" and result.exit_code == 1
     f = _only(result, "layout.sheet_missing")
     assert (f.severity, f.sheet) == (ERROR, sheet) and sheet in f.message
@@ -638,7 +696,7 @@ def test_sheet_deleted(sheet: str, broken: Callable[[Mutation], CheckResult]) ->
 def test_sheet_deleted_adds_no_consequential_findings(
     sheet: str, broken: Callable[[Mutation], CheckResult], ref: Ref
 ) -> None:
-    result = broken(lambda src, dst: m.delete_sheet(src, dst, sheet))
+    result = broken(_delete_sheet(sheet))
     added, _removed = ref.delta(result)
     assert [t for t in added if t[1] == ERROR] == [("layout.sheet_missing", ERROR, sheet, None)]
     on_sheet = [t for t in flat(own(result)) if t[2] == sheet]
@@ -777,6 +835,16 @@ def test_libreoffice_error_value_is_not_reported_as_blank(lo: dict[str, Path]) -
     assert not [f for f in result.findings if f.cell == "B7"]
     assert not [f for f in result.findings if "空白" in f.message and f.sheet == FIN]
     assert _only(result, "input.text_number", "D7").severity == WARNING
+
+
+def corpus() -> dict[str, Mutation]:
+    """Every damage of this module's tables, by name (tests/test_catalogue.py checks what each emits)."""
+    out = {c.id: c.mutate for c in CASES}
+    out |= {p.id: _set(*p.values) for p in UNREADABLE}
+    out |= {p.id: p.values[0] for p in ROW_EDITS}
+    out |= {f"delete-{sheet}": _delete_sheet(sheet) for sheet in SHEETS}
+    out |= {p.id: p.values[0] for p in UNUSABLE}
+    return out
 
 
 def test_mutations_never_touch_the_good_return(good: Path, tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
-"""Tests for perfxl.engine.rules on the real hunan-2020 rubric: each rule kind, table-driven.
+"""Tests for the rule kinds (perfxl.spec.kinds) on the real hunan-2020 rubric: each kind, table-driven.
 
-Every case is scored twice: by the Python rule (``rules.score``) and by its Excel twin
-(``rules.metric_formula`` / ``rules.score_formula`` / ``rules.grade_formula``), the latter run by
+Every case is scored twice: by the Python rule (``kinds.score``) and by its Excel twin
+(``metric_formula`` / ``kinds.formula`` / ``grade_formula``), the latter run by
 the small independent evaluator below (Excel text -> Python text with lazy IF, eval'd over
 ``Decimal``). The two must agree with each other and with the value the official standard gives.
 """
@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
-from perfxl.engine import rules
 from perfxl.engine.compute import compute, grade_bands
 from perfxl.engine.layout import build_plan
-from perfxl.spec import Item, load_edition
+from perfxl.spec import Item, kinds, load_edition
+from perfxl.spec.kinds import Cells, Given, Outcome, checklist, judgement, ladder, per_count, per_point
+from perfxl.spec.kinds.common import grade, grade_formula, metric_formula, metric_value, quantize
 
 D = Decimal
 ED = load_edition()
@@ -114,8 +115,12 @@ def _text(inputs: Inputs) -> Callable[[str], object]:
     return lambda f: inputs.get(f)
 
 
-def py_outcome(item: Item, inputs: Inputs, self_score: Decimal | None = None) -> rules.Outcome:
-    return rules.score(item, _value(inputs), _text(inputs), self_score or D(0), RD, SD)
+def _given(inputs: Inputs, self_score: Decimal | None = None) -> Given:
+    return Given(_value(inputs), _text(inputs), self_score or D(0), RD, SD)
+
+
+def py_outcome(item: Item, inputs: Inputs, self_score: Decimal | None = None) -> Outcome:
+    return kinds.score(item, _given(inputs, self_score))
 
 
 def xl_outcome(item: Item, inputs: Inputs, self_score: Decimal | None = None) -> tuple[object, object]:
@@ -128,10 +133,10 @@ def xl_outcome(item: Item, inputs: Inputs, self_score: Decimal | None = None) ->
     metric = None
     metric_cell = None
     if item.rule.metric is not None:
-        formula = rules.metric_formula(item.rule, cell, RD)
+        formula = metric_formula(item.rule, cell, RD)
         metric = xl_eval(formula, {n: inputs.get(f) for f, n in names.items()})
         metric_cell = "METRIC"
-    text = rules.score_formula(item, cell, metric_cell, "SELF", SD)
+    text = kinds.formula(item, metric_cell, Cells(cell, "SELF", RD, SD))
     env = {n: inputs.get(f) for f, n in names.items()} | {"METRIC": metric, "SELF": self_score}
     return metric, xl_eval(text, env)
 
@@ -409,10 +414,10 @@ def _check(
 
     # the Excel twin: metric cell and 参考得分 cell
     xl_metric, xl_score = xl_outcome(item, inputs, self_score)
-    assert xl_score == out.score, rules.score_formula(item, lambda f: f, "METRIC", "SELF", SD)
+    assert xl_score == out.score, kinds.formula(item, "METRIC", Cells(lambda f: f, "SELF", RD, SD))
     if item.rule.metric is not None:
         assert xl_metric == ("" if out.metric is None else out.metric)
-        assert (xl_metric == "") == (rules.metric_value(item.rule, _value(inputs), RD) is None)
+        assert (xl_metric == "") == (metric_value(item.rule, _value(inputs), RD) is None)
     for reading, points in out.readings.items():  # every accepted reading, rendered as the primary one
         assert xl_outcome(with_reading(item, reading), inputs, self_score)[1] == points, reading
 
@@ -449,22 +454,22 @@ def test_rule_kinds_as_published() -> None:
 
 def test_helpers_directly() -> None:
     i1 = RUBRIC.item("I1")
-    value = _value({"unit.staff_actual": D(203), "unit.staff_quota": D(200)})
-    m = rules.metric_value(i1.rule, value, RD)
+    staff = {"unit.staff_actual": D(203), "unit.staff_quota": D(200)}
+    m = metric_value(i1.rule, _value(staff), RD)
     assert m == D("101.50")
-    assert rules.per_point(i1, value, m, SD).readings == {
+    assert per_point.score(i1, m, _given(staff)).readings == {
         "proportional": D("4.25"),
         "whole": D("4.5"),
         "started": D(4),
     }
     i3 = RUBRIC.item("I3")
-    assert rules.ladder(i3, _value({}), D("80")).score == 4
-    assert rules.ladder(i3, _value({}), None).note == I3_NOTE + NUMERATOR_ZERO
-    assert rules.per_count(RUBRIC.item("P2"), _value({"basis.special_late": D(3)}), SD).score == D("1.5")
-    assert rules.checklist(RUBRIC.item("P7"), _text(yes("basis.p7_1", "basis.p7_5"))).score == D("1.5")
-    assert rules.judgement(RUBRIC.item("O1"), D("5.01")).score == 5
-    assert rules.quantize(D("4.315"), 2) == D("4.32")
-    assert rules.quantize(D("-4.315"), 2) == D("-4.32")
+    assert ladder.score(i3, D("80"), _given({})).score == 4
+    assert ladder.score(i3, None, _given({})).note == I3_NOTE + NUMERATOR_ZERO
+    assert per_count.score(RUBRIC.item("P2"), None, _given({"basis.special_late": D(3)})).score == D("1.5")
+    assert checklist.score(RUBRIC.item("P7"), None, _given(yes("basis.p7_1", "basis.p7_5"))).score == D("1.5")
+    assert judgement.score(RUBRIC.item("O1"), None, _given({}, D("5.01"))).score == 5
+    assert quantize(D("4.315"), 2) == D("4.32")
+    assert quantize(D("-4.315"), 2) == D("-4.32")
 
 
 # ---------------------------------------------------------------- grade
@@ -485,12 +490,12 @@ GRADE_CASES = [
 
 @pytest.mark.parametrize(("total", "label"), GRADE_CASES, ids=[c[0] for c in GRADE_CASES])
 def test_grade(total: str, label: str) -> None:
-    assert rules.grade(D(total), GRADES) == label
-    assert xl_eval(rules.grade_formula("TOTAL", GRADES), {"TOTAL": D(total)}) == label
+    assert grade(D(total), GRADES) == label
+    assert xl_eval(grade_formula("TOTAL", GRADES), {"TOTAL": D(total)}) == label
 
 
 def test_grade_blank_total_is_lowest() -> None:
-    assert rules.grade(D(0), GRADES) == xl_eval(rules.grade_formula("TOTAL", GRADES), {"TOTAL": None}) == "差"
+    assert grade(D(0), GRADES) == xl_eval(grade_formula("TOTAL", GRADES), {"TOTAL": None}) == "差"
 
 
 # ---------------------------------------------------------------- through compute(): formula cells feed rules

@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
-from perfxl.engine.layout import resolve_options
+from perfxl.engine.compute import compute
+from perfxl.engine.formulas import formula
+from perfxl.engine.layout import build_plan, resolve_options
 from perfxl.spec import (
     READING_KINDS,
     Edition,
@@ -111,6 +113,36 @@ def _drop_reading(name: str) -> Mutation:
     return mutate
 
 
+def _rename(*keys: str | int, to: str) -> Mutation:
+    """Rename the last key of a key path from the top of the file (a misspelling of it)."""
+
+    def mutate(data: Data) -> None:
+        node: Any = data
+        for k in keys[:-1]:
+            node = node[k]
+        node[to] = node.pop(keys[-1])
+
+    return mutate
+
+
+def _rename_item(item_id: str, *keys: str | int, to: str) -> Mutation:
+    def mutate(rubric: Data) -> None:
+        node: Any = _item(rubric, item_id)
+        for k in keys[:-1]:
+            node = node[k]
+        node[to] = node.pop(keys[-1])
+
+    return mutate
+
+
+def _move_readings_beside_rule(item_id: str) -> Mutation:
+    def mutate(rubric: Data) -> None:
+        item = _item(rubric, item_id)
+        item["readings"] = item["rule"].pop("readings")
+
+    return mutate
+
+
 def _swap_first_grades(rubric: Data) -> None:
     g = rubric["grades"]
     g[0], g[1] = g[1], g[0]
@@ -136,6 +168,8 @@ I1 = "sections.0.groups.0.items.0"
 I2 = "sections.0.groups.0.items.1"
 I3 = "sections.0.groups.0.items.2"
 P1 = "sections.1.groups.0.items.0"
+P3 = "sections.1.groups.0.items.2"
+P5 = "sections.1.groups.1.items.0"
 P7 = "sections.1.groups.1.items.2"
 E4 = "sections.3.groups.0.items.3"
 
@@ -227,6 +261,81 @@ RUBRIC_CASES = [
     ("grades-equal-minima", _set("grades", 1, "min", value=90), "grades", []),
     ("last-grade-min-above-zero", _set("grades", 3, "min", value=10), "grades", []),
     ("rubric-names-another-form", _set("form", value="hunan-2021"), "form", ["hunan-2021", "hunan-2020"]),
+    # A key the loader does not know, at every level: refused, never read as absent.
+    ("misspelt-top-level-key", _rename("tolerance", to="tolerence"), "tolerence", ["未知的键", "tolerance"]),
+    ("misspelt-section-key", _rename("sections", 0, "label", to="lable"), "sections.0.lable", ["label"]),
+    (
+        "misspelt-group-key",
+        _rename("sections", 0, "groups", 0, "max", to="maximum"),
+        "sections.0.groups.0.maximum",
+        [],
+    ),
+    ("misspelt-item-key", _rename_item("P1", "standard", to="standrd"), f"{P1}.standrd", ["standard"]),
+    (
+        "misspelt-rule-key",
+        _rename_item("I1", "rule", "threshold", to="treshold"),
+        f"{I1}.rule.treshold",
+        ["threshold"],
+    ),
+    (
+        "misspelt-readings-key",
+        _rename_item("I1", "rule", "readings", to="reading"),
+        f"{I1}.rule.reading",
+        ["readings"],
+    ),
+    ("readings-beside-the-rule", _move_readings_beside_rule("I1"), f"{I1}.readings", ["rule"]),
+    (
+        "key-of-another-kind",
+        _set_item("P1", "rule", "direction", value="over"),
+        f"{P1}.rule.direction",
+        ["bands"],
+    ),
+    (
+        "misspelt-metric-key",
+        _rename_item("I3", "rule", "metric", "den", to="dem"),
+        f"{I3}.rule.metric.dem",
+        ["den"],
+    ),
+    (
+        "misspelt-zero-denominator-key",
+        _rename_item("I1", "rule", "zero_denominator", "note", to="notes"),
+        f"{I1}.rule.zero_denominator.notes",
+        ["note"],
+    ),
+    (
+        "misspelt-band-key",
+        _set_item("P3", "rule", "bands", 0, "lable", value="无"),
+        f"{P3}.rule.bands.0.lable",
+        ["label"],
+    ),
+    (
+        "misspelt-check-key",
+        _rename_item("P5", "rule", "checks", 0, "points", to="point"),
+        f"{P5}.rule.checks.0.point",
+        [],
+    ),
+    ("misspelt-grade-key", _rename("grades", 0, "min", to="minimum"), "grades.0.minimum", ["min"]),
+    (
+        "misspelt-identity-key",
+        _rename("identities", 0, "when_filled", to="when_filed"),
+        "identities.0.when_filed",
+        [],
+    ),
+    (
+        "misspelt-plausibility-key",
+        _rename("plausibility", "max_amount", to="max_amout"),
+        "plausibility.max_amout",
+        [],
+    ),
+    # Reading names: only those per_point can count by, declared as a mapping, at least one per rule.
+    (
+        "unknown-reading-declared",
+        _set("readings", "rounded", value="四舍五入"),
+        "readings.rounded",
+        ["whole"],
+    ),
+    ("readings-not-a-mapping", _set("readings", value=["whole"]), "readings", []),
+    ("no-reading-listed", _set_item("I1", "rule", "readings", value=[]), f"{I1}.rule.readings", []),
     # A rule or identity reading a field the form does not have (checked across both files).
     (
         "rule-refers-to-unknown-field",
@@ -272,6 +381,75 @@ FORM_CASES = [
         _set("reviewers", "reporter", 0, "type", value="signature"),
         "reviewers.reporter.0.type",
         ["signature"],
+    ),
+    ("misspelt-top-level-key", _rename("region", to="regoin"), "regoin", ["未知的键", "region"]),
+    ("misspelt-option", _rename("options", "sub_units", to="sub_unit"), "options.sub_unit", ["sub_units"]),
+    (
+        "unknown-indicator-category",
+        _set("options", "indicators", "speed", value=2),
+        "options.indicators.speed",
+        ["cost"],
+    ),
+    (
+        "misspelt-row-header",
+        _rename("finance", "row_header", to="row_headr"),
+        "finance.row_headr",
+        ["row_header"],
+    ),
+    ("misspelt-finance-row", _rename("finance", "rows", "sub", to="subs"), "finance.rows.subs", ["sub"]),
+    (
+        "misspelt-table-key",
+        _rename("finance", "tables", 0, "title", to="titel"),
+        "finance.tables.0.titel",
+        [],
+    ),
+    (
+        "misspelt-column-key",
+        _rename("finance", "tables", 0, "columns", 0, "formula", to="formla"),
+        "finance.tables.0.columns.0.formla",
+        ["formula"],
+    ),
+    (
+        "misspelt-basic-field-key",
+        _set("basic", "rows", 1, 1, "mini", value=2000),
+        "basic.rows.1.1.mini",
+        ["min"],
+    ),
+    (
+        "misspelt-basis-field-key",
+        _set("basis", "groups", 0, "fields", 0, "requried", value=True),
+        "basis.groups.0.fields.0.requried",
+        ["required"],
+    ),
+    (
+        "misspelt-category-key",
+        _set("performance", "quantitative", "groups", 0, "categories", 0, "countd", value=True),
+        "performance.quantitative.groups.0.categories.0.countd",
+        ["counted"],
+    ),
+    (
+        "misspelt-qualitative-key",
+        _rename("performance", "qualitative", "done", to="don"),
+        "performance.qualitative.don",
+        [],
+    ),
+    (
+        "misspelt-reporter-key",
+        _set("reviewers", "reporter", 0, "typ", value="text"),
+        "reviewers.reporter.0.typ",
+        [],
+    ),
+    (
+        "misspelt-rubric-sheet-key",
+        _rename("rubric_sheet", "total_label", to="totl_label"),
+        "rubric_sheet.totl_label",
+        [],
+    ),
+    (
+        "misspelt-instructions-key",
+        _rename("instructions", "lines", to="line"),
+        "instructions.line",
+        ["lines"],
     ),
     (
         "bad-column-formula",
@@ -359,6 +537,10 @@ MISSING_KEY_CASES = [
     ("identity-without-left", "rubric", _pop("identities", 0, "left")),
     ("category-without-id", "form", _pop("performance", "quantitative", "groups", 0, "categories", 0, "id")),
     ("column-without-header", "form", _pop("finance", "tables", 0, "columns", 0, "header")),
+    # Read by the layout only when drawing: missing, they used to load and then fail with a KeyError.
+    ("finance-without-row-header", "form", _pop("finance", "row_header")),
+    ("counted-category-without-rows", "form", _pop("options", "indicators", "cost")),
+    ("rubric-sheet-without-grade-label", "form", _pop("rubric_sheet", "grade_label")),
 ]
 
 
@@ -473,6 +655,40 @@ def test_p3_bands_read_carryover(edition: Edition) -> None:
     assert high.low is not None and not high.low.closed
     assert list(expr.refs(high.low.value)) == ["income.total.carryover"]
     assert [b.score for b in rule.bands] == [3, 2, 0]
+
+
+def test_unknown_rule_kind_lists_the_registered_kinds(tmp_path: Path) -> None:
+    form_path, rubric_path = _write(tmp_path, rubric_mut=_set_item("P1", "rule", "kind", value="ladr"))
+    with pytest.raises(SpecError) as info:
+        _load(form_path, rubric_path)
+    assert str(info.value) == (
+        f"{rubric_path}: {P1}.rule.kind: 未知的规则类型 “ladr”；"
+        "可用：ladder, per_point, per_count, checklist, judgement"
+    )
+
+
+def test_misspelt_key_lists_the_known_ones(tmp_path: Path) -> None:
+    form_path, rubric_path = _write(tmp_path, form_mut=_rename("finance", "row_header", to="row_headr"))
+    with pytest.raises(SpecError) as info:
+        _load(form_path, rubric_path)
+    assert str(info.value) == (
+        f"{form_path}: finance.row_headr: 未知的键；"
+        "可用：name, title, row_header, rows, tables, tables_per_page"
+    )
+
+
+def test_a_single_reading_is_the_primary_one(tmp_path: Path) -> None:
+    """``readings: [whole]``: the first reading a rule lists is the template's 参考得分 (README, checks/
+    comments) and the checker accepts only those listed, so ``whole`` is both: 101.5% scores 4.5,
+    not the proportional 4.25 nor the started 4, in Python and in the formula alike."""
+    form_path, rubric_path = _write(tmp_path, rubric_mut=_set_item("I1", "rule", "readings", value=["whole"]))
+    ed = _load(form_path, rubric_path)
+    assert ed.rubric.item("I1").rule.readings == ("whole",)
+    plan = build_plan(ed)
+    calc = compute(plan, {"unit.staff_quota": Decimal(200), "unit.staff_actual": Decimal(203)})
+    assert calc.outcomes["I1"].readings == {"whole": Decimal("4.5")}
+    assert calc.values["score.I1.ref"] == Decimal("4.5")
+    assert "-0.5*INT(" in formula(plan, plan.cells["score.I1.ref"])
 
 
 def test_per_point_items_list_all_readings(edition: Edition) -> None:

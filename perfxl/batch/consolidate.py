@@ -29,7 +29,8 @@ import pandas as pd
 from perfxl.batch.current import Recency, mtime_text, recency_key
 from perfxl.check import check_file
 from perfxl.check.result import CheckResult, plain
-from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
+from perfxl.engine.catalogue import entry, finding
+from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING
 from perfxl.engine.layout import finance_columns
 from perfxl.engine.text import squash_spaces
 from perfxl.form.meta import Unit
@@ -281,7 +282,7 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
         result = CheckResult(file=path, status="unusable", reason=reason)
     if result.status == "unusable":
         result.reason = _unusable_reason(Path(path), size, result.reason or "无法读取")
-        result.findings = [Finding("file.unusable", ERROR, f"{Path(path).name}：{result.reason}")]
+        result.findings = [finding("file.unusable", file=Path(path).name, reason=result.reason)]
     review_done, review_error = None, None
     if review and result.status != "unusable":
         try:
@@ -812,74 +813,20 @@ def _roster(roster: str | os.PathLike[str] | Sequence[Unit]) -> list[Unit]:
 # ------------------------------------------------------------------ rule statistics
 
 
-_RULE_TITLES = {
-    "file.unusable": "文件无法使用",
-    "formula.changed": "公式被改动",
-    "formula.overwritten": "公式被改为固定数值",
-    "input.invalid": "填报内容不是有效数值",
-    "input.normalized": "填报内容已按规范转换",
-    "input.range": "填报数值超出允许范围",
-    "input.table_blank": "收支表局机关一行未填写",
-    "input.blank": "必填项未填写",
-    "layout.by_label": "定义名称丢失，按标签定位",
-    "layout.label_missing": "找不到表上的标签",
-    "layout.rows_moved": "表格行被插入或删除",
-    "layout.sheet_missing": "缺少工作表",
-    "layout.sheet_renamed": "工作表被改名",
-    "layout.fingerprint": "版式与模板不一致",
-    "meta.unit": "单位名称与下发模板不一致",
-    "meta.year": "年度与下发模板不一致",
-    "narrative.figure": "评价报告中的金额、人数与报表不一致",
-    "narrative.share": "评价报告中的比例与报表不一致",
-    "narrative.missing": "没有评价报告表（旧版模板），未核对",
-    "plausible.grade_edge": "复核总分接近等次分界线",
-    "plausible.no_number": "定量目标完成情况没有数字",
-    "plausible.per_capita": "人均支出过大（疑按元填报）",
-    "plausible.scale": "两项金额相差上千倍（疑按元填报）",
-    "plausible.yuan": "金额过大（疑按元填报）",
-    "grade.self": "自评等次与总分不符",
-    "grade.ref": "参考等次与总分不符",
-    "total.self": "自评总分与各项合计不符",
-    "total.ref": "参考总分与各项合计不符",
-}
-_SCORE_SUFFIX = {
-    "": "自评得分与评分标准不符",
-    "range": "自评得分超出分值范围",
-    "reading": "自评按另一种读法计分",
-    "reason": "扣分未说明原因",
-    "zero": "分母为零，按规则计分",
-    "blank": "未填自评得分",
-}
-
-
 def rule_title(rule: str, edition: Edition | None) -> str:
-    """A short Chinese name for a rule id (the 规则统计 sheet and the chart of failing rules)."""
-    if rule in _RULE_TITLES:
-        return _RULE_TITLES[rule]
-    parts = rule.split(".")
+    """A short Chinese name for a rule id (the 规则统计 sheet and the chart of failing rules): the
+    catalogue's title, naming the item, finance column or identity as the edition does."""
+    e = entry(rule)
+    seg = e.segments(rule) or {}
     items = {i.id: i.name for i in edition.rubric.items} if edition else {}
     cols = {k: f"{t}·{h}" for k, t, h in finance_columns(edition)} if edition else {}
-    if parts[0] == "score" and len(parts) >= 2:
-        suffix = _SCORE_SUFFIX.get(".".join(parts[2:]))
-        if suffix:
-            return f"{items.get(parts[1], parts[1])}：{suffix}"
-    if parts[0] in ("metric", "ref") and len(parts) == 2:
-        what = "指标值" if parts[0] == "metric" else "参考得分"
-        return f"{items.get(parts[1], parts[1])}：{what}公式结果不符"
-    if parts[0] == "sum" and len(parts) == 3:
-        return f"{cols.get(f'{parts[1]}.total.{parts[2]}', rule)}：汇总行不等于各行之和"
-    if parts[0] == "identity":
-        idents = {i.id: i.label for i in edition.rubric.identities} if edition else {}
-        rest = ".".join(parts[1:])
-        if rest in idents:
-            return f"勾稽关系：{idents[rest]}"
-        if len(parts) == 3:
-            return f"{cols.get(f'{parts[1]}.total.{parts[2]}', rule)}：勾稽关系不符"
-    if parts[0] == "subtotal":
-        return "评分表小计与各项合计不符"
-    if parts[0] == "perf":
-        return "绩效自评表与评分表不一致"
-    return rule
+    idents = {i.id: i.label for i in edition.rubric.identities} if edition else {}
+    item = seg.get("ID", "")
+    return e.title.format(
+        ID=items.get(item, item),
+        列=cols.get(f"{seg.get('表')}.total.{seg.get('列')}", rule),
+        勾稽关系=idents.get(rule.removeprefix("identity."), rule),
+    )
 
 
 def _rules(usable: list[dict[str, Any]], findings: list[tuple[Any, ...]]) -> pd.DataFrame:

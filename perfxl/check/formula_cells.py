@@ -11,8 +11,9 @@ from typing import Any
 from perfxl.check.inputs import Read
 from perfxl.check.reader import Located, Return
 from perfxl.check.text import UNIT_TEXT, fmt, number, show, text_of, where
+from perfxl.engine.catalogue import finding
 from perfxl.engine.compute import Computation, input_dependencies
-from perfxl.engine.findings import ERROR, INFO, WARNING, Finding
+from perfxl.engine.findings import Finding
 from perfxl.engine.formulas import formulas_of
 from perfxl.engine.layout import Cell, Plan
 from perfxl.spec import expr
@@ -33,30 +34,27 @@ def check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal, rea
         if found is None:
             continue
         if found.formula is None and found.value is None:
-            yield Finding(
+            yield finding(
                 "formula.overwritten",
-                WARNING,
                 f"{where(found)} {_label(plan, cell)}：公式被删除（现为空白）；请恢复公式",
-                found.sheet,
-                found.ref,
+                sheet=found.sheet,
+                cell=found.ref,
             )
         elif found.formula is None and cell.calc is not None and cell.calc.kind == "draft":
-            yield Finding(
+            yield finding(
                 "formula.overwritten",
-                WARNING,
                 f"{where(found)} {_label(plan, cell)}：自动生成的参考文字被改写为固定文字"
                 "（已按报告正文核对）；报告正文请写在下面的“报告正文”格",
-                found.sheet,
-                found.ref,
+                sheet=found.sheet,
+                cell=found.ref,
             )
         elif found.formula is None:
-            yield Finding(
+            yield finding(
                 "formula.overwritten",
-                WARNING,
                 f"{where(found)} {_label(plan, cell)}：原为公式，现被改为固定值"
                 f"“{show(found.value)}”；请恢复公式",
-                found.sheet,
-                found.ref,
+                sheet=found.sheet,
+                cell=found.ref,
                 reported=found.value,
             )
         elif (
@@ -64,13 +62,12 @@ def check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal, rea
             and found.ref == cell.ref
             and _norm_formula(found.formula) != expected[cell.id]
         ):
-            yield Finding(
+            yield finding(
                 "formula.changed",
-                WARNING,
                 f"{where(found)} {_label(plan, cell)}：公式被改动（现为 ={found.formula}，"
                 f"应为 {formulas_of(plan)[cell.id]}）",
-                found.sheet,
-                found.ref,
+                sheet=found.sheet,
+                cell=found.ref,
                 reported="=" + found.formula,
                 expected=formulas_of(plan)[cell.id],
             )
@@ -95,15 +92,7 @@ def check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal, rea
             diff = reported - want if reported is not None and isinstance(want, Decimal) else None
             yield _mismatch(plan, cell, found, reported, want, diff)
     if uncached:
-        yield Finding(
-            "formula.no_cache",
-            INFO,
-            f"有 {uncached} 个公式单元格没有计算结果（文件可能由其他软件另存），其结果未能核对；"
-            "得分与合计已按填报数据重新计算",
-        )
-
-
-_FORMULA_NOISE = re.compile(r"[\s$']")
+        yield finding("formula.no_cache", n=uncached)
 
 
 def _norm_formula(text: str) -> str:
@@ -120,7 +109,7 @@ def _mismatch(
     plan: Plan, cell: Cell, found: Located, reported: Any, expected: Any, diff: Decimal | None
 ) -> Finding:
     kind = cell.calc.kind if cell.calc else ""
-    rid, severity, why = _formula_rule(plan, cell)
+    rid, why = _formula_rule(plan, cell)
     unit = UNIT_TEXT.get(cell.type, "")
     if reported is not None:
         shown = f"{fmt(reported)}{unit}"
@@ -128,12 +117,11 @@ def _mismatch(
         shown = f"“{found.value}”" if isinstance(found.value, str) and found.value.strip() else "空白"
     want = f"{fmt(expected)}{unit}" if expected is not None else "空白"
     gap = f"（相差 {fmt(diff)}）" if diff is not None and kind in ("sum", "expr") else ""
-    return Finding(
+    return finding(
         rid,
-        severity,
         f"{where(found)} {_label(plan, cell)}：填报 {shown}，{why.format(want=want)}{gap}",
-        found.sheet,
-        found.ref,
+        sheet=found.sheet,
+        cell=found.ref,
         item=cell.calc.item if cell.calc else None,
         reported=reported,
         expected=expected,
@@ -141,30 +129,25 @@ def _mismatch(
     )
 
 
-def _formula_rule(plan: Plan, cell: Cell) -> tuple[str, str, str]:
-    """(rule id, severity, phrase with {want}) for a formula cell whose reported value is wrong."""
+def _formula_rule(plan: Plan, cell: Cell) -> tuple[str, str]:
+    """(rule id, phrase with {want}) for a formula cell whose reported value is wrong."""
     calc = cell.calc
     assert calc is not None
     parts = cell.id.split(".")
     if calc.kind == "sum" and cell.sheet == plan.sheet("finance").name:
-        return f"sum.{parts[0]}.{parts[2]}", ERROR, "按各单位（机构）合计应为 {want}"
+        return f"sum.{parts[0]}.{parts[2]}", "按各单位（机构）合计应为 {want}"
     if calc.kind == "expr":
-        return f"identity.{parts[0]}.{parts[2]}", ERROR, f"按“{_identity_text(plan, cell)}”应为 {{want}}"
+        return f"identity.{parts[0]}.{parts[2]}", f"按“{_identity_text(plan, cell)}”应为 {{want}}"
     if calc.kind == "metric":
-        return f"metric.{calc.item}", WARNING, "按填报数据计算应为 {want}"
+        return f"metric.{calc.item}", "按填报数据计算应为 {want}"
     if calc.kind == "score":
-        return f"ref.{calc.item}", WARNING, "按评分标准计算应为 {want}（公式被改动或未重新计算）"
+        return f"ref.{calc.item}", "按评分标准计算应为 {want}（公式被改动或未重新计算）"
     if cell.id.startswith("perf."):
-        return cell.id, ERROR, "应与评分表一致，即 {want}"
-    part = parts[-1]
-    severity = ERROR if part == "self" else WARNING
+        return cell.id, "应与评分表一致，即 {want}"
+    part = parts[-1]  # self (an 错误) or ref (a 警告): the catalogue has both
     if calc.kind == "grade":
-        return f"grade.{part}", severity, "按总分及等次标准应为 {want}"
-    return (
-        f"{'total' if cell.id.startswith('total.') else 'subtotal'}.{part}",
-        severity,
-        "按各项得分合计应为 {want}",
-    )
+        return f"grade.{part}", "按总分及等次标准应为 {want}"
+    return f"{'total' if cell.id.startswith('total.') else 'subtotal'}.{part}", "按各项得分合计应为 {want}"
 
 
 def _identity_text(plan: Plan, cell: Cell) -> str:

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from perfxl.check.reader import Located, Return
 from perfxl.check.text import fmt, int_text, where
+from perfxl.engine.catalogue import finding
 from perfxl.engine.compute import Scalar, formula_inputs
-from perfxl.engine.findings import ERROR, INFO, WARNING, Finding
+from perfxl.engine.findings import Finding
 from perfxl.engine.layout import Cell, Plan
 from perfxl.engine.numbers import parse_number, parse_yesno
 from perfxl.spec import NUMBER_UNITS
@@ -43,13 +44,12 @@ def read_inputs(plan: Plan, ret: Return, out: list[Finding]) -> Read:
             blank_score = cell.id.startswith("score.") and cell.id.endswith(".self")
             item = cell.id.split(".")[1] if blank_score else None
             out.append(
-                Finding(
+                finding(
                     f"score.{item}.blank" if item else "input.blank",
-                    ERROR if blank_score else WARNING,
                     f"{where(found)} {cell.label}：未填写"
                     + ("，按 0 分计入总分" if blank_score else ("，按 0 计算" if cell.feeds else "")),
-                    found.sheet,
-                    found.ref,
+                    sheet=found.sheet,
+                    cell=found.ref,
                     item=item,
                 )
             )
@@ -70,12 +70,11 @@ def _parse(cell: Cell, found: Located, out: list[Finding], in_formulas: bool) ->
     parsed = parse_yesno(raw) if cell.type == "yesno" else parse_number(raw, NUMBER_UNITS[cell.type])
     if parsed.error:
         out.append(
-            Finding(
+            finding(
                 "input.invalid",
-                ERROR,
                 f"{where(found)} {cell.label}：{parsed.error}",
-                found.sheet,
-                found.ref,
+                sheet=found.sheet,
+                cell=found.ref,
                 reported=found.value,
             )
         )
@@ -85,25 +84,23 @@ def _parse(cell: Cell, found: Located, out: list[Finding], in_formulas: bool) ->
     if as_text:
         why = note or f"“{str(raw).strip()}”是以文本形式存储的数字"
         out.append(
-            Finding(
+            finding(
                 "input.text_number",
-                WARNING,
                 f"{where(found)} {cell.label}：{why}；Excel 的合计和公式会把文本当作 0，"
                 "请改填纯数字（审核已按该数字计算）",
-                found.sheet,
-                found.ref,
+                sheet=found.sheet,
+                cell=found.ref,
                 reported=found.value,
                 expected=value,
             )
         )
     elif note:
         out.append(
-            Finding(
+            finding(
                 "input.normalized",
-                INFO,
                 f"{where(found)} {cell.label}：{note}",
-                found.sheet,
-                found.ref,
+                sheet=found.sheet,
+                cell=found.ref,
                 reported=found.value,
                 expected=value,
             )
@@ -112,12 +109,11 @@ def _parse(cell: Cell, found: Located, out: list[Finding], in_formulas: bool) ->
         bad = _out_of_range(cell, value)
         if bad:
             out.append(
-                Finding(
+                finding(
                     "input.range",
-                    ERROR,
                     f"{where(found)} {cell.label}：{bad}",
-                    found.sheet,
-                    found.ref,
+                    sheet=found.sheet,
+                    cell=found.ref,
                     reported=value,
                 )
             )

@@ -18,11 +18,12 @@ from decimal import Decimal
 from perfxl.check.inputs import Read
 from perfxl.check.reader import Return
 from perfxl.check.text import fmt, number_of
+from perfxl.engine.catalogue import finding
 from perfxl.engine.compute import Computation, Scalar, input_dependencies
-from perfxl.engine.findings import INFO, WARNING, Finding
+from perfxl.engine.findings import Finding
 from perfxl.engine.layout import Plan
-from perfxl.engine.rules import quantize, shown
 from perfxl.spec import expr
+from perfxl.spec.kinds.common import quantize, shown
 from perfxl.spec.narrative import Figure, Lexicon, draft_id, text_ids
 
 # Full-width forms a Chinese IME types, one character for one (positions stay those of the text).
@@ -207,12 +208,7 @@ def check_narrative(
     if spec is None or lexicon is None:
         return
     if spec.name not in ret.sheet_names:
-        yield Finding(
-            "narrative.missing",
-            INFO,
-            f"没有“{spec.name}”工作表（可能是旧版模板），报告文字未核对",
-            sheet=spec.name,
-        )
+        yield finding("narrative.missing", sheet=spec.name)
         return
     deps = input_dependencies(plan)
     kinds = {fig: _KIND[plan.cells[next(expr.refs(fig.value))].type] for fig in lexicon.figures}
@@ -229,15 +225,14 @@ def check_narrative(
     for fid, text in unit_texts(plan, ret, inputs):
         found = ret.cells[fid]
         for tie in scan(text, lexicon, kinds):
-            finding = _compare(plan, tie, text, value, kinds, lexicon)
-            if finding is not None:
-                message, expected = finding
-                yield Finding(
+            disagrees = _compare(plan, tie, text, value, kinds, lexicon)
+            if disagrees is not None:
+                message, expected = disagrees
+                yield finding(
                     "narrative.share" if tie.base else "narrative.figure",
-                    WARNING,
                     f"{found.sheet}!{found.ref} {message}",
-                    found.sheet,
-                    found.ref,
+                    sheet=found.sheet,
+                    cell=found.ref,
                     reported=tie.stated.value,
                     expected=expected,
                     difference=tie.stated.value - expected,

@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from perfxl.check.reader import Return
 from perfxl.check.text import fmt, number_of, q, text_of
+from perfxl.engine.catalogue import finding
 from perfxl.engine.compute import Computation, Scalar
-from perfxl.engine.findings import INFO, WARNING, Finding
+from perfxl.engine.findings import Finding
 from perfxl.engine.layout import Plan
 from perfxl.engine.text import squash_spaces
 
@@ -25,38 +26,35 @@ def plausibility(plan: Plan, ret: Return, inputs: dict[str, Scalar], calc: Compu
     for cell in plan.inputs():
         v = value(cell.id) if cell.type == "amount" else None
         if v is not None and abs(v) > p["max_amount"]:
-            yield Finding(
+            yield finding(
                 "plausible.yuan",
-                WARNING,
                 f"{cell.where} {cell.label}：{fmt(v)} 万元（即 {fmt(v / 10000)} 亿元）过大，"
                 "是否按元填写？本表金额单位为万元",
-                cell.sheet,
-                cell.ref,
+                sheet=cell.sheet,
+                cell=cell.ref,
                 reported=v,
             )
     spent, staff = value("expense.total.total"), value("unit.staff_actual")
     if spent and staff and spent / staff > p["max_per_capita"]:
         where = plan.cells["expense.total.total"]
-        yield Finding(
+        yield finding(
             "plausible.per_capita",
-            WARNING,
             f"{where.where} 支出合计 {fmt(spent)} 万元，人均 {fmt(q(spent / staff))} 万元，"
             f"超过 {fmt(p['max_per_capita'])} 万元/人，是否按元填写？",
-            where.sheet,
-            where.ref,
+            sheet=where.sheet,
+            cell=where.ref,
             reported=spent,
         )
     for a, b in p["pairs"]:
         va, vb = value(a), value(b)
         if va and vb and (abs(va / vb) >= p["pair_ratio"] or abs(vb / va) >= p["pair_ratio"]):
             ca, cb = plan.cells[a], plan.cells[b]
-            yield Finding(
+            yield finding(
                 "plausible.scale",
-                WARNING,
                 f"{ca.where} {ca.label} {fmt(va)} 万元与 {cb.label} {fmt(vb)} 万元相差上千倍，"
                 "是否有一项按元填写？",
-                ca.sheet,
-                ca.ref,
+                sheet=ca.sheet,
+                cell=ca.ref,
                 reported=va,
                 expected=vb,
             )
@@ -65,12 +63,11 @@ def plausibility(plan: Plan, ret: Return, inputs: dict[str, Scalar], calc: Compu
             target = inputs.get(cell.id.replace(".done", ".target"))
             done = inputs.get(cell.id)
             if target and isinstance(done, str) and not _DIGIT.search(done):
-                yield Finding(
+                yield finding(
                     "plausible.no_number",
-                    INFO,
                     f"{cell.where} {cell.label}：“{done[:20]}”没有任何数字，定量目标的完成情况宜写明完成数",
-                    cell.sheet,
-                    cell.ref,
+                    sheet=cell.sheet,
+                    cell=cell.ref,
                     reported=done,
                 )
 
@@ -81,13 +78,12 @@ def grade_edge(plan: Plan, total: Decimal) -> Iterator[Finding]:
         if g.min > 0 and abs(total - g.min) < margin:
             cell = plan.cells["total.ref"]
             side = "以上" if total >= g.min else "以下"
-            yield Finding(
+            yield finding(
                 "plausible.grade_edge",
-                INFO,
                 f"{cell.where} 复核总分 {fmt(total)} 分，距“{g.label}”分界线 {fmt(g.min)} 分不足 "
                 f"{fmt(margin)} 分（在分界线{side}），请重点复核",
-                cell.sheet,
-                cell.ref,
+                sheet=cell.sheet,
+                cell=cell.ref,
                 reported=total,
                 expected=g.min,
             )
@@ -96,18 +92,14 @@ def grade_edge(plan: Plan, total: Decimal) -> Iterator[Finding]:
 def check_meta(ret: Return, inputs: dict[str, Scalar]) -> Iterator[Finding]:
     name, year = text_of(inputs.get("unit.name")), inputs.get("unit.year")
     if ret.meta.get("unit") and name and squash_spaces(name) != squash_spaces(ret.meta["unit"]):
-        yield Finding(
-            "meta.unit",
-            WARNING,
-            f"基本概况 单位名称“{name}”与下发模板时的单位“{ret.meta['unit']}”不一致，请确认是否报错了表",
-            reported=name,
-            expected=ret.meta["unit"],
+        yield finding(
+            "meta.unit", name=name, issued=ret.meta["unit"], reported=name, expected=ret.meta["unit"]
         )
     if ret.meta.get("year") and isinstance(year, Decimal) and str(int(year)) != ret.meta["year"]:
-        yield Finding(
+        yield finding(
             "meta.year",
-            WARNING,
-            f"基本概况 年度 {int(year)} 与下发模板的年度 {ret.meta['year']} 不一致",
+            year=int(year),
+            issued=ret.meta["year"],
             reported=int(year),
             expected=int(ret.meta["year"]),
         )

@@ -15,7 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from perfxl.check.xlsxread import Sheet, Workbook, XlsxReadError, read_xlsx, resolve_name
-from perfxl.engine.findings import ERROR, INFO, WARNING, Finding
+from perfxl.engine.catalogue import finding
+from perfxl.engine.findings import Finding
 from perfxl.engine.layout import META_SHEET, Plan, SheetPlan, a1, build_plan, col_letter, parse_a1
 from perfxl.engine.text import squash_spaces
 from perfxl.spec import SpecError, available_editions, load_edition
@@ -67,12 +68,8 @@ def read_return(path: str | Path) -> Return:
     ret = Return(str(path), hashlib.sha256(data).hexdigest(), meta, plan, {}, {})
     if meta.get("fingerprint") != plan.fingerprint:
         ret.findings.append(
-            Finding(
-                "layout.fingerprint",
-                WARNING,
-                f"工作簿的版式指纹 {meta.get('fingerprint')} 与本程序按同一版本生成的 {plan.fingerprint} "
-                "不同，已按标签核对位置",
-                sheet=META_SHEET,
+            finding(
+                "layout.fingerprint", sheet=META_SHEET, theirs=meta.get("fingerprint"), ours=plan.fingerprint
             )
         )
     _map_sheets(wb, ret)
@@ -143,23 +140,9 @@ def _map_sheets(wb: Workbook, ret: Return) -> None:
         if found is not None:
             unused.remove(found)
             ret.sheet_names[sp.name] = found
-            ret.findings.append(
-                Finding(
-                    "layout.sheet_renamed",
-                    WARNING,
-                    f"工作表“{sp.name}”被改名为“{found}”，已按表头识别；请勿改动工作表名称",
-                    sheet=found,
-                )
-            )
+            ret.findings.append(finding("layout.sheet_renamed", sheet=found, old=sp.name))
         elif sp.cells and not sp.optional:
-            ret.findings.append(
-                Finding(
-                    "layout.sheet_missing",
-                    ERROR,
-                    f"缺少工作表“{sp.name}”，该表的 {len(sp.cells)} 个项目无法审核",
-                    sheet=sp.name,
-                )
-            )
+            ret.findings.append(finding("layout.sheet_missing", sheet=sp.name, n=len(sp.cells)))
 
 
 _SIMPLE_REF = re.compile(r"=?'?([^'!]+)'?!\$?([A-Z]{1,3})\$?([0-9]{1,7})")
@@ -214,14 +197,7 @@ def _locate(wb: Workbook, ret: Return) -> None:
                 cached=found is None or found.formula is None or bool(found.raw),
             )
     if by_label:
-        ret.findings.append(
-            Finding(
-                "layout.by_label",
-                INFO,
-                f"有 {by_label} 个项目的定义名称缺失或失效（文件可能被其他软件另存或改动过），"
-                "已按表上标签定位",
-            )
-        )
+        ret.findings.append(finding("layout.by_label", n=by_label))
 
 
 Anchor = tuple[int, str, str]  # (column, normalised label text, role) of the leftmost label on a plan row
@@ -279,15 +255,7 @@ def _align_rows(
         col, text, _ = anchors[prow]
         hit = mapping[prow] = find(col, text, cursor, stop)
         if hit is None:
-            ret.findings.append(
-                Finding(
-                    "layout.label_missing",
-                    ERROR,
-                    f"工作表“{sheet_name}”找不到标签“{text}”所在的行（行被删除或标签被改动），"
-                    "该行的项目无法审核",
-                    sheet=sheet_name,
-                )
-            )
+            ret.findings.append(finding("layout.label_missing", sheet=sheet_name, label=text))
         else:
             cursor = hit + 1
     moved = any(hit is not None and hit != prow for prow, hit in mapping.items())
@@ -299,12 +267,5 @@ def _align_rows(
         elif prev is not None:
             mapping[prow] = prev[1] + (prow - prev[0])
     if moved:
-        ret.findings.append(
-            Finding(
-                "layout.rows_moved",
-                WARNING,
-                f"工作表“{sheet_name}”的行被插入或删除过，已按标签重新定位各项目；请勿增删行",
-                sheet=sheet_name,
-            )
-        )
+        ret.findings.append(finding("layout.rows_moved", sheet=sheet_name))
     return mapping

@@ -20,10 +20,11 @@ from perfxl.check.reader import Return, UnusableInput, read_return
 from perfxl.check.result import CheckResult
 from perfxl.check.tables import check_blank_tables, check_identities
 from perfxl.check.text import number, text_of, year_of
-from perfxl.engine import rules
+from perfxl.engine.catalogue import finding
 from perfxl.engine.compute import compute, grade_bands
 from perfxl.engine.findings import ERROR, SEVERITIES, Finding
 from perfxl.engine.layout import Plan
+from perfxl.spec.kinds.common import grade
 
 
 def check_file(path: str | Path, tolerance: Decimal | None = None) -> CheckResult:
@@ -40,7 +41,7 @@ def read_and_check(path: str | Path, tolerance: Decimal | None = None) -> tuple[
             file=str(path),
             status="unusable",
             reason=str(e),
-            findings=[Finding("file.unusable", ERROR, f"{Path(path).name}：{e}")],
+            findings=[finding("file.unusable", file=Path(path).name, reason=e)],
         )
     return ret, check_return(ret, tolerance)
 
@@ -83,7 +84,7 @@ def check_return(ret: Return, tolerance: Decimal | None = None) -> CheckResult:
         reported_total=reported,
         recomputed_total=recomputed,
         reported_grade=reported_grade or None,
-        recomputed_grade=rules.grade(recomputed, grade_bands(plan)),
+        recomputed_grade=grade(recomputed, grade_bands(plan)),
         items=items,
         findings=ordered(plan, ret, findings),
         facts={k: v for k, v in inputs.items() if v is not None},

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from perfxl.check.reader import Return
 from perfxl.check.text import fmt, number_of
+from perfxl.engine.catalogue import finding
 from perfxl.engine.compute import Computation, Scalar, input_dependencies
-from perfxl.engine.findings import ERROR, WARNING, Finding
+from perfxl.engine.findings import Finding
 from perfxl.engine.layout import Plan
 from perfxl.spec import expr
 
@@ -29,13 +30,12 @@ def check_identities(
         left, right = expr.evaluate(ident.left, value), expr.evaluate(ident.right, value)
         if abs(left - right) > tol:
             first = plan.cells[ident.when_filled[0]]
-            yield Finding(
+            yield finding(
                 f"identity.{ident.id}",
-                ERROR,
                 f"{first.where} {ident.label}：左边 {fmt(left)} 万元，右边 {fmt(right)} 万元"
                 f"（相差 {fmt(left - right)}）",
-                first.sheet,
-                first.ref,
+                sheet=first.sheet,
+                cell=first.ref,
                 reported=right,
                 expected=left,
                 difference=right - left,
@@ -47,10 +47,9 @@ def check_blank_tables(plan: Plan, ret: Return, inputs: dict[str, Scalar]) -> It
         cells = [c for c in plan.inputs() if c.id.startswith(f"{table.id}.org.")]
         located = [c for c in cells if c.id in ret.cells]
         if located and len(located) == len(cells) and all(ret.cells[c.id].value is None for c in cells):
-            yield Finding(
+            yield finding(
                 "input.table_blank",
-                WARNING,
                 f"{cells[0].where} {table.title}：局机关一行全部未填写",
-                cells[0].sheet,
-                cells[0].ref,
+                sheet=cells[0].sheet,
+                cell=cells[0].ref,
             )

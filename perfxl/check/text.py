@@ -6,11 +6,11 @@ from decimal import Decimal
 from typing import Any
 
 from perfxl.check.reader import Located
-from perfxl.engine import rules
 from perfxl.engine.compute import Computation, Scalar
 from perfxl.engine.layout import Plan
 from perfxl.engine.numbers import parse_number
 from perfxl.spec import NUMBER_UNITS
+from perfxl.spec.kinds.common import number_text, quantize
 
 UNIT_TEXT = {"amount": " 万元", "percent": "%", "score": " 分", "integer": " 人", "count": " 个"}
 
@@ -43,16 +43,12 @@ def year_of(value: Scalar, meta_year: str | None) -> int | None:
 
 
 def q(x: Decimal) -> Decimal:
-    return rules.quantize(x, 2)
+    return quantize(x, 2)
 
 
 def fmt(value: Any) -> str:
     """Numbers as a finance officer writes them: 3.29, 97, -0.38 (no exponent, no trailing zeros)."""
-    if isinstance(value, Decimal):
-        v = q(value) if value == value.quantize(Decimal("0.01")) or abs(value) >= 1 else value
-        text = format(v.normalize(), "f")
-        return text
-    return show(value)
+    return number_text(value) if isinstance(value, Decimal) else show(value)
 
 
 def show(value: Any) -> str:

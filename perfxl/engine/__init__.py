@@ -1,1 +1,1 @@
-"""The engine: where each cell of the form sits, rule kinds, exact computation, formulas, findings. No I/O."""
+"""The engine: where each cell of the form sits, exact computation, formulas, numbers, findings. No I/O."""

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from perfxl.engine import rules, sentences
+from perfxl.engine import sentences
 from perfxl.engine.layout import Cell, Plan
-from perfxl.engine.rules import Outcome
-from perfxl.spec import expr, rule_refs, sentence
+from perfxl.spec import expr, kinds, rule_refs, sentence
+from perfxl.spec.kinds import Given, Outcome
+from perfxl.spec.kinds.common import grade, metric_value
 
 Scalar = Decimal | str | None
 
@@ -64,9 +65,9 @@ def compute(plan: Plan, inputs: Mapping[str, Scalar]) -> Computation:
     def outcome(item_id: str) -> Outcome:
         if item_id not in outcomes:
             item = rubric.item(item_id)
-            outcomes[item_id] = rules.score(
-                item, num, text, num(f"score.{item_id}.self"), rubric.rate_decimals, rubric.score_decimals
-            )
+            self_score = num(f"score.{item_id}.self")
+            given = Given(num, text, self_score, rubric.rate_decimals, rubric.score_decimals)
+            outcomes[item_id] = kinds.score(item, given)
         return outcomes[item_id]
 
     def _formula(cell: Cell) -> Scalar:
@@ -79,7 +80,7 @@ def compute(plan: Plan, inputs: Mapping[str, Scalar]) -> Computation:
             return sum((num(a) for a in calc.args), Decimal(0))
         if calc.kind == "metric":
             assert calc.item is not None
-            return rules.metric_value(rubric.item(calc.item).rule, num, rubric.rate_decimals)
+            return metric_value(rubric.item(calc.item).rule, num, rubric.rate_decimals)
         if calc.kind == "score":
             assert calc.item is not None
             return outcome(calc.item).score
@@ -87,7 +88,7 @@ def compute(plan: Plan, inputs: Mapping[str, Scalar]) -> Computation:
             total, *counted = calc.args
             if counted and all(not isinstance(get(c), Decimal) for c in counted):
                 return None  # nothing self-scored yet: no grade to show
-            return rules.grade(num(total), grade_bands(plan))
+            return grade(num(total), grade_bands(plan))
         if calc.kind == "copy":
             return get(calc.args[0])
         if calc.kind == "draft":

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from perfxl.engine import rules, sentences
+from perfxl.engine import sentences
 from perfxl.engine.compute import grade_bands
 from perfxl.engine.layout import Cell, Plan, a1, col_letter
-from perfxl.spec import SpecError, expr
+from perfxl.spec import SpecError, expr, kinds
+from perfxl.spec.kinds import Cells
+from perfxl.spec.kinds.common import grade_formula, metric_formula
 
 EXCEL_FORMULA_LIMIT = 8192  # characters of a formula, with its '='
 
@@ -60,22 +62,16 @@ def formula(plan: Plan, cell: Cell) -> str:
         text = f"SUM({_ranges(plan, calc.args, cell.sheet)})"
     elif calc.kind == "metric":
         assert calc.item is not None
-        text = rules.metric_formula(rubric.item(calc.item).rule, ref, rubric.rate_decimals)
+        text = metric_formula(rubric.item(calc.item).rule, ref, rubric.rate_decimals)
     elif calc.kind == "score":
         assert calc.item is not None
         item = rubric.item(calc.item)
         metric = f"metric.{item.id}"
-        text = rules.score_formula(
-            item,
-            ref,
-            ref(metric) if metric in plan.cells else None,
-            ref(f"score.{item.id}.self"),
-            rubric.score_decimals,
-            rubric.rate_decimals,
-        )
+        cells = Cells(ref, ref(f"score.{item.id}.self"), rubric.rate_decimals, rubric.score_decimals)
+        text = kinds.formula(item, ref(metric) if metric in plan.cells else None, cells)
     elif calc.kind == "grade":
         total, *counted = calc.args
-        text = rules.grade_formula(ref(total), grade_bands(plan))
+        text = grade_formula(ref(total), grade_bands(plan))
         if counted:
             text = f'IF(COUNT({_ranges(plan, counted, cell.sheet)})=0,"",{text})'
     elif calc.kind == "copy":

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from perfxl.engine.rules import NOISE_PLACES, quantize, shown, shown_formula
 from perfxl.spec import Edition, expr
+from perfxl.spec.kinds.common import NOISE_PLACES, quantize, shown, shown_formula
 from perfxl.spec.sentence import Sentence, Slot, code_decimals, code_section
 
 Value = Callable[[str], Decimal]  # a field's number, blank = 0 (as Excel reads it)

@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pandas as pd
 import xlsxwriter
@@ -36,10 +36,23 @@ from perfxl.form.styles import (
     wrapped_lines,
 )
 from perfxl.report.words import STATUS_TEXT, local_time
-from perfxl.spec import Edition, SpecError, load_edition
+from perfxl.spec import DEFAULT_EDITION, Edition, SpecError, load_edition
 
-if TYPE_CHECKING:  # the consolidation is made one stage up; this module only reads it
-    from perfxl.batch.consolidate import Consolidation
+
+class Consolidation(Protocol):
+    """What the summary reads of a consolidation (made one stage up, in ``batch.consolidate``)."""
+
+    returns: pd.DataFrame
+    units: pd.DataFrame
+    scores: pd.DataFrame
+    finance: pd.DataFrame
+    findings: pd.DataFrame
+    rules: pd.DataFrame
+    missing: pd.DataFrame
+    duplicates: pd.DataFrame
+
+    def summary_line(self) -> str: ...
+
 
 BAD_FILL, WARN_FILL = SEVERITY_FILLS[ERROR], SEVERITY_FILLS[WARNING]
 EXCEL_ROWS = 1_048_576
@@ -715,7 +728,7 @@ def histogram(scores: Sequence[Decimal | None], width: int = BIN, top: int = 100
 
 
 def _edition(con: Consolidation) -> Edition | None:
-    names = [e for e in con.units["edition"].dropna()] or ["hunan-2020"]
+    names = [e for e in con.units["edition"].dropna()] or [DEFAULT_EDITION]
     try:
         return load_edition(str(names[0]))
     except SpecError:

@@ -25,8 +25,8 @@ from docx.text.paragraph import Paragraph
 from perfxl.atomic import atomic_target
 from perfxl.check.result import CheckResult
 from perfxl.engine.layout import Plan, unit_rows
-from perfxl.engine.rules import quantize
 from perfxl.form.styles import BODY_FONT, TITLE_FONT
+from perfxl.spec.kinds.common import quantize
 from perfxl.spec.model import Table as FormTable
 from perfxl.spec.narrative import draft_id
 

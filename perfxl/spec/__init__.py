@@ -1,11 +1,11 @@
-"""The edition as data: the typed model, its loader and the expression language."""
+"""The edition as data: the typed model, its loader, the expression language and the rule kinds."""
 
-from perfxl.spec.load import available_editions, data_dirs, load_edition, read_edition
+from perfxl.spec.kinds import rule_refs
+from perfxl.spec.load import DEFAULT_EDITION, available_editions, data_dirs, load_edition, read_edition
 from perfxl.spec.model import (
     FIELD_TYPES,
     NUMBER_UNITS,
     READING_KINDS,
-    RULE_KINDS,
     Band,
     Bound,
     Edition,
@@ -16,14 +16,13 @@ from perfxl.spec.model import (
     Rule,
     SpecError,
     known_field_ids,
-    rule_refs,
 )
 
 __all__ = [
+    "DEFAULT_EDITION",
     "FIELD_TYPES",
     "NUMBER_UNITS",
     "READING_KINDS",
-    "RULE_KINDS",
     "Band",
     "Bound",
     "Edition",

@@ -27,7 +27,6 @@ FIELD_TYPES = {
 }
 # The unit a typed number of each numeric field type is read in (numbers.parse_number's unit).
 NUMBER_UNITS = {t: u for t, u in FIELD_TYPES.items() if u is not None}
-RULE_KINDS = ("ladder", "per_point", "per_count", "checklist", "judgement")
 READING_KINDS = ("proportional", "whole", "started")
 
 
@@ -149,6 +148,8 @@ class Rule:
     zero: ZeroPolicy | None = None
     count: str | None = None
     checks: tuple[tuple[str, Decimal], ...] = ()
+    # A kind's own parameters that none of the fields above fits: a frozen dataclass of its module.
+    params: object | None = None
 
 
 @dataclass(frozen=True)
@@ -227,23 +228,6 @@ class Edition:
     @property
     def name(self) -> str:
         return self.form.edition
-
-
-def rule_refs(rule: Rule) -> list[str]:
-    out: list[str] = []
-    m = rule.metric
-    if m is not None:
-        for e in (m.num, m.den, m.value):
-            if e is not None:
-                out.extend(expr.refs(e))
-    for band in rule.bands:
-        for b in (band.low, band.high):
-            if b is not None:
-                out.extend(expr.refs(b.value))
-    if rule.count:
-        out.append(rule.count)
-    out.extend(f for f, _ in rule.checks)
-    return out
 
 
 def known_field_ids(form: Form) -> set[str]:

@@ -8,22 +8,13 @@ with every key checked: a misspelt key is an error naming the file and key, neve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from perfxl.spec import expr, sentence
-from perfxl.spec.model import SpecError
+from perfxl.spec.ctx import Ctx, as_list, keys
 
 EACH = ("qualitative", "items")  # what a sentence may be repeated over (see Draft.each)
-
-
-class Where(Protocol):
-    """A place in a data file (the loader's context): ``at`` goes deeper, ``fail`` makes the error."""
-
-    def at(self, key: object) -> Where: ...
-
-    def fail(self, msg: str) -> SpecError: ...
 
 
 # ---------------------------------------------------------------- form: sections and drafts
@@ -87,21 +78,21 @@ def draft_id(part: Part) -> str:
     return f"draft.{part.id}"
 
 
-def load_narrative(ctx: Where, raw: Any) -> Narrative:
-    raw = _keys(ctx, raw, ("name", "title", "labels", "formats", "chapters"), ("note", "tables"))
-    labels = _keys(ctx.at("labels"), raw["labels"], ("draft", "text"), ("more",))
-    formats = _keys(ctx.at("formats"), raw["formats"], ("amount", "count"))
+def load_narrative(ctx: Ctx, raw: Any) -> Narrative:
+    raw = keys(ctx, raw, ("name", "title", "labels", "formats", "chapters"), ("note", "tables"))
+    labels = keys(ctx.at("labels"), raw["labels"], ("draft", "text"), ("more",))
+    formats = keys(ctx.at("formats"), raw["formats"], ("amount", "count"))
     for key in ("amount", "count"):
         try:
             sentence.code_decimals(str(formats[key]))
         except sentence.SentenceError as e:
             raise ctx.at(f"formats.{key}").fail(str(e)) from None
     chapters, seen = [], set()
-    for c, craw in enumerate(_list(ctx.at("chapters"), raw["chapters"])):
+    for c, craw in enumerate(as_list(ctx.at("chapters"), raw["chapters"])):
         cctx = ctx.at(f"chapters.{c}")
-        craw = _keys(cctx, craw, ("parts",), ("heading",))
+        craw = keys(cctx, craw, ("parts",), ("heading",))
         parts = []
-        for p, praw in enumerate(_list(cctx.at("parts"), craw["parts"])):
+        for p, praw in enumerate(as_list(cctx.at("parts"), craw["parts"])):
             part = _part(cctx.at(f"parts.{p}"), praw)
             if part.id in seen:
                 raise cctx.at(f"parts.{p}.id").fail(f"段落 id “{part.id}” 重复")
@@ -118,12 +109,12 @@ def load_narrative(ctx: Where, raw: Any) -> Narrative:
         amount_format=str(formats["amount"]),
         count_format=str(formats["count"]),
         chapters=tuple(chapters),
-        tables=tuple(str(t) for t in _list(ctx.at("tables"), raw.get("tables", []))),
+        tables=tuple(str(t) for t in as_list(ctx.at("tables"), raw.get("tables", []))),
     )
 
 
-def _part(ctx: Where, raw: Any) -> Part:
-    raw = _keys(ctx, raw, ("id", "draft"), ("heading", "paragraphs"))
+def _part(ctx: Ctx, raw: Any) -> Part:
+    raw = keys(ctx, raw, ("id", "draft"), ("heading", "paragraphs"))
     pid = str(raw["id"])
     if not pid.replace("_", "").isalnum() or not pid.isascii():
         raise ctx.at("id").fail(f"段落 id “{pid}” 只能由英文字母、数字和下划线组成")
@@ -131,19 +122,19 @@ def _part(ctx: Where, raw: Any) -> Part:
     if isinstance(paragraphs, bool) or not isinstance(paragraphs, int) or not 1 <= paragraphs <= 20:
         raise ctx.at("paragraphs").fail(f"应为 1～20 的整数，实际为 {paragraphs!r}")
     drafts = tuple(
-        _draft(ctx.at(f"draft.{i}"), d) for i, d in enumerate(_list(ctx.at("draft"), raw["draft"]))
+        _draft(ctx.at(f"draft.{i}"), d) for i, d in enumerate(as_list(ctx.at("draft"), raw["draft"]))
     )
     return Part(pid, _text_or_none(raw.get("heading")), paragraphs, drafts)
 
 
-def _draft(ctx: Where, raw: Any) -> Draft:
+def _draft(ctx: Ctx, raw: Any) -> Draft:
     if isinstance(raw, str):
         raw = {"text": raw}
-    raw = _keys(ctx, raw, ("text",), ("when", "each"))
+    raw = keys(ctx, raw, ("text",), ("when", "each"))
     each = raw.get("each")
     if each is not None and each not in EACH:
         raise ctx.at("each").fail(f"未知的重复方式 “{each}”；可用：{', '.join(EACH)}")
-    draft = Draft(str(raw["text"]), tuple(str(w) for w in _list(ctx.at("when"), raw.get("when", []))), each)
+    draft = Draft(str(raw["text"]), tuple(str(w) for w in as_list(ctx.at("when"), raw.get("when", []))), each)
     try:  # the grammar is checked here; which fields exist is checked when placed on a plan
         for text, when in expand(draft, 1, (("I1", "项目"),)):
             sentence.parse(text, when)
@@ -191,13 +182,13 @@ class Lexicon:
     max_gap: int  # characters allowed between a phrase and its number (“人员支出为115.25万元”)
 
 
-def load_lexicon(ctx: Where, raw: Any) -> Lexicon:
-    raw = _keys(ctx, raw, ("figures",), ("share_words", "qualifiers", "max_gap"))
+def load_lexicon(ctx: Ctx, raw: Any) -> Lexicon:
+    raw = keys(ctx, raw, ("figures",), ("share_words", "qualifiers", "max_gap"))
     figures, seen = [], set()
-    for i, fraw in enumerate(_list(ctx.at("figures"), raw["figures"])):
+    for i, fraw in enumerate(as_list(ctx.at("figures"), raw["figures"])):
         fctx = ctx.at(f"figures.{i}")
-        fraw = _keys(fctx, fraw, ("phrases", "field"), ("label",))
-        phrases = tuple(str(p) for p in _list(fctx.at("phrases"), fraw["phrases"]))
+        fraw = keys(fctx, fraw, ("phrases", "field"), ("label",))
+        phrases = tuple(str(p) for p in as_list(fctx.at("phrases"), fraw["phrases"]))
         if not phrases or any(not p.strip() for p in phrases):
             raise fctx.at("phrases").fail("至少要有一个非空的说法")
         for p in phrases:
@@ -217,35 +208,13 @@ def load_lexicon(ctx: Where, raw: Any) -> Lexicon:
         raise ctx.at("max_gap").fail(f"应为 0～10 的整数，实际为 {gap!r}")
     return Lexicon(
         tuple(figures),
-        tuple(str(w) for w in _list(ctx.at("share_words"), raw.get("share_words", ["占"]))),
-        tuple(str(w) for w in _list(ctx.at("qualifiers"), raw.get("qualifiers", []))),
+        tuple(str(w) for w in as_list(ctx.at("share_words"), raw.get("share_words", ["占"]))),
+        tuple(str(w) for w in as_list(ctx.at("qualifiers"), raw.get("qualifiers", []))),
         gap,
     )
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _keys(
-    ctx: Where, raw: Any, required: tuple[str, ...], optional: tuple[str, ...] = ()
-) -> Mapping[str, Any]:
-    """``raw`` as a mapping with every required key and no other key than required + optional."""
-    if not isinstance(raw, Mapping):
-        raise ctx.fail("应为键值表（mapping）")
-    known = (*required, *optional)
-    for key in raw:
-        if key not in known:
-            raise ctx.at(key).fail(f"未知的键；可用：{', '.join(known)}")
-    for key in required:
-        if key not in raw:
-            raise ctx.at(key).fail("缺少此项")
-    return raw
-
-
-def _list(ctx: Where, value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise ctx.fail("应为列表")
-    return value
 
 
 def _text_or_none(value: Any) -> str | None:
