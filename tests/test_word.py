@@ -136,7 +136,11 @@ def test_fonts_page_and_page_numbers(books: dict[str, Path]) -> None:
         fonts = doc.styles[style].element.rPr.find(qn("w:rFonts"))
         return fonts.get(qn("w:eastAsia"))
 
-    assert (east_asian("Normal"), east_asian("Heading 1")) == ("仿宋", "黑体")
+    assert (east_asian("Normal"), east_asian("Heading 1"), east_asian("Heading 2")) == (
+        "仿宋",
+        "黑体",
+        "黑体",
+    )
     footer = section.footer.paragraphs[0]._p.xml
     assert 'w:instr="PAGE"' in footer
 

@@ -124,11 +124,11 @@ def _styles(doc: Doc) -> None:
     fmt.space_before = fmt.space_after = Pt(0)
     fmt.first_line_indent = Pt(32)  # two characters
     fmt.widow_control = True
-    for name, size in (("Heading 1", Pt(16)), ("Heading 2", Pt(16))):
+    for name in ("Heading 1", "Heading 2"):  # 一、 and （一） headings: 黑体 三号, like the body's size
         style = doc.styles[name]
-        style.font.size, style.font.bold, style.font.italic = size, False, False
+        style.font.size, style.font.bold, style.font.italic = BODY_SIZE, False, False
         style.font.color.rgb = RGBColor(0, 0, 0)
-        _set_fonts(style.element.get_or_add_rPr(), HEADING_FONT if name == "Heading 1" else DRAFT_FONT)
+        _set_fonts(style.element.get_or_add_rPr(), HEADING_FONT)
         pf = style.paragraph_format
         pf.line_spacing_rule, pf.line_spacing = WD_LINE_SPACING.EXACTLY, LINE
         pf.space_before, pf.space_after = Pt(0), Pt(0)
