@@ -15,6 +15,7 @@ from perfxl.check.formula_cells import check_formulas
 from perfxl.check.inputs import read_inputs
 from perfxl.check.items import check_item
 from perfxl.check.limits import LIMITS, Limits
+from perfxl.check.narrative import check_narrative
 from perfxl.check.plausible import check_meta, grade_edge, plausibility
 from perfxl.check.reader import Return, UnusableInput, read_return
 from perfxl.check.result import CheckResult
@@ -35,18 +36,25 @@ DEBUG = False
 
 def check_file(path: str | Path, tolerance: Decimal | None = None, limits: Limits = LIMITS) -> CheckResult:
     """Check one file; an unusable file gives a result with status "unusable", never an exception."""
+    return read_and_check(path, tolerance, limits)[1]
+
+
+def read_and_check(
+    path: str | Path, tolerance: Decimal | None = None, limits: Limits = LIMITS
+) -> tuple[Return | None, CheckResult]:
+    """The return as read (None if unusable) and its check, for jobs that need both (the Word report)."""
     name = shown(Path(path).name)
     try:
         ret = read_return(path, limits)
         ret.path = shown(ret.path)
-        return check_return(ret, tolerance)
+        return ret, check_return(ret, tolerance)
     except UnusableInput as e:
         reason = str(e)
     except Exception as e:  # a fault of ours must not stop a batch nor show a traceback
         if DEBUG:
             raise
         reason = f"审核时程序出错（{type(e).__name__}），请将此文件反馈给软件维护人员"
-    return CheckResult(
+    return None, CheckResult(
         file=shown(str(path)),
         status="unusable",
         reason=reason,
@@ -71,6 +79,7 @@ def check_return(ret: Return, tolerance: Decimal | None = None) -> CheckResult:
     findings += check_identities(plan, inputs, calc, tol, read.unknown)
     findings += check_blank_tables(plan, ret, inputs)
     findings += plausibility(plan, ret, inputs, calc)
+    findings += check_narrative(plan, ret, inputs, calc, read)
     recomputed = sum((i.recomputed for i in items), Decimal(0))
     reported = number(ret.cells.get("total.self"), "score")
     if reported is None:
