@@ -23,9 +23,25 @@ MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 MiB = 1024 * 1024
 
-# Where the seed's cells are (see the field dictionary): an amount input, a label, the unit name.
-AMOUNT = ("xl/worksheets/sheet3.xml", "D7")  # 收支情况 income.org.fiscal
-LABEL = ("xl/worksheets/sheet3.xml", "A7")
+
+def part_of(sheet: str, path: Path = SEED) -> str:
+    """The zip member holding the worksheet named ``sheet`` in the seed."""
+    import xml.etree.ElementTree as ET
+
+    with zipfile.ZipFile(path) as zf:
+        wb = ET.fromstring(zf.read("xl/workbook.xml"))
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    rid = next(el.get(f"{{{REL}}}id") for el in wb.iter(f"{{{MAIN}}}sheet") if el.get("name") == sheet)
+    target = next(el.get("Target") for el in rels if el.get("Id") == rid)
+    return "xl/" + str(target).lstrip("/").removeprefix("xl/")
+
+
+# Where the seed's cells are (see the field dictionary): an amount input, a label, a text input.
+FINANCE = part_of("收支情况")
+AMOUNT = (FINANCE, "D7")  # income.org.fiscal
+LABEL = (FINANCE, "A7")
+NOTE = (part_of("评分表"), "H3")  # I1 扣分原因, a text input
+META = part_of("_perfxl")
 
 
 @dataclass(frozen=True)
@@ -122,8 +138,9 @@ def padded_sheet(sheet: bytes, size: int, seed: int) -> bytes:
 
 def many_large_parts(folder: Path) -> list[str]:
     members = parts()
-    for i in range(3, 8):  # five sheets of 7 MB each: each under max_part_size, together over the total
-        name = f"xl/worksheets/sheet{i}.xml"
+    sheets = ["收支情况", "评分依据", "绩效自评", "评价人员", "评分表"]
+    for i, sheet in enumerate(sheets):  # 7 MB each: each under max_part_size, together over the total
+        name = part_of(sheet)
         members[name] = padded_sheet(members[name], 7 * MiB, i)
     return [str(write_zip(folder / "多个大部件.xlsx", members))]
 
@@ -244,13 +261,8 @@ def many_sheets(folder: Path) -> list[str]:
 
 def far_cell(folder: Path) -> list[str]:
     row = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
-    return [
-        str(
-            edit_sheet(
-                folder / "远处单元格.xlsx", "xl/worksheets/sheet6.xml", b"</sheetData>", row + b"</sheetData>"
-            )
-        )
-    ]
+    far = edit_sheet(folder / "远处单元格.xlsx", part_of("评价人员"), b"</sheetData>", row + b"</sheetData>")
+    return [str(far)]
 
 
 def sst_out_of_range(folder: Path) -> list[str]:
@@ -325,16 +337,12 @@ def hostile_texts(folder: Path) -> list[str]:
     nasty = "=cmd|' /C calc'!A0 \u202e\u200b ☠ " + "长" * 30000
     members["xl/sharedStrings.xml"] = sst.replace(b"</sst>", f"<si><t>{nasty}</t></si></sst>".encode())
     count = sst.count(b"<si>")
-    note = ("xl/worksheets/sheet7.xml", "H3")  # 评分表 I1 扣分原因, a text input
-    old = cell_xml(*note)
-    members[note[0]] = members[note[0]].replace(old, b'<c r="H3" t="s"><v>%d</v></c>' % count)
-    unit = (
-        cell_xml("xl/worksheets/sheet2.xml", "C3")
-        if b'r="C3"' in members["xl/worksheets/sheet2.xml"]
-        else None
-    )
+    old = cell_xml(*NOTE)
+    members[NOTE[0]] = members[NOTE[0]].replace(old, b'<c r="H3" t="s"><v>%d</v></c>' % count)
+    basic = part_of("基本概况")
+    unit = cell_xml(basic, "C3") if b'r="C3"' in members[basic] else None
     if unit:
-        members["xl/worksheets/sheet2.xml"] = members["xl/worksheets/sheet2.xml"].replace(
+        members[basic] = members[basic].replace(
             unit, '<c r="C3" t="inlineStr"><is><t>=HYPERLINK("http://x","点我")</t></is></c>'.encode()
         )
     return [str(write_zip(folder / "恶意文字.xlsx", members))]
@@ -394,7 +402,7 @@ def same_file_twice(folder: Path) -> list[str]:
 
 def meta_cell(folder: Path, name: str, key: str, value: str) -> list[str]:
     members = parts()
-    sheet = "xl/worksheets/sheet8.xml"
+    sheet = META
     data = members[sheet]
     sst = members["xl/sharedStrings.xml"]
     strings = sst.split(b"<si>")[1:]
