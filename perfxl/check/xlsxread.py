@@ -239,7 +239,8 @@ class _Reader:
         names: dict[str, str] = {}
         sweep = Sweeper()
         for _, el in self._events(part, ["{*}sheet", "{*}definedName"]):
-            if el.tag.endswith("}sheet") or el.tag == "sheet":
+            tag = el.tag  # built anew on every access: read once
+            if tag.endswith("}sheet") or tag == "sheet":
                 name = el.get("name")
                 if not name:
                     raise XlsxReadError(f"{BAD}workbook.xml 中有工作表缺少名称")
@@ -258,10 +259,21 @@ class _Reader:
         sst: list[str] = []
         limit = self.limits.max_shared_strings
         sweep = Sweeper()
+        tags: tuple[str, str, str] | None = None
         for _, si in self._events(part, ["{*}si"]):
+            if tags is None:
+                tags = _text_tags(si)
+            if si.tag != tags[0]:  # a string in another namespace is not one of this table's
+                sweep(si)
+                continue
             if len(sst) >= limit:
                 raise LimitExceeded("max_shared_strings", limit)
-            sst.append(_rich_text(si))
+            first = si[0] if len(si) == 1 else None
+            if first is not None and first.tag == tags[1]:  # the usual <si><t>text</t></si>
+                text = first.text or ""
+                sst.append(_unescape(text) if "_x" in text else text)
+            else:
+                sst.append(_rich_text(si, tags))
             sweep(si)
         return sst
 
@@ -313,16 +325,15 @@ class _Reader:
         past_data = False
         ref = "?"
         sweep = Sweeper()
-        tags: tuple[str, str, str, str] | None = None
+        tags: _Tags | None = None
         chunks = self.pkg.chunks(part)
         assert chunks is not None  # the caller has checked the part is there
         try:
             for _, el in events(chunks, part, _SHEET_TAGS):
                 tag = el.tag
                 if tags is None:
-                    ns = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
-                    tags = (ns + "row", ns + "c", ns + "v", ns + "f")
-                if tag == tags[0]:
+                    tags = _Tags(el)
+                if tag == tags.row:
                     rows += 1
                     if rows > limits.max_rows:
                         raise LimitExceeded("max_rows", limits.max_rows, name)
@@ -339,9 +350,9 @@ class _Reader:
                 elif local == "mergeCell":
                     if el.get("ref"):
                         merged.append(el.get("ref", "").replace("$", ""))
-                    sweep(el)
                 elif past_data and (local == "mergeCells" or local in _AFTER_MERGES):
                     break  # nothing needed follows
+                sweep(el)  # whatever else was met (a row in another namespace) is freed too
             for _ in chunks:  # the rest is inflated, unparsed: its size and CRC-32 are still checked
                 pass
             for ref, si in pending:
@@ -367,13 +378,17 @@ class _Reader:
         masters: dict[str, tuple[str, str]],
         pending: list[tuple[str, str]],
         sheet: str,
-        tags: tuple[str, str, str, str],
+        tags: _Tags,
     ) -> None:
-        """Read the cells of one row into ``cells``."""
-        _, c_tag, v_tag, f_tag = tags
+        """Read the cells of one row into ``cells``.
+
+        This is the reader's hot loop (every cell of every sheet): each lxml access builds a new
+        Python object, so every one is made at most once per cell.
+        """
+        c_tag, v_tag, f_tag, is_tag = tags.c, tags.v, tags.f, tags.is_
         n_sst = len(sst)
         room = self.limits.max_cells - self.cells_read
-        anchor = ("", -1)  # (reference, position in the row) of the last cell that gave one
+        anchor, anchor_at = "", -1  # reference and position in the row of the last cell that gave one
         ref = f"（第 {row_num} 行）"
         i = -1
         try:
@@ -387,21 +402,22 @@ class _Reader:
                     continue  # <extLst>, a comment
                 r = c.get("r")
                 if r is None:  # the column follows the previous cell's (Excel always writes r)
-                    col = ref_rc(anchor[0])[1] if anchor[0] else 0
-                    ref = col_name(col + i - anchor[1]) + str(row_num)
+                    col = ref_rc(anchor)[1] if anchor else 0
+                    ref = col_name(col + i - anchor_at) + str(row_num)
                 else:
-                    ref = r
-                    anchor = (r, i)
+                    ref = anchor = r
+                    anchor_at = i
                 v: str | None = None
                 f: etree._Element | None = None
                 is_el: etree._Element | None = None
                 last = c[n - 1]
-                if last.tag == v_tag:  # the usual: [<f>] <v>
+                last_tag = last.tag
+                if last_tag == v_tag:  # the usual: [<f>] <v>
                     v = last.text or ""
                     if n > 1:
                         first = c[0]
                         f = first if first.tag == f_tag else None
-                elif n == 1 and last.tag == f_tag:
+                elif n == 1 and last_tag == f_tag:
                     f = last
                 else:
                     for child in c:
@@ -410,7 +426,7 @@ class _Reader:
                             v = child.text or ""
                         elif ctag == f_tag:
                             f = child
-                        elif isinstance(ctag, str) and ctag.endswith("is"):
+                        elif ctag == is_tag:
                             is_el = child
                 t = c.get("t")
                 value: str | float | bool | None
@@ -447,7 +463,7 @@ class _Reader:
                 elif t == "b":
                     value = v.strip() in ("1", "true") if v else None
                 elif t == "inlineStr":
-                    value = _rich_text(is_el) if is_el is not None else v
+                    value = _rich_text(is_el, tags.text) if is_el is not None else v
                 else:  # "e" (error), "d" (ISO date) and anything unknown: stored text
                     value = v
                 formula = None
@@ -464,6 +480,18 @@ class _Reader:
         except (ValueError, IndexError) as exc:
             raise XlsxReadError(f"{BAD}工作表“{sheet}”的单元格 {ref} 无法解析（{_why(exc)}）") from None
         self.cells_read += i + 1
+
+
+class _Tags:
+    """The worksheet tags the reader compares with, in the namespace of the part's root element
+    (as a whole-document reader sees them; transitional and strict files differ)."""
+
+    __slots__ = ("row", "c", "v", "f", "is_", "text")
+
+    def __init__(self, el: etree._Element) -> None:
+        self.text = _text_tags(el)
+        ns = self.text[0][:-2]  # the namespace prefix of "…si"
+        self.row, self.c, self.v, self.f, self.is_ = (ns + t for t in ("row", "c", "v", "f", "is"))
 
 
 # Building a Cell through NamedTuple's __new__ with keyword handling costs more than tuple.__new__;
@@ -496,22 +524,23 @@ def _unescape(text: str) -> str:
     return _ESCAPE_RE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
-def _local(el: etree._Element) -> str:
-    tag = el.tag
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+def _text_tags(el: etree._Element) -> tuple[str, str, str]:
+    """The ``si``, ``t`` and ``r`` tags in the namespace of the part's root element."""
+    root = el.getroottree().getroot().tag
+    ns = root[: root.index("}") + 1] if root.startswith("{") else ""
+    return ns + "si", ns + "t", ns + "r"
 
 
-def _rich_text(el: etree._Element) -> str:
+def _rich_text(el: etree._Element, tags: tuple[str, str, str]) -> str:
     """Text of a ``<si>``/``<is>``: plain ``<t>`` plus ``<r><t>`` runs, phonetics excluded."""
-    if len(el) == 1 and _local(el[0]) == "t":
-        return _unescape(el[0].text or "")
+    _, t_tag, r_tag = tags
     parts: list[str] = []
     for child in el:
-        kind = _local(child)
-        if kind == "t":
+        tag = child.tag
+        if tag == t_tag:
             parts.append(child.text or "")
-        elif kind == "r":
-            parts.extend(sub.text or "" for sub in child if _local(sub) == "t")
+        elif tag == r_tag:
+            parts.extend(sub.text or "" for sub in child if sub.tag == t_tag)
     return _unescape("".join(parts))
 
 

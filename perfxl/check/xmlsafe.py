@@ -41,16 +41,19 @@ def events(
         for chunk in chunks:
             for at in range(0, len(chunk), FEED):
                 parser.feed(chunk[at : at + FEED])
-                for event in parser.read_events():
-                    if not vetted:
-                        _vet(event[1], part)
-                        vetted = True
-                    yield event
+                found = parser.read_events()
+                if not vetted:  # the document is vetted at its first event, before anything is used
+                    first = next(found, None)
+                    if first is None:
+                        continue
+                    _vet(first[1], part)
+                    vetted = True
+                    yield first
+                yield from found  # the events themselves pass through untouched (the hot path)
         root = parser.close()
-        for event in parser.read_events():
-            yield event
         if not vetted:
             _vet(root, part)
+        yield from parser.read_events()
     except etree.XMLSyntaxError as exc:
         raise XlsxReadError(_syntax(exc, part)) from None
 
