@@ -84,7 +84,9 @@ class Cell:
     calc: Calc | None = None
     feeds: tuple[str, ...] = ()
 
-    @property
+    # Derived once per cell (a plan's cells are read on every check): the instance is frozen, its
+    # fields never change, so the cached text is always right.
+    @cached_property
     def ref(self) -> str:
         return a1(self.row, self.col)
 
@@ -92,12 +94,12 @@ class Cell:
     def is_input(self) -> bool:
         return self.calc is None
 
-    @property
+    @cached_property
     def name(self) -> str:
         """The workbook-level defined name (letters, digits, underscores; never a cell address)."""
         return "px_" + re.sub(r"[^0-9A-Za-z]", "_", self.id)
 
-    @property
+    @cached_property
     def where(self) -> str:
         return f"{self.sheet}!{self.ref}"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from perfxl.spec import expr
@@ -212,12 +213,20 @@ class Rubric:
     prior_year: Mapping[str, str] = field(default_factory=dict)  # this year's input <- last year's field
     lexicon: Lexicon | None = None  # phrases of the 评价报告 that name table values
 
-    @property
+    # Read on every check, for every item: worked out once (the rubric is frozen, so they hold).
+    @cached_property
     def items(self) -> tuple[Item, ...]:
         return tuple(i for s in self.sections for g in s.groups for i in g.items)
 
+    @cached_property
+    def _by_id(self) -> dict[str, Item]:
+        by_id: dict[str, Item] = {}
+        for i in self.items:
+            by_id.setdefault(i.id, i)  # the first of a repeated id, as a search in order finds it
+        return by_id
+
     def item(self, item_id: str) -> Item:
-        return next(i for i in self.items if i.id == item_id)
+        return self._by_id[item_id]
 
 
 @dataclass(frozen=True, eq=False)  # identity semantics: hashable, so plans can be cached per edition
