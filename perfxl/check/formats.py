@@ -13,7 +13,7 @@ import os
 from perfxl.check.calread import read_values
 from perfxl.check.limits import Budget, Limits
 from perfxl.check.package import BAD, OLE_MAGIC, Package, XlsxReadError
-from perfxl.check.xlsxread import Workbook, read_xlsx
+from perfxl.check.xlsxread import Workbook, read_package, read_xlsx
 
 _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 _ENCRYPTED = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
@@ -38,13 +38,13 @@ def read_workbook(data: bytes, path: str | os.PathLike[str], limits: Limits, bud
             )
         return read_values(data, "xls", limits, budget)
     if data[:2] == b"PK":
-        with Package(data, limits, budget) as pkg:
+        with Package(data, limits, budget) as pkg:  # opened once: the directory is read once
             mime = pkg.read("mimetype") if pkg.find("mimetype") is not None else None
-        if mime is not None and mime.strip().startswith(_ODS_MIME):
-            return read_values(data, "ods", limits, budget)
-        if mime is not None and mime.startswith(b"application/vnd.oasis.opendocument"):
-            raise XlsxReadError(BAD + "这是 OpenDocument 文字或演示文档，不是电子表格；" + _RESAVE)
-        return read_xlsx(data, limits, budget)
+            if mime is not None and mime.strip().startswith(_ODS_MIME):
+                return read_values(data, "ods", limits, budget)
+            if mime is not None and mime.startswith(b"application/vnd.oasis.opendocument"):
+                raise XlsxReadError(BAD + "这是 OpenDocument 文字或演示文档，不是电子表格；" + _RESAVE)
+            return read_package(pkg)
     head = data[:1024].lstrip().lower()
     for magic, reason in _OTHER:
         if data.startswith(magic):

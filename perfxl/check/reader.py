@@ -200,12 +200,20 @@ def _names(wb: Workbook) -> dict[str, tuple[str, str]]:
     out = {}
     for name, text in wb.defined_names.items():
         if name.lower().startswith("px_"):
-            m = _SIMPLE_REF.fullmatch(text)  # the common '收支情况'!$C$7; anything else the long way
-            where = (m.group(1), m.group(2) + m.group(3)) if m and m.group(1) in wb.sheets else None
+            # The common '收支情况'!$C$7, anything else the long way. Short texts are remembered
+            # (every return of a form has the same ones); a long one is never ours: not kept.
+            simple = _simple_ref(text) if len(text) <= 64 else _simple_ref.__wrapped__(text)
+            where = simple if simple is not None and simple[0] in wb.sheets else None
             where = where or resolve_name(wb, name)
             if where is not None:
                 out[name.lower()] = where
     return out
+
+
+@lru_cache(maxsize=4096)
+def _simple_ref(text: str) -> tuple[str, str] | None:
+    m = _SIMPLE_REF.fullmatch(text)
+    return (m.group(1), m.group(2) + m.group(3)) if m else None
 
 
 def _locate(wb: Workbook, ret: Return) -> None:

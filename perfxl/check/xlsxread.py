@@ -46,7 +46,16 @@ from perfxl.check.package import BAD, Package, Source, XlsxReadError, read_sourc
 from perfxl.check.sharedformula import MAX_COL, MAX_ROW, col_index, col_name, ref_rc, shift_formula
 from perfxl.check.xmlsafe import Sweeper, events
 
-__all__ = ["Cell", "LimitExceeded", "Sheet", "Workbook", "XlsxReadError", "read_xlsx", "resolve_name"]
+__all__ = [
+    "Cell",
+    "LimitExceeded",
+    "Sheet",
+    "Workbook",
+    "XlsxReadError",
+    "read_package",
+    "read_xlsx",
+    "resolve_name",
+]
 
 MAX_FORMULA = 8192  # Excel's own limit on a formula's length; longer ones only come from crafted files
 
@@ -105,12 +114,17 @@ def read_xlsx(source: Source, limits: Limits = LIMITS, budget: Budget | None = N
     """
     budget = budget or Budget(limits)
     with Package(read_source(source, limits), limits, budget) as pkg:
-        try:
-            return _Reader(pkg).workbook()
-        except (XlsxReadError, LimitExceeded):
-            raise
-        except (ValueError, IndexError, KeyError, TypeError) as exc:  # a part that makes no sense
-            raise XlsxReadError(f"{BAD}内容无法解析（{type(exc).__name__}）") from None
+        return read_package(pkg)
+
+
+def read_package(pkg: Package) -> Workbook:
+    """The workbook in an opened package (its limits and budget apply); see :func:`read_xlsx`."""
+    try:
+        return _Reader(pkg).workbook()
+    except (XlsxReadError, LimitExceeded):
+        raise
+    except (ValueError, IndexError, KeyError, TypeError) as exc:  # a part that makes no sense
+        raise XlsxReadError(f"{BAD}内容无法解析（{type(exc).__name__}）") from None
 
 
 _NAME_REF_RE = re.compile(
