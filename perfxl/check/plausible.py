@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from functools import lru_cache
 
 from perfxl.check.reader import Return
 from perfxl.check.text import fmt, number_of, q, text_of
 from perfxl.engine.catalogue import finding
 from perfxl.engine.compute import Computation, Scalar
 from perfxl.engine.findings import Finding
-from perfxl.engine.layout import Plan
+from perfxl.engine.layout import Cell, Plan
 from perfxl.engine.text import squash_spaces
 
 _DIGIT = re.compile(r"[0-9０-９零一二三四五六七八九十百千万亿两半]")
@@ -58,18 +59,27 @@ def plausibility(plan: Plan, ret: Return, inputs: dict[str, Scalar], calc: Compu
                 reported=va,
                 expected=vb,
             )
-    for cell in plan.inputs():
-        if re.fullmatch(r"perf\.[a-z]+(\.\d+)?\.done", cell.id) and not cell.id.startswith("perf.qual."):
-            target = inputs.get(cell.id.replace(".done", ".target"))
-            done = inputs.get(cell.id)
-            if target and isinstance(done, str) and not _DIGIT.search(done):
-                yield finding(
-                    "plausible.no_number",
-                    f"{cell.where} {cell.label}：“{done[:20]}”没有任何数字，定量目标的完成情况宜写明完成数",
-                    sheet=cell.sheet,
-                    cell=cell.ref,
-                    reported=done,
-                )
+    for cell in _quantitative_done(plan):
+        target = inputs.get(cell.id.replace(".done", ".target"))
+        done = inputs.get(cell.id)
+        if target and isinstance(done, str) and not _DIGIT.search(done):
+            yield finding(
+                "plausible.no_number",
+                f"{cell.where} {cell.label}：“{done[:20]}”没有任何数字，定量目标的完成情况宜写明完成数",
+                sheet=cell.sheet,
+                cell=cell.ref,
+                reported=done,
+            )
+
+
+@lru_cache(maxsize=64)
+def _quantitative_done(plan: Plan) -> tuple[Cell, ...]:
+    """The 完成情况 inputs of the quantitative targets (not the qualitative ones), once per plan."""
+    return tuple(
+        cell
+        for cell in plan.inputs()
+        if re.fullmatch(r"perf\.[a-z]+(\.\d+)?\.done", cell.id) and not cell.id.startswith("perf.qual.")
+    )
 
 
 def grade_edge(plan: Plan, total: Decimal) -> Iterator[Finding]:

@@ -19,7 +19,12 @@ _SHOWN = 60  # characters of a formula quoted in a message
 
 
 def check_safety(ret: Return) -> Iterator[Finding]:
-    inputs = {(c.sheet, c.ref) for fid, c in ret.cells.items() if ret.plan.cells[fid].is_input}
+    # The input cells' places matter only to set their dangerous formulas apart (most returns have none).
+    inputs = (
+        {(c.sheet, c.ref) for fid, c in ret.cells.items() if ret.plan.cells[fid].is_input}
+        if ret.dangerous
+        else set()
+    )
     for sheet, where, formula, why in ret.dangerous:
         if (sheet, where) in inputs:
             continue  # the input's own finding (input.formula_dangerous) says it
