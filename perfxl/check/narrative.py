@@ -104,7 +104,7 @@ def _scan(
 ) -> list[Tie]:
     narrow = text.translate(_NARROW)
     sentences, clauses = _Starts(narrow, _SENTENCE_END_RE), _Starts(narrow, _CLAUSE_END_RE)
-    longest = max((len(p) for p, _ in phrases), default=0)
+    longest = len(phrases[0][0]) if phrases else 0  # they come longest first
     # A phrase the text does not contain names nothing in it: the windows below look for the rest.
     phrases = [(p, fig) for p, fig in phrases if p in narrow]
     ties: list[Tie] = []
@@ -308,8 +308,6 @@ def _compare(
 ) -> tuple[str, Decimal] | None:
     """(message without the place, the table's number) if the stated figure disagrees, else None."""
     stated = tie.stated
-    snippet = f"“{text[tie.start : stated.end]}”"
-    quote = _quote(text, tie.sentence)
     places = plan.edition.rubric.rate_decimals
     if tie.figure is not None:
         kind = kinds[tie.figure]
@@ -318,7 +316,10 @@ def _compare(
             return None
         hint = _unit_hint(stated, table, _PLACES.get(kind, places))
         shown_table = f"{_place(plan, tie.figure)} {_number(table, kind)}{_UNIT_TEXT[kind]}"
-        return f"{snippet}与 {shown_table}不一致{hint}（原句：{quote}）", table
+        return (
+            f"{_snippet(text, tie)}与 {shown_table}不一致{hint}（原句：{_quote(text, tie.sentence)}）",
+            table,
+        )
     assert tie.subject is not None and tie.base is not None
     part, whole = value(tie.subject), value(tie.base)
     if part is None or whole is None or whole == 0:
@@ -336,7 +337,14 @@ def _compare(
         f"按 {_place(plan, tie.subject)} {_number(part, 'money')} 万元 ÷ {_place(plan, tie.base)} "
         f"{_number(whole, 'money')} 万元计算的 {_number(shown(share, places), 'percent')}% "
     )
-    return f"{snippet}与{basis}不一致{hint}（原句：{quote}）", shown(share, places)
+    return f"{_snippet(text, tie)}与{basis}不一致{hint}（原句：{_quote(text, tie.sentence)}）", shown(
+        share, places
+    )
+
+
+def _snippet(text: str, tie: Tie) -> str:
+    """What the report says, from its phrase (or share word) to the figure's unit, in quotes."""
+    return f"“{text[tie.start : tie.stated.end]}”"
 
 
 def _number(value: Decimal, kind: str) -> str:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from functools import lru_cache
 
 from perfxl.check.reader import Return
 from perfxl.check.text import fmt, number_of
 from perfxl.engine.catalogue import finding
 from perfxl.engine.compute import Computation, Scalar, input_dependencies
 from perfxl.engine.findings import Finding
-from perfxl.engine.layout import Plan
+from perfxl.engine.layout import Cell, Plan
 from perfxl.spec import expr
+from perfxl.spec.model import Table
 
 
 def check_identities(
@@ -43,8 +45,7 @@ def check_identities(
 
 
 def check_blank_tables(plan: Plan, ret: Return, inputs: dict[str, Scalar]) -> Iterator[Finding]:
-    for table in plan.edition.form.tables:
-        cells = [c for c in plan.inputs() if c.id.startswith(f"{table.id}.org.")]
+    for table, cells in _org_rows(plan):
         located = [c for c in cells if c.id in ret.cells]
         if located and len(located) == len(cells) and all(ret.cells[c.id].value is None for c in cells):
             yield finding(
@@ -53,3 +54,12 @@ def check_blank_tables(plan: Plan, ret: Return, inputs: dict[str, Scalar]) -> It
                 sheet=cells[0].sheet,
                 cell=cells[0].ref,
             )
+
+
+@lru_cache(maxsize=64)
+def _org_rows(plan: Plan) -> tuple[tuple[Table, list[Cell]], ...]:
+    """Each finance table with the input cells of its 局机关 row, once per plan."""
+    return tuple(
+        (table, [c for c in plan.inputs() if c.id.startswith(f"{table.id}.org.")])
+        for table in plan.edition.form.tables
+    )

@@ -228,7 +228,7 @@ def parse_number(raw: object, unit: str | None = None) -> Parsed:
             return Parsed(None, error=f"“{raw}”不是有效数字")
         if _out_of_range(value):
             return Parsed(None, error=f"“{raw}”超出可读取的数值范围")
-        return _percent_fraction(value, unit, _fmt(value), [])
+        return _percent_fraction(value, unit, None, [])
     if not isinstance(raw, str):
         return Parsed(None, error=f"{_quote(str(raw))}不是数字")
 
@@ -306,10 +306,15 @@ def parse_number(raw: object, unit: str | None = None) -> Parsed:
     return Parsed(value, note=_reading_note(q, reasons, _show(value, unit), tail))
 
 
-def _percent_fraction(value: Decimal, unit: str | None, shown: str, reasons: list[str]) -> Parsed:
-    """Apply the "(0, 1] in a % column is a fraction" rule; note only when applied."""
+def _percent_fraction(value: Decimal, unit: str | None, shown: str | None, reasons: list[str]) -> Parsed:
+    """Apply the "(0, 1] in a % column is a fraction" rule; note only when applied.
+
+    ``shown``: how the note quotes the original (None: the number itself, written only if needed).
+    """
     if unit != "%" or not (0 < value <= 1):
         return Parsed(value)
+    if shown is None:
+        shown = _fmt(value)
     scaled = _times_100(value)
     tail = f"（若指 {_fmt(value)}% 请改为 {_fmt(value)}%）" if value == 1 else ""
     # A bare number reads “0.95 按 95% 读取”; text is quoted: “0.95”按 95% 读取.

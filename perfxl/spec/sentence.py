@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from perfxl.spec import expr
 
@@ -96,6 +97,7 @@ def refs(sentence: Sentence) -> list[str]:
     return [*out, *sentence.when]
 
 
+@lru_cache(maxsize=64)  # an edition has two codes, read for every number of every draft
 def code_decimals(code: str) -> int:
     """The decimals of a number format code admitted for drafts; SentenceError if not admitted."""
     sections = code.split(";")
@@ -112,6 +114,7 @@ def code_decimals(code: str) -> int:
     return places[0]
 
 
+@lru_cache(maxsize=64)
 def code_section(code: str, section: int) -> tuple[str, bool, int]:
     """(sign literal, thousands separator, decimals) of one section of an admitted code."""
     m = _SECTION.match(code.split(";")[section])
