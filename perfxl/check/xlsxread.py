@@ -362,8 +362,8 @@ class _Reader:
                 if local == "sheetData":
                     past_data = True
                 elif local == "mergeCell":
-                    if el.get("ref"):
-                        merged.append(el.get("ref", "").replace("$", ""))
+                    if merge := el.get("ref"):
+                        merged.append(merge.replace("$", ""))
                 elif past_data and (local == "mergeCells" or local in _AFTER_MERGES):
                     break  # nothing needed follows
                 sweep(el)  # whatever else was met (a row in another namespace) is freed too

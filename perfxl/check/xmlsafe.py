@@ -21,7 +21,8 @@ __all__ = ["PARSER_OPTIONS", "Sweeper", "events", "parse", "safe_parser"]
 PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "huge_tree": False, "load_dtd": False}
 # Bytes handed to the parser at a time: a reader that has what it needs stops within this much
 # more parsing (a worksheet's data validations and page setup, half its bytes, are never parsed).
-FEED = 8 * 1024
+# Small, since all of a chunk is parsed before its events are seen; a feed costs little.
+FEED = 2 * 1024
 
 
 def safe_parser() -> etree.XMLParser:
