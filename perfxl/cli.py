@@ -331,8 +331,6 @@ def check(
     """
     from decimal import Decimal, InvalidOperation
 
-    from perfxl.atomic import write_text
-
     tol = None
     if tolerance is not None:
         try:
@@ -355,6 +353,8 @@ def check(
         if json_path == "-":
             click.echo(text)
         else:
+            from perfxl.atomic import write_text  # tempfile and random: only for a file
+
             write_text(Path(json_path), text + "\n")
     sys.exit(worst)
 

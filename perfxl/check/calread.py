@@ -11,8 +11,6 @@ crash, ends that process only, and the return gets a Chinese reason.
 from __future__ import annotations
 
 import json
-import resource
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,9 @@ _PASSWORD = (
 
 def read_values(data: bytes, kind: str, limits: Limits, budget: Budget) -> Workbook:
     """The values of a .xls (``kind="xls"``) or .ods (``"ods"``) file's sheets."""
+    import resource  # here: only .xls/.ods need them, and every `perfxl check` starts by importing this
+    import subprocess
+
     shown = KIND_NAMES.get(kind, kind)
     settings = {
         k: getattr(limits, k)
