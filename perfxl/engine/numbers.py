@@ -14,6 +14,7 @@ throughout; floats coming from a cell are converted through ``repr`` so that
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -216,6 +217,12 @@ def parse_number(raw: object, unit: str | None = None) -> Parsed:
     if unit not in UNITS:
         raise ValueError(f"unknown unit {unit!r}; expected one of {UNITS}")
 
+    if raw.__class__ is float and unit != "%" and math.isfinite(raw):
+        # The usual cell: a stored number, read as the general path below reads it (to_decimal,
+        # then the range check; the %-fraction rule does not apply), with fewer steps.
+        value = _tidy(Decimal(repr(raw)))
+        if not _out_of_range(value):
+            return Parsed(value)
     if raw is None:
         return Parsed(None)
     if isinstance(raw, bool):
