@@ -261,15 +261,17 @@ def consolidate(
     paths: Sequence[Source],
     output: Source,
     *,
-    roster: Source | None = None,
+    roster: Source | Sequence[Unit] | None = None,
     db: str | None = None,
     review_dir: Source | None = None,
     workers: int | None = None,
     tolerance: Decimal | None = None,
     progress: bool | None = False,
+    names: Mapping[str, str] | None = None,
 ) -> Consolidated:
     """Check every return under ``paths``, write the summary workbook to ``output`` and, with
-    ``db`` (a SQLite path or SQLAlchemy URL), store every usable return."""
+    ``db`` (a SQLite path or SQLAlchemy URL), store every usable return. ``roster`` is a roster
+    file or the Units themselves; ``names`` shows a file under another name ({path: name})."""
     from perfxl.batch.consolidate import ConsolidateError
     from perfxl.batch.consolidate import consolidate as run
 
@@ -283,6 +285,7 @@ def consolidate(
             workers=workers,
             tolerance=tolerance,
             progress=progress,
+            names=names,
         )
     except ConsolidateError as e:
         raise PerfxlError(str(e)) from None

@@ -388,5 +388,72 @@ def consolidate_command(
     sys.exit(done.exit_code)
 
 
+@cli.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="监听地址（局域网内使用可设为本机的内网地址）"
+)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="端口")
+@click.option(
+    "--db", metavar="PATH|URL", help="数据库：SQLite 文件或 SQLAlchemy URL（默认 数据目录/perfxl.sqlite）"
+)
+@click.option(
+    "--data-dir",
+    default="perfxl-data",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="数据目录：收到的文件（按内容散列命名）、审核副本、汇总、登录密钥",
+)
+@click.option(
+    "--password-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="财政局登录密码所在的文件（未设置 PERFXL_PASSWORD 时使用；都没有则启动时生成）",
+)
+@click.option(
+    "--public-url", default="", help="各单位访问本机的地址，用于生成报送链接，如 http://10.1.2.3:8000"
+)
+@click.option("--workers", type=click.IntRange(min=1), help="同时审核的文件数（默认 CPU 核数）")
+def serve(
+    host: str,
+    port: int,
+    db: str | None,
+    data_dir: Path,
+    password_file: Path | None,
+    public_url: str,
+    workers: int | None,
+) -> None:
+    """启动网页版：财政局的工作页面，以及每个单位专用的报送页面。
+
+    需要安装 perfxl[web]。密码取自环境变量 PERFXL_PASSWORD（或 --password-file），API 令牌取自
+    PERFXL_TOKEN；未设置的在启动时生成并显示一次。
+
+    Example:
+
+        perfxl serve --data-dir 绩效自评数据
+
+        perfxl serve --host 0.0.0.0 --public-url http://10.1.2.3:8000 --db postgresql+psycopg://…
+    """
+    import dataclasses
+
+    try:
+        from perfxl.web.app import serve as run
+        from perfxl.web.settings import Settings, load_secrets
+    except ImportError as e:
+        raise UsageError(
+            f"网页版需要额外的组件，请先安装：pip install 'perfxl[web]'（缺少 {e.name}）"
+        ) from None
+    secrets, cookie_secret = load_secrets(data_dir, password_file)
+    settings = Settings(
+        data_dir=data_dir.resolve(),
+        password=secrets.password,
+        token=secrets.token,
+        secret=cookie_secret,
+        db=db or "",
+        public_url=public_url,
+    )
+    if workers:
+        settings = dataclasses.replace(settings, workers=workers)
+    run(settings, host, port, secrets.generated)
+
+
 if __name__ == "__main__":  # python -m perfxl.cli
     cli()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -376,6 +376,7 @@ def consolidate(
     tolerance: Decimal | None = None,
     progress: bool | None = False,
     exclude: Iterable[str | os.PathLike[str]] = (),
+    names: Mapping[str, str] | None = None,
 ) -> Consolidation:
     """Check every return under ``paths`` and consolidate them; write the summary workbook to ``output``.
 
@@ -384,11 +385,15 @@ def consolidate(
     ``review_dir``: also write each return's annotated copy there (by the worker).
     ``progress``: a carriage-return counter on stderr; None shows it when stderr is a terminal.
     A file that cannot be used never stops the batch: it gets a row with a Chinese reason.
+    ``names``: {path as given: name to show} for files whose own name means nothing to a person
+    (the web app keeps uploads under their content hash and shows the name they were sent with).
     """
     started = time.perf_counter()
     expected = _roster(roster) if roster is not None else None
     skip = [*exclude, *([output] if output is not None else [])]
     files = find_returns(paths, skip)
+    if names:
+        files = [(p, names.get(str(p), name)) for p, name in files]
     if not files:
         raise ConsolidateError(
             "没有找到任何报表文件（.xlsx/.xlsm/.xls/.et）：" + "、".join(str(p) for p in paths)

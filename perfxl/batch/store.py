@@ -619,17 +619,25 @@ def _fact_rows(rows: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> list[di
 # ------------------------------------------------------------------ adapters
 
 
-def save_result(store: Store, result: CheckResult, checked_at: datetime | str | None = None) -> str:
+def save_result(
+    store: Store,
+    result: CheckResult,
+    checked_at: datetime | str | None = None,
+    *,
+    modified_at: datetime | str | None = None,
+) -> str:
     """Store one ``CheckResult`` (unusable files are not stored: outcome ``"skipped"``).
 
     The file's mtime is recorded as consolidation records it, so the same file is as recent
-    either way; facts are ``CheckResult.fact_values`` (inputs and recomputed formula values).
+    either way; ``modified_at`` stands in for it where ``result.file`` is a name, not a path on
+    this machine (an upload: the time it arrived). Facts are ``CheckResult.fact_values`` (inputs
+    and recomputed formula values).
     """
     if result.status == "unusable" or not result.sha256:
         return "skipped"
     ret = {
         **result.return_row(),
-        "modified_at": _file_mtime(result.file),
+        "modified_at": _when(modified_at) if modified_at is not None else _file_mtime(result.file),
         "checked_at": _when(checked_at) or _now(),
     }
     return store.save_return(ret, result.item_rows(), result.finding_rows(), result.fact_values())
