@@ -23,7 +23,7 @@ from perfxl.web import auth, board, db, intake, work
 from perfxl.web.files import display_name, suffix_of
 from perfxl.web.jobs import JobFailed
 from perfxl.web.pages import site_of, upload_data
-from perfxl.web.views import jsonable
+from perfxl.web.views import closing, jsonable
 
 
 async def _file(request: Request) -> UploadFile:
@@ -74,7 +74,7 @@ async def units(request: Request) -> Response:
 
 def routes() -> list[Route]:
     return [
-        Route("/api/check", check, methods=["POST"]),
-        Route("/api/returns", returns, methods=["POST"]),
+        Route("/api/check", closing(check), methods=["POST"]),
+        Route("/api/returns", closing(returns), methods=["POST"]),
         Route("/api/units", units),
     ]

@@ -20,17 +20,18 @@ from sqlalchemy.engine import Connection
 from perfxl.web import db
 
 STATUSES = ("未报送", "有错误", "待说明", "已通过")
+# Sort keys of the table's columns; ties keep the roster's order, in either direction.
 SORTS = {
     "seq": lambda r: r["seq"],
-    "code": lambda r: (r["code"] or "\uffff", r["seq"]),
+    "code": lambda r: r["code"] or "\uffff",
     "name": lambda r: r["name"],
-    "status": lambda r: (STATUSES.index(r["status"]), r["seq"]),
-    "round": lambda r: (r["round"], r["seq"]),
-    "self": lambda r: (_num(r["reported_total"]), r["seq"]),
-    "total": lambda r: (_num(r["recomputed_total"]), r["seq"]),
-    "errors": lambda r: (r["errors"] or 0, r["seq"]),
-    "warnings": lambda r: (r["warnings"] or 0, r["seq"]),
-    "uploaded": lambda r: (r["uploaded_at"] or "", r["seq"]),
+    "status": lambda r: STATUSES.index(r["status"]),
+    "round": lambda r: r["round"],
+    "self": lambda r: _num(r["reported_total"]),
+    "total": lambda r: _num(r["recomputed_total"]),
+    "errors": lambda r: r["errors"] or 0,
+    "warnings": lambda r: r["warnings"] or 0,
+    "uploaded": lambda r: r["uploaded_at"] or "",
 }
 
 
@@ -106,7 +107,8 @@ def table_of(
     if q.strip():
         needle = q.strip()
         out = [r for r in out if needle in r["name"] or needle in (r["code"] or "")]
-    return sorted(out, key=SORTS.get(sort, SORTS["seq"]), reverse=desc)
+    in_roster_order = sorted(out, key=SORTS["seq"])
+    return sorted(in_roster_order, key=SORTS.get(sort, SORTS["seq"]), reverse=desc)  # stable both ways
 
 
 def counts(all_rows: list[dict[str, Any]]) -> dict[str, int]:

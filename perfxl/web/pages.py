@@ -26,7 +26,7 @@ from perfxl.web import auth, board, db, intake, summary, work
 from perfxl.web.files import display_name, suffix_of
 from perfxl.web.jobs import JobFailed
 from perfxl.web.state import Site
-from perfxl.web.views import render
+from perfxl.web.views import closing, render
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -553,28 +553,31 @@ def routes() -> list[Route]:
     def both(path: str, endpoint: Any, methods: list[str] | None = None) -> list[Route]:
         return [Route(path, endpoint, methods=methods), Route(path + ".json", endpoint, methods=methods)]
 
+    def post(path: str, endpoint: Any) -> Route:
+        return Route(path, closing(endpoint), methods=["POST"])
+
     return [
         Route("/", home),
-        Route("/login", login, methods=["GET", "POST"]),
-        Route("/logout", logout, methods=["POST"]),
+        Route("/login", closing(login), methods=["GET", "POST"]),
+        post("/logout", logout),
         *both("/tasks", tasks_page),
-        Route("/tasks", save_task, methods=["POST"]),
-        Route("/tasks.json", save_task, methods=["POST"]),
+        post("/tasks", save_task),
+        post("/tasks.json", save_task),
         *both("/tasks/{year:int}", task_page),
         Route("/tasks/{year:int}/links.csv", links_csv),
-        Route("/tasks/{year:int}/units/{unit:int}/{action:str}", link_action, methods=["POST"]),
+        post("/tasks/{year:int}/units/{unit:int}/{action:str}", link_action),
         *both("/templates", templates_page),
         Route("/templates/{year:int}/all.zip", templates_zip),
         Route("/templates/{year:int}/{unit:int}.xlsx", template_file),
         *both("/intake", intake_page),
-        Route("/intake", upload_returns, methods=["POST"]),
+        post("/intake", upload_returns),
         *both("/uploads/{upload:int}", upload_page),
         Route("/uploads/{upload:int}/{kind:str}", upload_file),
         *both("/units", units_page),
         *both("/units/{unit:int}", unit_page),
-        Route("/units/{unit:int}/approve", approve, methods=["POST"]),
+        post("/units/{unit:int}/approve", approve),
         *both("/summary", summary_page),
-        Route("/summary/{year:int}", summary_start, methods=["POST"]),
+        post("/summary/{year:int}", summary_start),
         Route("/summary/{year:int}.xlsx", summary_file),
         *both("/history", history_page),
     ]

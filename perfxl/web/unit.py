@@ -21,7 +21,7 @@ from perfxl.web import auth, db, intake
 from perfxl.web.files import display_name
 from perfxl.web.pages import site_of, stored_file, unit_brief, unit_data, unit_template, upload_data
 from perfxl.web.state import Site
-from perfxl.web.views import render
+from perfxl.web.views import closing, render
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
@@ -99,7 +99,7 @@ def routes() -> list[Route]:
         Route("/u/{token}.json", page),
         Route("/u/{token}", page),
         Route("/u/{token}/template.xlsx", template),
-        Route("/u/{token}/upload", upload, methods=["POST"]),
+        Route("/u/{token}/upload", closing(upload), methods=["POST"]),
         Route("/u/{token}/uploads/{upload:int}.json", upload_page),
         Route("/u/{token}/uploads/{upload:int}", upload_page),
         Route("/u/{token}/uploads/{upload:int}/review", upload_file),

@@ -6,6 +6,8 @@ Templates autoescape everything: unit names, file names and messages come from u
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -54,6 +56,23 @@ def number(value: Any) -> str:
 _env.filters["number"] = number
 _env.filters["when"] = lambda text: local_time(text) or "—"
 _env.filters["urlpart"] = lambda text: quote(str(text), safe="")
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def closing(endpoint: Endpoint) -> Endpoint:
+    """The endpoint, closing the request's uploaded files (spooled to temporary files) however it
+    ends: Starlette leaves that to the handler, and a refused form (CSRF, 413) would leak them."""
+
+    @functools.wraps(endpoint)
+    async def handle(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        finally:
+            await request.close()
+
+    return handle
 
 
 def wants_json(request: Request) -> bool:
