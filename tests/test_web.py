@@ -501,7 +501,9 @@ def test_summary_is_the_consolidation_of_the_current_returns(
 
         path = tmp_path / "s.xlsx"
         path.write_bytes(book.content)
-        cells = {v for row in load_workbook(path, read_only=True)["汇总"].iter_rows(values_only=True) for v in row}
+        cells = {
+            v for row in load_workbook(path, read_only=True)["汇总"].iter_rows(values_only=True) for v in row
+        }
         assert {"甲.xlsx", "乙.xlsx"} <= cells  # the names the files were sent as
         bureau_upload(client, csrf, returns["丙干净"])
         assert client.get("/summary.json?year=2020").json()["ready"] is False  # a new return: make it anew

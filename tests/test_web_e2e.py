@@ -164,7 +164,8 @@ def test_a_bureau_and_a_unit_in_the_browser(tmp_path: Path, browser: object) -> 
             page.reload()
         expect(page.locator("svg")).to_have_count(4)
         shot(page, "汇总")
-        page.mouse.wheel(0, 700)
+        page.locator("h2", has_text="规则统计").scroll_into_view_if_needed()
+        page.wait_for_timeout(200)
         shot(page, "汇总_规则统计")
         with page.expect_download() as got:
             page.click("text=下载汇总工作簿")

@@ -121,7 +121,10 @@ def charts(made: dict[str, Any]) -> dict[str, Any]:
         if r.get("reported_total") is not None and r.get("recomputed_total") is not None
     ]
     failing = [r for r in made["rules"] if r.get("severity") in ("错误", "警告")][:TOP_RULES]
+    scores = [v for x, y, _ in points for v in (x, y)]
+    low = max(0, min(int(min(scores)) // 10 * 10 - 10, 50)) if scores else 0  # the scatter's axes start here
     return {
+        "low": low,
         "grades": grades,
         "bands": histogram(totals),
         "points": points,

@@ -12,6 +12,7 @@ from typing import Any
 
 from perfxl import api
 from perfxl.check import CheckResult
+from perfxl.report import review as _review  # noqa: F401 - loaded once in the fork server, not per check
 
 
 def check(path: str, review: str) -> tuple[CheckResult, bool, str | None]:
