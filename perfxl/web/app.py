@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -115,13 +117,12 @@ async def to_sign_in(request: Request, exc: Exception) -> Response:
 
 
 async def too_large(request: Request, exc: Exception) -> Response:
-    return _too_large_response(request.app.state.site.settings)
+    return JSONResponse({"error": too_large_text(request.app.state.site.settings.max_upload_bytes)}, 413)
 
 
-def _too_large_response(settings: Settings) -> Response:
-    mb = settings.max_upload_bytes // (1024 * 1024)
-    text = f"文件超过上限 {mb} MB（max_upload_bytes）；自评表通常不到 1 MB，请检查是否选错了文件"
-    return JSONResponse({"error": text}, status_code=413)
+def too_large_text(limit: int) -> str:
+    size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+    return f"文件超过上限 {size}（max_upload_bytes）；自评表通常不到 1 MB，请检查是否选错了文件"
 
 
 class LimitBody:
@@ -137,22 +138,22 @@ class LimitBody:
             length = headers.get(b"content-length", b"").decode("latin-1")
             if not length.isdigit():
                 if b"transfer-encoding" in headers:
-                    await _plain(send, 411, "请求须声明长度（Content-Length）")
+                    await _plain(send, 411, "请求须声明长度（Content-Length）", headers)
                     return
             elif int(length) > self.limit:
-                mb = self.limit // (1024 * 1024)
-                text = f"文件超过上限 {mb} MB（max_upload_bytes）；自评表通常不到 1 MB，请检查是否选错了文件"
-                await _plain(send, 413, text)
+                await _plain(send, 413, too_large_text(self.limit - FORM_SLACK), headers)
                 return
         await self.app(scope, receive, send)
 
 
-async def _plain(send: Send, status: int, text: str) -> None:
-    body = ('{"error": "' + text + '"}').encode("utf-8")
-    headers = [
-        (b"content-type", b"application/json; charset=utf-8"),
-        (b"content-length", str(len(body)).encode()),
-    ]
+async def _plain(send: Send, status: int, text: str, request_headers: dict[bytes, bytes]) -> None:
+    """The refusal, as JSON, or as a short page for a browser's form post (no script to show it)."""
+    if b"text/html" in request_headers.get(b"accept", b""):
+        page = f'<!doctype html><meta charset="utf-8"><title>{status}</title><p>{html.escape(text)}</p>'
+        body, kind = page.encode("utf-8"), b"text/html; charset=utf-8"
+    else:
+        body, kind = json.dumps({"error": text}, ensure_ascii=False).encode("utf-8"), b"application/json"
+    headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
     headers.append((b"connection", b"close"))  # the body was not read: do not reuse the connection
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
