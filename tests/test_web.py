@@ -565,3 +565,21 @@ def test_settings_are_frozen_and_name_their_limits() -> None:
     assert s.max_upload_bytes == 30 * 1024 * 1024
     with pytest.raises(dataclasses.FrozenInstanceError):
         s.password = "q"  # type: ignore[misc]
+
+
+def test_secrets_come_from_the_environment_or_are_made_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from perfxl.web.settings import load_secrets
+
+    monkeypatch.delenv("PERFXL_PASSWORD", raising=False)
+    monkeypatch.delenv("PERFXL_TOKEN", raising=False)
+    made, cookie = load_secrets(tmp_path)
+    assert made.generated == ("password", "token") and len(made.password) >= 16 and len(made.token) >= 32
+    assert (tmp_path / "secret.key").stat().st_mode & 0o077 == 0  # this account only
+    again, cookie_again = load_secrets(tmp_path)
+    assert again.password != made.password and cookie_again == cookie  # sessions survive a restart
+    monkeypatch.setenv("PERFXL_PASSWORD", "局里的密码")
+    monkeypatch.setenv("PERFXL_TOKEN", "脚本令牌")
+    given, _ = load_secrets(tmp_path)
+    assert (given.password, given.token, given.generated) == ("局里的密码", "脚本令牌", ())

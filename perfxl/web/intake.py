@@ -97,7 +97,7 @@ def _whose(conn: Any, row: dict[str, Any], result: CheckResult) -> tuple[int | N
         if note is not None:
             return unit_id, note
     elif unit_id is None and year is not None:
-        unit_id = db.match_unit(conn, result.year, result.code, result.unit)
+        unit_id = db.match_unit(conn, result.year or year, result.code, result.unit)
     if year is not None and result.year is not None and result.year != year:
         return unit_id, f"文件中的年度是 {result.year} 年，本次收表是 {year} 年度；未计入本年度"
     return unit_id, None

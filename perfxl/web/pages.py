@@ -8,6 +8,7 @@ job processes of ``work``), and render. Anything that parses an uploaded file ru
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import shutil
 from pathlib import Path
@@ -40,7 +41,9 @@ def flash(request: Request, text: str) -> None:
 
 
 def take_flash(request: Request) -> str | None:
-    return request.session.pop("flash", None) if "flash" in request.session else None
+    if "flash" not in request.session:  # popping an absent key would still rewrite the cookie
+        return None
+    return str(request.session.pop("flash"))
 
 
 def back(url: str) -> RedirectResponse:
@@ -76,10 +79,11 @@ def frame(request: Request, tasks: list[dict[str, Any]], year: int | None) -> di
 
 
 def no_task(request: Request, page: str) -> Response:
+    """There is no yearly task yet: the page's empty JSON, or off to 年度任务 to set one up."""
+    if request.url.path.endswith(".json"):
+        return JSONResponse({"year": None, page: []})
     flash(request, "请先在“年度任务”中选择年度与版本、上传单位名册")
-    return (
-        back("/tasks") if not request.url.path.endswith(".json") else JSONResponse({"year": None, page: []})
-    )
+    return back("/tasks")
 
 
 # ------------------------------------------------------------------ sign-in
@@ -114,7 +118,7 @@ async def logout(request: Request) -> Response:
 
 async def tasks_page(request: Request) -> Response:
     site, tasks, year = await context(request)
-    editions = [e.__dict__ for e in api.editions()]
+    editions = [dataclasses.asdict(e) for e in api.editions()]
     data = {"tasks": tasks, "editions": editions}
     return render(request, "tasks.html", data, page="tasks", extra=frame(request, tasks, year))
 
