@@ -8,11 +8,13 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from perfxl.check.limits import LIMITS
+
 MiB = 1024 * 1024
 
-# The largest request body accepted (one return, or one roster); past it: 413. A real return is
-# under 1 MB; the checker's own file-size limit is the one that speaks to the unit.
-MAX_UPLOAD_BYTES = 30 * MiB
+# The largest file accepted (one return, or one roster); past it: 413. The checker's own limit on a
+# file's size: a file it would refuse anyway is not kept at all. (A real return is under 1 MB.)
+MAX_UPLOAD_BYTES = LIMITS.max_file_size
 # Files one multi-file form post (the bureau's 收表 page without JavaScript) may carry.
 MAX_FILES_PER_REQUEST = 50
 # Wall-clock time one check (or one summary, one zip of templates) may take in its process before
