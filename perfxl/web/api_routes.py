@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -43,10 +42,10 @@ async def check(request: Request) -> Response:
     sha, _ = await site.files.save(intake.chunks(f), suffix, site.settings.max_upload_bytes)
     path = str(site.files.path(sha, suffix))
     try:
-        result = await site.jobs.run(site.settings.job_seconds, work.check_only, path)
+        data = await site.jobs.run(site.settings.job_seconds, work.check_only, path, name)
     except JobFailed as e:
-        result = intake.unusable(name, str(e))
-    return JSONResponse(dataclasses.replace(result, file=name).to_json())
+        data = intake.unusable(name, str(e)).to_json()
+    return JSONResponse(data)
 
 
 async def returns(request: Request) -> Response:

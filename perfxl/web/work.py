@@ -1,30 +1,117 @@
 """What a job process does (see ``jobs``): one api call each, returning plain values.
 
 These run in a separate process, so they take and return only picklable values, and they call
-``perfxl.api`` exactly as the command line does.
+``perfxl.api`` exactly as the command line does. A checked return is also stored from here (the
+store takes writers from several processes), so the server itself only records the outcome.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from perfxl import api
+from perfxl.batch.store import canonical, open_store, save_result
 from perfxl.check import CheckResult
+from perfxl.engine.layout import build_plan
+from perfxl.engine.text import squash_spaces
 from perfxl.report import review as _review  # noqa: F401 - loaded once in the fork server, not per check
+from perfxl.spec import SpecError, available_editions, load_edition
 
 
-def check(path: str, review: str) -> tuple[CheckResult, bool, str | None]:
-    """``perfxl check FILE -o REVIEW --force``: the result, whether the review copy was written,
-    and why not if it was not."""
+def _warm() -> None:
+    """Load every edition and its default layout once, in the fork server that imports this module:
+    each job process is forked from it with them ready (as consolidation's workers are)."""
+    for name in available_editions():
+        try:
+            build_plan(load_edition(name))
+        except SpecError:  # a broken edition is reported by the job that asks for it
+            pass
+
+
+_warm()
+
+
+@dataclass(frozen=True)
+class Intake:
+    """Who an upload is for and where it goes, as the job that checks it needs to know."""
+
+    name: str  # the name it was sent as (the result's ``file``, as the CLI names the path given)
+    store: str  # the store's URL or SQLite path
+    arrived: str  # when it arrived: the file's time for the one order of current returns
+    year: int | None  # the year it was sent for
+    owner: tuple[str, str] | None  # (code, name) of the unit whose private link it came through
+
+
+def check(path: str, review: str, intake: Intake) -> dict[str, Any]:
+    """``perfxl check FILE -o REVIEW --force``, then the return is stored — unless it is not the
+    sender's (another unit, another year): then the outcome has a note and nothing is stored."""
     done = next(api.check_files([path], review=True, output=review, force=True))
-    return done.result, done.review is not None, done.review_problem
+    result = dataclasses.replace(done.result, file=intake.name)
+    note = None
+    if result.status != "unusable":
+        note = _not_the_owners(intake.owner, result) or _not_the_year(intake.year, result)
+    if note is None and result.status != "unusable":
+        with open_store(intake.store, wal="://" not in intake.store) as store:
+            save_result(store, result, modified_at=intake.arrived)
+    return outcome(result, done.review is not None, note)
 
 
-def check_only(path: str) -> CheckResult:
-    """``perfxl check FILE --no-review``."""
-    return next(api.check_files([path], review=False)).result
+def check_only(path: str, name: str) -> dict[str, Any]:
+    """``perfxl check FILE --no-review --json -``: the check's JSON object, under the name sent."""
+    result = next(api.check_files([path], review=False)).result
+    return dataclasses.replace(result, file=name).to_json()
+
+
+def outcome(result: CheckResult, reviewed: bool, note: str | None) -> dict[str, Any]:
+    """What the web app records of a check: the upload row's columns, and the JSON itself."""
+    counts = result.counts
+    return {
+        "status": result.status,
+        "reason": result.reason,
+        "note": note,
+        "generated_at": result.generated_at,
+        "code": result.code,
+        "unit_name": result.unit,
+        "errors": counts["错误"],
+        "warnings": counts["警告"],
+        "infos": counts["提示"],
+        "reported_total": None if result.reported_total is None else canonical(result.reported_total),
+        "recomputed_total": None if result.recomputed_total is None else canonical(result.recomputed_total),
+        "reported_grade": result.reported_grade,
+        "recomputed_grade": result.recomputed_grade,
+        "review": reviewed,
+        "result": json.dumps(result.to_json(), ensure_ascii=False),
+    }
+
+
+def _not_the_owners(owner: tuple[str, str] | None, result: CheckResult) -> str | None:
+    """Why a return sent through a unit's link is not that unit's, or None if it is (or the file
+    says nothing about whom it is for: the checker's own findings speak to that)."""
+    if owner is None:
+        return None
+    code, name = squash_spaces(result.code, nfkc=True), squash_spaces(result.unit, nfkc=True)
+    own_code, own_name = (squash_spaces(v, nfkc=True) for v in owner)
+    if code and own_code:
+        same = code == own_code
+    elif name:
+        same = name == own_name
+    else:
+        return None
+    if same:
+        return None
+    said = f"“{result.unit or '（未填）'}”" + (f"（预算编码 {result.code}）" if result.code else "")
+    return f"这份文件填写的单位是{said}，不是本单位“{owner[1]}”，未计入本单位；请上传本单位的报表"
+
+
+def _not_the_year(year: int | None, result: CheckResult) -> str | None:
+    if year is None or result.year is None or result.year == year:
+        return None
+    return f"文件中的年度是 {result.year} 年，本次收表是 {year} 年度；未计入本年度"
 
 
 def template(
@@ -92,9 +179,7 @@ def summary(files: list[tuple[str, str]], roster: list[tuple[str, str, int]], ou
 def roster(path: str, edition: str, year: int) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
     """A roster file's units as (code, name, layout options, prefill values), the way ``perfxl
     template --roster`` reads it; a row of another year is a mistake to fix, not to guess about."""
-    from perfxl.engine.layout import build_plan
     from perfxl.form.prefill import PrefillError, load_roster
-    from perfxl.spec import SpecError, load_edition
 
     try:
         rows = load_roster(Path(path), {c.id for c in build_plan(load_edition(edition)).inputs()})
