@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from perfxl.check.explanations import REVIEW_SHEET, Explanation, read_review
 from perfxl.check.xlsxread import Sheet, Workbook, XlsxReadError, read_xlsx, resolve_name
 from perfxl.engine.catalogue import finding
 from perfxl.engine.findings import Finding
@@ -47,6 +48,7 @@ class Return:
     cells: dict[str, Located]
     sheet_names: dict[str, str]  # plan sheet name -> the name it has in the return
     findings: list[Finding] = field(default_factory=list)
+    explanations: list[Explanation] = field(default_factory=list)  # typed into a returned review copy
 
 
 def read_return(path: str | Path) -> Return:
@@ -74,6 +76,9 @@ def read_return(path: str | Path) -> Return:
         )
     _map_sheets(wb, ret)
     _locate(wb, ret)
+    review = wb.sheets.get(REVIEW_SHEET)
+    if review is not None:
+        ret.explanations = read_review({ref: c.value for ref, c in review.cells.items()})
     return ret
 
 
