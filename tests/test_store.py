@@ -331,7 +331,7 @@ def test_chinese_text_round_trips_exactly(store: Store) -> None:
     store.save_return(ret(sha, name=name), [], [finding], texts)
     assert store.facts(sha) == texts
     assert store.facts(sha, typed=True) == texts  # text stays text, even when it looks like a number
-    assert store.findings(sha) == [finding]
+    assert store.findings(sha) == [{**finding, "explanation": None, "explained": False}]
     assert store.current_returns()[0]["unit"] == name
 
 
