@@ -2,18 +2,20 @@
 # System packages the test suite needs on Debian 12 (run as root, no stdin):
 #   libreoffice-calc-nogui  headless `soffice`, the independent formula calculator
 #                           used by tests/lo_recalc.py
+#   libreoffice-writer-nogui  so the same `soffice` opens the Word reports (tests/test_word.py)
 #   poppler-utils           pdftoppm / pdftotext / pdffonts for the PDF checks
 #   fonts-wqy-zenhei        a CJK font, so Chinese text renders in the PDFs
 #   postgresql              the server the store tests run a throwaway cluster of (tests/pgserver.py)
 # Idempotent: does nothing when soffice and pdftoppm are already on PATH.
 set -euo pipefail
 
-packages=(libreoffice-calc-nogui poppler-utils fonts-wqy-zenhei postgresql)
+packages=(libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils fonts-wqy-zenhei postgresql)
 
 have_cjk_font() { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]; }
 have_postgres() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; }
-if command -v soffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && have_cjk_font && have_postgres; then
-    echo "install-system-deps: soffice, pdftoppm, a Chinese font and PostgreSQL already present, nothing to do"
+have_writer() { compgen -G "/usr/lib/libreoffice/program/libswlo.so" >/dev/null; }
+if command -v soffice >/dev/null 2>&1 && have_writer && command -v pdftoppm >/dev/null 2>&1 && have_cjk_font && have_postgres; then
+    echo "install-system-deps: soffice (Calc, Writer), pdftoppm, a Chinese font and PostgreSQL already present, nothing to do"
     exit 0
 fi
 

@@ -104,7 +104,9 @@ def build(plan: Plan) -> SelfCheck:
     """The 自查 sheet of a plan: its rows in the order of the form's sheets and cells."""
     rubric = plan.edition.rubric
     items = {f"score.{i.id}.self": i for i in rubric.items}
-    formulas = {c.id: c for c in plan.formulas() if entry(formula_rule(plan, c)).severity == ERROR}
+    # A 评价报告 draft is a suggestion, never compared: it has no rule to mirror.
+    compared = [c for c in plan.formulas() if c.calc is not None and c.calc.kind != "draft"]
+    formulas = {c.id: c for c in compared if entry(formula_rule(plan, c)).severity == ERROR}
     identities = {i.when_filled[0]: i for i in rubric.identities}
     todo: list[tuple[str, object]] = []  # (kind, what) in row order, headings included
     for sp in plan.sheets:
