@@ -289,43 +289,57 @@ def test_rounds_carry_explanations_over_and_void_them_when_the_value_changes(
     assert [(r.rule, r.cell, bool(r.voided)) for r in kept] == [("plausible.scale", "B5", True)]
 
 
-def test_a_version_1_store_is_upgraded_in_place(tmp_path: Path, seed_book: Path) -> None:
-    path = tmp_path / "old.sqlite"
-    engine = sa.create_engine(f"sqlite:///{path}")
-    old = sa.MetaData()
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of an empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.sqlite'}"
+        return
+    url = str(request.getfixturevalue("postgres_url"))
+    engine = sa.create_engine(url)
+    try:
+        metadata.drop_all(engine)
+        yield url
+        metadata.drop_all(engine)
+    finally:
+        engine.dispose()
+
+
+def test_a_version_1_store_is_upgraded_in_place(empty_db: str, seed_book: Path) -> None:
+    old = sa.MetaData()  # the tables as version 1 made them
     for table in metadata.sorted_tables:
-        if table.name == "explanations":
-            continue
-        cols = [c._copy() for c in table.columns if c.name not in ("round", "explanation", "explained")]
-        sa.Table(table.name, old, *cols)
+        if table.name != "explanations":
+            cols = [c._copy() for c in table.columns if c.name not in ("round", "explanation", "explained")]
+            sa.Table(table.name, old, *cols)
+    engine = sa.create_engine(empty_db)
     old.create_all(engine)
+    t = old.tables
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO perfxl_schema (version) VALUES (1)"))
-        conn.execute(
-            sa.text("INSERT INTO units (id, code, name, name_key, unit_key) VALUES (1, 'X', 'X', 'X', 'c:X')")
-        )
+        conn.execute(sa.insert(t["perfxl_schema"]).values(version=1))
+        unit = conn.execute(sa.insert(t["units"]).values(code="X", name="X", name_key="X", unit_key="c:X"))
+        unit_id = unit.inserted_primary_key[0]
+        ids = []
         for n in (1, 2):
-            conn.execute(
-                sa.text(
-                    "INSERT INTO returns (id, unit_id, year, file, sha256, loaded_at, is_current) "
-                    f"VALUES ({n}, 1, 2020, 'f{n}.xlsx', '{str(n) * 64}', '2021-01-0{n}', {n - 1})"
-                )
+            row = dict(
+                unit_id=unit_id, year=2020, file=f"f{n}.xlsx", sha256=str(n) * 64, loaded_at=f"2021-01-0{n}"
+            )
+            ids.append(
+                conn.execute(sa.insert(t["returns"]).values(**row, is_current=n == 2)).inserted_primary_key[0]
             )
         conn.execute(
-            sa.text(
-                "INSERT INTO findings (return_id, rule, severity, message) "
-                "VALUES (2, 'input.blank', '警告', 'm')"
+            sa.insert(t["findings"]).values(
+                return_id=ids[1], rule="input.blank", severity="警告", message="m"
             )
         )
     engine.dispose()
-    with open_store(path) as store:
+    with open_store(empty_db) as store:
         rows = store.history(code="X", year=2020)
         assert [(r["round"], r["warnings"], r["explained"]) for r in rows] == [(1, 0, 0), (2, 1, 0)]
         result = check_file(seed_book)
         result.code, result.unit = "X", "X"
         save_result(store, result)
         assert result.round == 3
-    with open_store(path) as store, store.engine.connect() as conn:
+    with open_store(empty_db) as store, store.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT version FROM perfxl_schema")).scalar() == 2
 
 

@@ -216,9 +216,11 @@ class Consolidation:
         if len(self.missing):
             extra.append(f"未报送 {len(self.missing)} 个单位")
         tail = "，" + "，".join(extra) if extra else ""
+        explained = int(self.units["explained"].fillna(0).sum())
+        said = f"、已说明 {explained} 条" if explained else ""
         return (
             f"汇总完成：文件 {len(self.returns)} 个，单位 {len(self.units)} 个，错误 {c[ERROR]} 条、"
-            f"警告 {c[WARNING]} 条、提示 {c[INFO]} 条，无法使用 {self.unusable} 个{tail}，"
+            f"警告 {c[WARNING]} 条、提示 {c[INFO]} 条{said}，无法使用 {self.unusable} 个{tail}，"
             f"用时 {self.elapsed:.1f} 秒"
         )
 

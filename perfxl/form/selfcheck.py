@@ -177,7 +177,7 @@ class Formats:
         self.link = wb.add_format({**boxed, "align": "center", "font_color": "#0563C1", "underline": 1})
         self.status = wb.add_format({**boxed, "align": "center", "bold": True})
         self._numbers = {
-            t: wb.add_format({**boxed, "align": "right", "num_format": fmt})
+            t: wb.add_format({**boxed, "align": ALIGN.get(t, "center"), "num_format": fmt})
             for t, fmt in NUMBER_FORMATS.items()
         }
         self.fix = wb.add_format({"bg_color": SEVERITY_FILLS["错误"], "font_color": BAD_TEXT})
