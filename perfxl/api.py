@@ -278,34 +278,60 @@ def check_files(
     round before its copy is written: the unit's explanations from earlier rounds carry over, and
     the result (and the copy) say which round it is and what it fixed since the previous one."""
     files = [Path(p) for p in paths]
-    if output is not None and len(files) > 1:
+    if len({_same(p) for p in files}) > 1 and output is not None:
         raise PerfxlError("-o 只能用于单个文件；多个文件请用 --out-dir")
     store = _open_store(db) if db is not None else None
     try:
+        done: dict[str, Checked] = {}  # a file given twice is checked once and reported twice
         for path in files:
-            result = check_file(path, tolerance)
-            stored = _store_result(store, db, result) if store is not None else None
-            if not review or result.status == "unusable":
-                yield Checked(result, stored=stored)
-                continue
-            from perfxl.report.review import write_review
-            from perfxl.report.words import review_path
-
-            target = Path(output) if output is not None else review_path(path, out_dir)
-            if target.resolve() == path.resolve():
-                raise PerfxlError(f"审核副本不能覆盖原文件：{path}")
-            if target.exists() and not force:
-                yield Checked(result, None, f"审核副本 {target} 已存在，未覆盖（加 --force 覆盖）", stored)
-                continue
-            try:
-                write_review(path, result, target)
-            except (OSError, ValueError) as e:  # e.g. the copy is open in Excel: go on with the next file
-                yield Checked(result, None, f"无法写出审核副本 {target}（{e}）", stored)
-                continue
-            yield Checked(result, target, stored=stored)
+            key = _same(path)
+            if key not in done:
+                stored = _Stored(store, db)
+                done[key] = _check_one(path, review, output, out_dir, force, tolerance, stored)
+            yield done[key]
     finally:
         if store is not None:
             store.close()
+
+
+def _same(path: Path) -> str:
+    """One key for every spelling of a path (``a.xlsx``, ``./a.xlsx``, ``/full/a.xlsx``)."""
+    try:
+        return os.path.normcase(os.path.realpath(path))
+    except (OSError, ValueError):
+        return str(path)
+
+
+def _check_one(
+    path: Path,
+    review: bool,
+    output: Source | None,
+    out_dir: Source | None,
+    force: bool,
+    tolerance: Decimal | None,
+    store: _Stored,
+) -> Checked:
+    from perfxl.oserror import os_reason
+
+    result = check_file(path, tolerance)
+    stored = store.save(result)  # before the copy is written: the copy says which round it is
+    if not review or result.status == "unusable":
+        return Checked(result, stored=stored)
+    from perfxl.report.review import write_review
+    from perfxl.report.words import review_path
+
+    target = Path(output) if output is not None else review_path(path, out_dir)
+    try:
+        if _same(target) == _same(path):
+            raise PerfxlError(f"审核副本不能覆盖原文件：{path}")
+        if target.exists() and not force:
+            return Checked(result, None, f"审核副本 {target} 已存在，未覆盖（加 --force 覆盖）", stored)
+        write_review(path, result, target)
+    except OSError as e:  # e.g. the copy is open in Excel, a read-only folder: go on with the next file
+        return Checked(result, None, f"无法写出审核副本 {target}：{os_reason(e)}", stored)
+    except ValueError as e:
+        return Checked(result, None, f"无法写出审核副本 {target}：{e}", stored)
+    return Checked(result, target, stored=stored)
 
 
 def _open_store(db: str) -> Any:
@@ -319,15 +345,25 @@ def _open_store(db: str) -> Any:
         raise PerfxlError(f"无法打开数据库 {db}：{e}") from None
 
 
-def _store_result(store: Any, db: str | None, result: CheckResult) -> str:
-    from sqlalchemy.exc import SQLAlchemyError
+@dataclass(frozen=True)
+class _Stored:
+    """Where ``check_files`` stores each result, if anywhere."""
 
-    from perfxl.batch.store import StoreError, save_result
+    store: Any
+    db: str | None
 
-    try:
-        return save_result(store, result)
-    except (SQLAlchemyError, StoreError) as e:
-        raise PerfxlError(f"无法存入数据库 {db}：{e}") from None
+    def save(self, result: CheckResult) -> str | None:
+        """The store's outcome for ``result`` (which takes its round), or None without a store."""
+        if self.store is None:
+            return None
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from perfxl.batch.store import StoreError, save_result
+
+        try:
+            return save_result(self.store, result)
+        except (SQLAlchemyError, StoreError) as e:
+            raise PerfxlError(f"无法存入数据库 {self.db}：{e}") from None
 
 
 def history(db: str, unit: str, *, year: int | None = None) -> list[Round]:

@@ -6,6 +6,7 @@ Exit codes: 0 done / no 错误; 1 findings with 错误; 2 unusable input or wron
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import click
 
 from perfxl import __version__, api
+from perfxl.oserror import shown
 from perfxl.report.words import STATUS_TEXT, local_time
 from perfxl.spec import DEFAULT_EDITION
 
@@ -63,10 +65,85 @@ def _options(
     return opts
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The command group: user-level problems end in one Chinese line (exit 2), never a traceback;
+    ``--debug`` shows the traceback of anything unexpected."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        debug = "--debug" in (args[0] if args else sys.argv[1:])
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.Exit as e:
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("已中止", err=True)
+            sys.exit(130)
+        except click.ClickException as e:
+            click.echo(f"错误：{_chinese(e)}", err=True)
+            sys.exit(2)
+        except OSError as e:
+            if debug:
+                raise
+            from perfxl.oserror import os_reason
+
+            where = f"：{shown(str(e.filename))}" if e.filename else ""
+            click.echo(f"错误：{os_reason(e)}{where}", err=True)
+            sys.exit(2)
+        except Exception as e:
+            if debug:
+                raise
+            click.echo(
+                f"错误：程序出错（{type(e).__name__}）；加 --debug 可查看详细信息，请反馈给软件维护人员",
+                err=True,
+            )
+            sys.exit(2)
+
+
+def _chinese(e: click.ClickException) -> str:
+    """click's own (English) messages for the usual slips, in Chinese."""
+    if isinstance(e, click.NoSuchOption):
+        hint = "；文件名以“-”开头时，请写成 ./文件名 或放在 -- 之后" if e.option_name.startswith("-") else ""
+        return f"没有选项 {e.option_name}{hint}"
+    if isinstance(e, click.MissingParameter):
+        return f"缺少参数 {e.param.human_readable_name if e.param else ''}（用 -h 查看用法）"
+    if isinstance(e, click.BadOptionUsage):
+        return f"选项 {e.option_name} 的用法不对（用 -h 查看用法）"
+    if isinstance(e, click.BadParameter):
+        name = e.param.human_readable_name if e.param else ""
+        return f"参数 {name} 的值不对（用 -h 查看用法）"
+    if isinstance(e, click.UsageError) and not isinstance(e, UsageError):
+        return "用法不对（用 -h 查看用法）"
+    return e.format_message()
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="perfxl")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="出错时显示程序的详细出错信息（供维护人员排查）")
+def cli(debug: bool) -> None:
     """perfxl：部门整体支出绩效自评——生成模板、审核报表、汇总全区。"""
+    if debug:
+        from perfxl.check import run
+
+        run.DEBUG = True
+
+
+def existing(path: Path | None, what: str, *, folder_ok: bool = False) -> Path | None:
+    """``path`` if it can be read; else a usage error in Chinese (click's own check is English)."""
+    if path is None:
+        return None
+    try:
+        if not path.exists():
+            raise UsageError(f"{what} {shown(str(path))} 不存在")
+        if path.is_dir() and not folder_ok:
+            raise UsageError(f"{what} {shown(str(path))} 是文件夹，不是文件")
+        if not os.access(path, os.R_OK):
+            raise UsageError(f"{what} {shown(str(path))} 没有读取权限")
+    except OSError as e:
+        from perfxl.oserror import os_reason
+
+        raise UsageError(f"{what} {shown(str(path))}：{os_reason(e)}") from None
+    return path
 
 
 @cli.command()
@@ -87,7 +164,7 @@ def editions() -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="输出的 .xlsx 文件")
 @click.option(
     "--roster",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="单位名册 CSV（批量生成，每个单位一个工作簿）",
 )
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), help="批量生成的输出目录")
@@ -98,7 +175,7 @@ def editions() -> None:
 @click.option(
     "--values",
     "values_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="预填数据（JSON/YAML/CSV，按字段 id），如部门决算数",
 )
 @click.option(
@@ -134,6 +211,8 @@ def template(
         perfxl template --roster 单位名册.csv --out-dir 模板/ --year 2021 --from-db perfxl.sqlite
     """
     opts = _options(sub_units, qualitative, reviewers, indicators)
+    existing(roster, "名册")
+    existing(values_path, "预填数据文件")
     if roster is not None:
         if output is not None or out_dir is None:
             raise UsageError("批量生成请用 --roster 名册.csv --out-dir 目录（不要同时给 -o）")
@@ -276,7 +355,7 @@ def check(
     )
     for done in _each(checked):
         if done.review_problem:
-            click.echo(f"{done.result.file}：{done.review_problem}", err=True)
+            click.echo(f"{shown(done.result.file)}：{shown(done.review_problem)}", err=True)
         click.echo(summary_line(done.result), err=True)
         reports.append(done.result.to_json())
         worst = max(worst, done.exit_code)
@@ -300,7 +379,7 @@ def _each(jobs: Iterator[Any]) -> Iterator[Any]:
 
 def summary_line(result: Any) -> str:
     """One line per file: unit, 自评总分, 复核总分, counts per severity."""
-    name = Path(result.file).name
+    name = shown(Path(result.file).name)
     if result.status == "unusable":
         return f"✗ {name}：无法审核——{result.reason}"
     c = result.counts
@@ -400,7 +479,7 @@ def report(paths: tuple[Path, ...], output: Path | None, out_dir: Path | None, f
 
 
 @cli.command("consolidate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "-o",
     "--output",
@@ -410,7 +489,7 @@ def report(paths: tuple[Path, ...], output: Path | None, out_dir: Path | None, f
 )
 @click.option(
     "--roster",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="单位名册 CSV（预算编码、单位名称、年度），用于列出未报送单位",
 )
 @click.option("--db", metavar="PATH|URL", help="同时存入数据库：SQLite 文件或 SQLAlchemy URL")
@@ -446,6 +525,9 @@ def consolidate_command(
     """
     from perfxl.atomic import write_text
 
+    for path in paths:
+        existing(path, "报表文件或文件夹", folder_ok=True)
+    existing(roster, "名册")
     done = _run(
         api.consolidate,
         paths,
@@ -471,12 +553,12 @@ def consolidate_command(
         said = "，".join(f"{words.get(k, k)} {v} 份" for k, v in done.stored.items() if v)
         click.echo(f"数据库 {db}：{said}", err=True)
     if json_path is not None:
-        text = json.dumps({**con.to_json(), "output": str(output)}, ensure_ascii=False, indent=2)
+        text = json.dumps({**con.to_json(), "output": shown(str(output))}, ensure_ascii=False, indent=2)
         if json_path == "-":
             click.echo(text)
         else:
             write_text(Path(json_path), text + "\n")
-    click.echo(f"{con.summary_line()} → {output}", err=True)
+    click.echo(f"{con.summary_line()} → {shown(str(output))}", err=True)
     sys.exit(done.exit_code)
 
 

@@ -112,6 +112,13 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("formula.overwritten", WARNING, "公式被改为固定数值", "公式被改成固定值或被清空"),
     Entry("formula.changed", WARNING, "公式被改动", "公式被改成别的公式"),
     Entry(
+        "formula.dangerous",
+        ERROR,
+        "有访问工作簿以外的公式",
+        "填写格以外的单元格或定义名称中有访问工作簿以外的公式（DDE、其他工作簿、网络、外部程序）；"
+        "未执行，审核副本中已去掉",
+    ),
+    Entry(
         "formula.no_cache",
         INFO,
         "公式单元格没有计算结果",
@@ -141,6 +148,20 @@ CATALOGUE: tuple[Entry, ...] = (
         "按约定读取了“—”、“√”、0.95（=95%）、“2020年”等写法，以及不参与公式的格里的“256.7万元”、全角数字",
     ),
     Entry("input.blank", WARNING, "必填项未填写", "必填项未填"),
+    Entry("input.formula", WARNING, "填写格中是公式", "填写格中是公式（已按其计算结果读取）"),
+    Entry(
+        "input.formula_dangerous",
+        ERROR,
+        "填写格中的公式访问工作簿以外",
+        "填写格中的公式会访问工作簿以外（DDE、其他工作簿、网络、外部程序）；未执行、未采用其结果，"
+        "审核副本中已去掉",
+    ),
+    Entry(
+        "input.date",
+        WARNING,
+        "数字格被设成了日期格式",
+        "数字格被设成了日期格式（如 44197 显示为 2021-01-01），已按数值读取",
+    ),
     Entry("input.table_blank", WARNING, "收支表局机关一行未填写", "某表局机关一行全空"),
     # ---- plausibility
     Entry("plausible.yuan", WARNING, "金额过大（疑按元填报）", "金额过大，疑似按元填写"),
@@ -235,8 +256,31 @@ CATALOGUE: tuple[Entry, ...] = (
         "file.unusable",
         ERROR,
         "文件无法使用",
-        "文件无法使用（不是 xlsx、不是本模板、版本未知或更新），退出码 2",
+        "文件无法使用（不是工作簿、已损坏、加密、超出资源上限、不是本模板、版本未知或更新），退出码 2",
         "{file}：{reason}",
+    ),
+    Entry(
+        "file.external_links",
+        WARNING,
+        "工作簿链接了其他文件",
+        "工作簿链接了其他文件；审核未打开，审核副本已去掉链接",
+        "工作簿链接了其他文件（{targets}）；审核没有打开这些文件，审核副本已去掉链接。"
+        "请报送单位断开链接（数据→编辑链接→断开链接）后重新报送",
+    ),
+    Entry(
+        "file.macros",
+        INFO,
+        "工作簿含有宏",
+        "工作簿含有宏（VBA）；审核未运行，审核副本不含宏",
+        "工作簿含有宏（VBA 代码）；审核没有运行宏，审核副本不含宏。自评表不需要宏，请报送单位另存为 .xlsx",
+    ),
+    Entry(
+        "file.values_only",
+        INFO,
+        "只能读取数值的格式（.xls/.ods）",
+        ".xls/.ods 只能读取数值：按表上标签定位，公式是否被改动无法核对",
+        "本文件为 {kind} 格式，只能读取单元格的数值：各项目已按表上标签定位，公式是否被改动无法核对"
+        "（得分与合计已按填报数据重新计算）；建议报送单位另存为 .xlsx",
     ),
 )
 

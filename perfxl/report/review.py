@@ -1,8 +1,9 @@
 """The annotated copy of a return: a 审核意见 sheet in front, and every flagged cell marked.
 
-``write_review`` loads the return with openpyxl (formulas kept), adds the review sheet as the
-first and active sheet, gives each flagged cell a fill by severity and a comment with its
-findings, and writes the copy atomically. The input file is only read, never written.
+``write_review`` loads the return with openpyxl (formulas kept, but nothing from the return live:
+see ``sanitize``), adds the review sheet as the first and active sheet, gives each flagged cell a
+fill by severity and a comment with its findings, and writes the copy (always .xlsx) atomically.
+The input file is only read, never written.
 
 Fix or explain: beside each finding the review sheet has an unlocked 单位说明 cell (prefilled with
 the unit's explanation from an earlier round, if any) and a hidden key naming the finding, so a
@@ -13,16 +14,13 @@ A returned copy is reviewed like any return: its old review sheet and marks are 
 from __future__ import annotations
 
 import hashlib
-import io
 import math
-import warnings
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
@@ -35,6 +33,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from perfxl import __version__
 from perfxl.atomic import atomic_target
 from perfxl.check.explanations import EXPLANATION_HEADER, KEY_HEADER, REVIEW_SHEET, review_key
+from perfxl.check.limits import LIMITS, Budget, LimitExceeded, Limits
+from perfxl.check.package import XlsxReadError, read_source
 from perfxl.check.result import CheckResult, ItemResult
 from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
 from perfxl.form.styles import (
@@ -47,6 +47,8 @@ from perfxl.form.styles import (
     TITLE_FONT,
     wrapped_lines,
 )
+from perfxl.oserror import shown
+from perfxl.report.sanitize import open_for_review
 
 SHEET = REVIEW_SHEET
 AUTHOR = "perfxl 审核"
@@ -67,29 +69,38 @@ _THIN = Side(style="thin", color="808080")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
-def write_review(source: Path, result: CheckResult, output: Path, checked_at: datetime | None = None) -> Path:
-    """Write ``source`` annotated with ``result`` to ``output`` (atomically); return ``output``."""
+def write_review(
+    source: Path,
+    result: CheckResult,
+    output: Path,
+    checked_at: datetime | None = None,
+    limits: Limits = LIMITS,
+) -> Path:
+    """Write ``source`` annotated with ``result`` to ``output`` (atomically); return ``output``.
+
+    Raises ``ValueError`` (Chinese message) when the copy cannot be made, ``OSError`` when it
+    cannot be written."""
     source, output = Path(source), Path(output)
     if result.status == "unusable":
         raise ValueError(f"{source.name}：无法读取的文件不生成审核意见（{result.reason or '不可用'}）")
     if output.exists() and output.resolve() == source.resolve():
         raise ValueError(f"审核意见不能覆盖被审核的文件本身：{source}")
-    data = source.read_bytes()  # read once: the bytes hashed are the bytes annotated
+    budget = Budget(limits)
+    try:
+        data = read_source(source, limits)  # read once: the bytes hashed are the bytes annotated
+    except (XlsxReadError, LimitExceeded) as e:
+        raise ValueError(str(e)) from None
     sha256 = hashlib.sha256(data).hexdigest()
     if result.sha256 and result.sha256.lower() != sha256:
         raise ValueError(f"{source.name} 在审核之后已被改动（SHA-256 不符），请重新审核")
-    with warnings.catch_warnings():
-        # openpyxl warns that it drops x14 data-validation extensions it cannot read; the
-        # template writes none, and a warning must not abort a review.
-        warnings.simplefilter("ignore", UserWarning)
-        wb = load_workbook(io.BytesIO(data))
+    wb = open_for_review(data, limits, budget)
     try:
         if SHEET in wb.sheetnames:  # a review copy sent back: its old review gives way to this one
             wb.remove(wb[SHEET])
             _unmark_cells(wb)
         _mark_cells(wb, result.findings)
         ws = wb.create_sheet(SHEET, 0)
-        _draw(ws, result, source.name, sha256, checked_at or datetime.now())
+        _draw(ws, result, shown(source.name), sha256, checked_at or datetime.now())
         for other in wb.worksheets:
             other.sheet_view.tabSelected = other is ws
         wb.active = 0
