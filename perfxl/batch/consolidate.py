@@ -556,27 +556,21 @@ def _take_rounds(con: Consolidation, saved: dict[str, Saved]) -> None:
         fixed_rows += [{**{k: r.get(k) for k in FIXED_COLUMNS[:7]}, **x} for x in s.fixed]
     f["explanation"], f["explained"], f["change"] = explanation, pd.array(explained, dtype=bool), change
     open_ = ~f["explained"]
-    for frame in (con.returns, con.units):
-        for key, severity in (("errors", ERROR), ("warnings", WARNING), ("infos", INFO)):
-            counts = f[open_ & (f["severity"] == severity)].groupby("file").size()
-            frame[key] = pd.array(
-                [int(counts.get(x, 0)) if ok else c for x, ok, c in _counted(frame, key)], dtype="Int64"
-            )
-        counts = f[f["explained"]].groupby("file").size()
-        frame["explained"] = pd.array(
-            [int(counts.get(x, 0)) if ok else c for x, ok, c in _counted(frame, "explained")], dtype="Int64"
-        )
+    for frame in (con.returns, con.units):  # each file's findings are all in ``findings``: count again
+        for key, rows_of in (
+            ("errors", open_ & (f["severity"] == ERROR)),
+            ("warnings", open_ & (f["severity"] == WARNING)),
+            ("infos", open_ & (f["severity"] == INFO)),
+            ("explained", f["explained"]),
+        ):
+            counts = f[rows_of].groupby("file").size()
+            frame[key] = pd.array([int(counts.get(x, 0)) for x in frame["file"]], dtype="Int64")
         frame["round"] = pd.array([_round(rounds.get(sha)) for sha in frame["sha256"]], dtype="Int64")
         frame["fixed"] = pd.array([_len(rounds.get(sha), "fixed") for sha in frame["sha256"]], dtype="Int64")
         frame["new"] = pd.array([_len(rounds.get(sha), "new") for sha in frame["sha256"]], dtype="Int64")
     con.fixed = pd.DataFrame(
         [{c: row.get(c) for c in FIXED_COLUMNS} for row in fixed_rows], columns=FIXED_COLUMNS
     )
-
-
-def _counted(frame: pd.DataFrame, key: str) -> Iterator[tuple[str, bool, Any]]:
-    """(file, usable, the count as it is) of each row: unusable files keep theirs."""
-    return zip(frame["file"], frame["status"] != "unusable", frame[key], strict=True)
 
 
 def _none(k: tuple[Any, ...]) -> tuple[Any, ...]:
