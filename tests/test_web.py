@@ -233,8 +233,8 @@ def test_api_returns_stores_checks_and_the_unit_table_follows(
         table = client.get("/api/units?year=2020", headers=BEARER).json()
         assert [(u["name"], u["status"], u["round"]) for u in table["units"]] == [
             ("甲单位", "有错误", 1),
-            ("乙单位", "未报送", 0),
-            ("丙单位", "未报送", 0),
+            ("乙单位", "未报送", None),
+            ("丙单位", "未报送", None),
         ]
         assert table["units"][0]["recomputed_total"] == "97" and table["units"][0]["errors"] == 1
         assert client.get("/units.json?year=2020", headers=BEARER).json()["units"] == table["units"]
@@ -317,10 +317,61 @@ def test_statuses_follow_uploads_and_the_bureau_mark(tmp_path: Path, returns: di
         bureau_upload(client, csrf, returns["甲干净"])
         assert statuses(client)["甲单位"] == "已通过"
         table = client.get("/units.json?year=2020&sort=round&desc=1").json()["units"]
-        assert [(u["name"], u["round"]) for u in table] == [("甲单位", 2), ("乙单位", 2), ("丙单位", 1)]
+        # 乙 sent the same bytes twice: one return, one round; 甲's correction is its round 2.
+        assert [(u["name"], u["round"], u["uploads"]) for u in table] == [
+            ("甲单位", 2, 2),
+            ("乙单位", 1, 2),
+            ("丙单位", 1, 1),
+        ]
         assert [u["name"] for u in client.get("/units.json?year=2020&q=丙").json()["units"]] == ["丙单位"]
         page = client.get("/units?year=2020&sort=total&desc=1")
         assert page.status_code == 200 and "单位一览" in page.text
+
+
+# ------------------------------------------------------------------ fix or explain
+
+
+def test_a_unit_explains_a_warning_and_the_next_round_keeps_it(
+    tmp_path: Path, returns: dict[str, Path]
+) -> None:
+    with web(tmp_path) as client:
+        csrf = sign_in(client)
+        make_task(client, csrf)
+        link = links(client)["乙单位"]
+        client.cookies.clear()
+        sent = unit_upload(client, link, returns["乙警告"])
+        assert sent["round"] == 1 and sent["check"]["counts"]["警告"] == 1
+        page = client.get(link)
+        assert "保存说明" in page.text and client.get(link + ".json").json()["unit"]["status"] == "待说明"
+        warning = next(f for f in sent["check"]["findings"] if f["severity"] == "警告")
+        form = {"csrf": csrf_of(page.text), "upload": str(sent["id"]), "rule": warning["rule"]}
+        form |= {
+            "sheet": warning["sheet"],
+            "cell": warning["cell"],
+            "text": "资金结余系年底拨入的专项，已说明",
+        }
+        assert client.post(f"{link}/explain", data={**form, "csrf": "forged"}).status_code == 403
+        r = client.post(f"{link}/explain", data=form, follow_redirects=False)
+        assert r.status_code == 303 and "msg=explained" in r.headers["location"]
+        unit = client.get(link + ".json").json()
+        assert unit["unit"]["status"] == "已通过" and unit["unit"]["explained"] == 1
+        explained = next(f for f in unit["current"]["check"]["findings"] if f["rule"] == warning["rule"])
+        assert explained["explained"] is True and explained["explanation"].startswith("资金结余")
+        assert unit["current"]["check"]["counts"]["警告"] == 0
+        # The next round, same value: the store carries the explanation over.
+        again = make_return(
+            tmp_path / "乙_第二次.xlsx", "乙单位", "002", p3=2, more={"unit.phone": "0730-1234567"}
+        )
+        second = unit_upload(client, link, again)
+        assert second["round"] == 2 and second["check"]["counts"]["警告"] == 0 and second["explained"] == 1
+        carried = next(f for f in second["check"]["findings"] if f["rule"] == warning["rule"])
+        assert carried["explanation"] == "资金结余系年底拨入的专项，已说明"
+        # Another unit's link cannot explain this unit's findings.
+        sign_in(client)
+        other = links(client)["丙单位"]
+        client.cookies.clear()
+        other_form = {**form, "csrf": csrf_of(client.get(other).text), "upload": str(second["id"])}
+        assert client.post(f"{other}/explain", data=other_form).status_code == 404
 
 
 # ------------------------------------------------------------------ isolation of units
@@ -516,10 +567,15 @@ def test_history_lists_a_unit_across_years_and_every_page_has_json(
         csrf = sign_in(client)
         make_task(client, csrf)
         bureau_upload(client, csrf, returns["甲错误"])
+        bureau_upload(client, csrf, returns["甲干净"])
         data = client.get("/history.json?code=001").json()
-        assert [(r["year"], r["status"], r["is_current"]) for r in data["returns"]] == [
-            (2020, "errors", True)
+        assert [
+            (r["year"], r["round"], r["status"], r["is_current"], r["fixed"]) for r in data["rounds"]
+        ] == [
+            (2020, 1, "errors", False, 0),
+            (2020, 2, "ok", True, 1),
         ]
+        assert data["rounds"][0]["file"] == "甲.xlsx"  # the name it was sent as, not where it is kept
         assert data["units"][0]["name"] == "甲单位"
         for page in (
             "/tasks",

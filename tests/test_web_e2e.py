@@ -90,6 +90,7 @@ def test_a_bureau_and_a_unit_in_the_browser(tmp_path: Path, browser: object) -> 
         shot(page, "单位与报送链接")
         unit_link = page.locator("tr", has_text="丙单位").locator("td.link a").inner_text()
         assert re.fullmatch(re.escape(base) + r"/u/[A-Za-z0-9_-]{32}", unit_link)
+        warned_link = page.locator("tr", has_text="乙单位").locator("td.link a").inner_text()
 
         page.click("nav.main >> text=模板")
         shot(page, "模板")
@@ -148,11 +149,26 @@ def test_a_bureau_and_a_unit_in_the_browser(tmp_path: Path, browser: object) -> 
         expect(page.locator("h1")).to_contain_text("甲单位")
         shot(page, "单位_财政局视图")
 
+        # 乙 explains its 警告 on its own page instead of changing the file (fix or explain).
+        unit.goto(warned_link)
+        expect(unit.locator("h1 .tag")).to_have_text("待说明")
+        unit.locator("tr.row-警告 textarea").fill("资金结余为年底拨入的专项资金，次年初已拨付使用")
+        shot(unit, "单位页_写说明")
+        unit.locator("tr.row-警告 button", has_text="保存说明").click()
+        expect(unit.locator(".flash")).to_contain_text("说明已保存")
+        expect(unit.locator("h1 .tag")).to_have_text("已通过")
+        expect(unit.locator("tr.row-警告.explained")).to_contain_text("已说明")
+        shot(unit, "单位页_已说明")
+
         page.goto(base + "/units?year=2020")
+        expect(table.locator("tr", has_text="乙单位").locator(".tag")).to_have_text("已通过")
+        expect(table.locator("tr", has_text="乙单位")).to_contain_text("已说明 1")
+        shot(page, "单位一览_说明之后")
         page.locator("tr", has_text="乙单位").locator("td a", has_text="乙单位").click()
-        page.click("text=标记为已通过")
-        expect(page.locator("h1 .tag")).to_have_text("已通过")
-        shot(page, "单位_标记已通过")
+        expect(page.locator("table.findings")).to_contain_text(
+            "资金结余为年底拨入的专项资金"
+        )  # the bureau sees it
+        shot(page, "单位_财政局看说明")
 
         page.click("nav.main >> text=汇总")
         shot(page, "汇总_未生成")

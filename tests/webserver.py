@@ -24,13 +24,22 @@ PASSWORD, TOKEN = "测试密码-123", "test-api-token-0123456789"
 
 
 def make_return(
-    path: Path, name: str, code: str, year: int = 2020, *, p3: int = 3, note: str | None = None
+    path: Path,
+    name: str,
+    code: str,
+    year: int = 2020,
+    *,
+    p3: int = 3,
+    note: str | None = None,
+    more: dict[str, object] | None = None,
 ) -> Path:
     """The seed sample filled in for another unit. As the seed, P3 (资金结余) self-scored 3 is one
-    错误; ``p3=2`` is right, and without a ``note`` (扣分原因) it is one 警告; with one it is clean."""
+    错误; ``p3=2`` is right, and without a ``note`` (扣分原因) it is one 警告; with one it is clean.
+    ``more``: other field values (the file is byte-for-byte reproducible: change one for a new file)."""
     values: dict[str, object] = {"unit.name": name, "unit.code": code, "unit.year": year, "score.P3.self": p3}
     if note is not None:
         values["score.P3.note"] = note
+    values |= more or {}
     api.write_template(
         path, unit=api.Unit(name, code, year), values_path=SEED_VALUES, values=values, force=True
     )

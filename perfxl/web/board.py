@@ -4,8 +4,10 @@ Status, from the unit's current return (``db.current``: the one order of ``batch
 
 - 未报送  nothing uploaded yet;
 - 有错误  the current return has 错误, or no upload so far could be used;
-- 待说明  no 错误, but 警告 not yet explained, and the bureau has not accepted it;
-- 已通过  no 错误 and no open 警告, or the bureau marked this very return 已通过.
+- 待说明  no 错误, but 警告 neither fixed nor explained (已说明), and the bureau has not accepted them;
+- 已通过  no 错误 and no open 警告 (each fixed or explained), or the bureau marked this very return 已通过.
+
+Counts are open findings, as ``perfxl check`` counts them: an explained 警告 is not among them.
 
 A bureau's mark is bound to the return it looked at (its SHA-256): a new upload needs a new look.
 """
@@ -26,7 +28,7 @@ SORTS = {
     "code": lambda r: r["code"] or "\uffff",
     "name": lambda r: r["name"],
     "status": lambda r: STATUSES.index(r["status"]),
-    "round": lambda r: r["round"],
+    "round": lambda r: r["round"] or 0,
     "self": lambda r: _num(r["reported_total"]),
     "total": lambda r: _num(r["recomputed_total"]),
     "errors": lambda r: r["errors"] or 0,
@@ -61,8 +63,8 @@ def unit_row(unit: dict[str, Any], uploads: list[dict[str, Any]]) -> dict[str, A
         "name": unit["name"],
         "status": status(current, uploads, unit["approved_sha"]),
         "approved": bool(current and unit["approved_sha"] == current["sha256"]),
-        # Until rounds are kept by the store, the round is the number of returns the unit sent.
-        "round": len(uploads),
+        "round": max((u["round"] for u in uploads if u["round"]), default=None),  # the store's: 第几次报送
+        "uploads": len(uploads),
         "pending": sum(1 for u in uploads if u["state"] in ("queued", "checking")),
         "uploaded_at": latest["uploaded_at"] if latest else None,
         "latest_problem": _problem(latest) if latest else None,
@@ -73,7 +75,7 @@ def unit_row(unit: dict[str, Any], uploads: list[dict[str, Any]]) -> dict[str, A
     }
     for key in ("reported_total", "recomputed_total", "reported_grade", "recomputed_grade"):
         row[key] = current[key] if current else None
-    for key in ("errors", "warnings", "infos"):
+    for key in ("errors", "warnings", "infos", "explained"):
         row[key] = current[key] if current else None
     return row
 

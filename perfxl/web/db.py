@@ -76,9 +76,11 @@ uploads_t = sa.Table(
     sa.Column("generated_at", sa.String(40)),
     sa.Column("code", sa.String(64)),
     sa.Column("unit_name", sa.String(255)),
-    sa.Column("errors", sa.Integer),
+    sa.Column("errors", sa.Integer),  # open findings per severity, as the check counts them
     sa.Column("warnings", sa.Integer),
     sa.Column("infos", sa.Integer),
+    sa.Column("explained", sa.Integer),  # 已说明: explained 警告/提示, not among the counts above
+    sa.Column("round", sa.Integer),  # its round in the store (第几次报送), when stored
     sa.Column("reported_total", sa.String(40)),
     sa.Column("recomputed_total", sa.String(40)),
     sa.Column("reported_grade", sa.String(16)),
@@ -318,3 +320,20 @@ def current(uploads_of_unit: list[dict[str, Any]]) -> dict[str, Any] | None:
     return min(
         usable, key=lambda u: recency_key(u["generated_at"], u["uploaded_at"], u["filename"], u["sha256"])
     )
+
+
+def uploads_of_sha(conn: Connection, unit_id: int, sha256: str) -> list[int]:
+    """The unit's uploads of one file (a unit may send the same bytes twice)."""
+    query = sa.select(uploads_t.c.id).where(uploads_t.c.unit_id == unit_id, uploads_t.c.sha256 == sha256)
+    return [int(i) for i in conn.execute(query).scalars()]
+
+
+def names_of(conn: Connection, shas: list[str]) -> dict[str, str]:
+    """{sha256: the name it was first sent as} of files the web app received."""
+    if not shas:
+        return {}
+    query = sa.select(uploads_t.c.sha256, uploads_t.c.filename).where(uploads_t.c.sha256.in_(shas))
+    out: dict[str, str] = {}
+    for sha, name in conn.execute(query.order_by(uploads_t.c.id)):
+        out.setdefault(sha, name)
+    return out

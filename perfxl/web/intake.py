@@ -9,6 +9,7 @@ A return the bureau uploads is matched to the roster by its 预算编码, else i
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -51,7 +52,7 @@ async def check_upload(site: Site, upload_id: int) -> dict[str, Any] | None:
     if row["source"] == "unit" and row["unit_id"] is not None:
         unit = await site.aread(lambda c: db.unit(c, row["unit_id"]))
         owner = (unit["code"] or "", unit["name"]) if unit else None
-    how = work.Intake(row["filename"], site.settings.store_url, row["uploaded_at"], row["year"], owner)
+    how = work.Intake(row["filename"], site.settings.store_url, row["year"], owner)
     path, review = site.files.path(row["sha256"], row["suffix"]), site.files.review(row["sha256"])
     try:
         outcome = await site.jobs.run(site.settings.job_seconds, work.check, str(path), str(review), how)
@@ -87,6 +88,37 @@ def _record(conn: Any, row: dict[str, Any], outcome: dict[str, Any]) -> dict[str
         unit_id = db.match_unit(conn, row["year"], outcome["code"], outcome["unit_name"])
     db.set_upload(conn, row["id"], state="done", unit_id=unit_id, **outcome)
     return db.upload(conn, row["id"]) or {}
+
+
+def record_explanation(
+    conn: Any, unit_id: int, sha256: str, where: tuple[str, str | None, str | None], text: str
+) -> None:
+    """Show an explanation the store has just recorded in the unit's uploads of that file: the
+    finding carries it, and the counts are of open findings again (an explained 警告 is not one)."""
+    for upload_id in db.uploads_of_sha(conn, unit_id, sha256):
+        row = db.upload(conn, upload_id)
+        check = row["result"] if row else None
+        if not check:
+            continue
+        for f in check["findings"]:
+            if (f["rule"], f["sheet"], f["cell"]) == where:
+                f["explanation"] = text or None
+                f["explained"] = bool(text) and f["severity"] != "错误"
+                break
+        still_open = {
+            s: sum(1 for f in check["findings"] if f["severity"] == s and not f["explained"])
+            for s in check["counts"]
+        }
+        check["counts"] = still_open
+        db.set_upload(
+            conn,
+            upload_id,
+            errors=still_open["错误"],
+            warnings=still_open["警告"],
+            infos=still_open["提示"],
+            explained=sum(1 for f in check["findings"] if f["explained"]),
+            result=json.dumps(check, ensure_ascii=False),
+        )
 
 
 async def resume(site: Site) -> None:

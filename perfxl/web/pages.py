@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -351,9 +352,8 @@ async def intake_page(request: Request) -> Response:
 def _upload_row(u: dict[str, Any], names: dict[int, str]) -> dict[str, Any]:
     keys = ("id", "filename", "uploaded_at", "source", "state", "status", "reason", "note")
     row = {k: u[k] for k in keys}
-    row |= {
-        k: u[k] for k in ("errors", "warnings", "infos", "recomputed_total", "recomputed_grade", "review")
-    }
+    row |= {k: u[k] for k in ("errors", "warnings", "infos", "explained", "round")}
+    row |= {k: u[k] for k in ("recomputed_total", "recomputed_grade", "review")}
     row["unit_id"] = u["unit_id"]
     row["unit"] = names.get(u["unit_id"]) if u["unit_id"] is not None else None
     return row
@@ -397,7 +397,8 @@ def unit_brief(unit: dict[str, Any] | None) -> dict[str, Any] | None:
 def upload_data(u: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "year", "filename", "sha256", "size", "uploaded_at", "source", "state", "status")
     data = {k: u[k] for k in keys}
-    data |= {"reason": u["reason"], "note": u["note"], "review": u["review"], "check": u["result"]}
+    data |= {k: u[k] for k in ("reason", "note", "review", "round", "explained")}
+    data["check"] = u["result"]
     return data
 
 
@@ -525,21 +526,20 @@ async def summary_file(request: Request) -> Response:
 
 
 async def history_page(request: Request) -> Response:
+    """``perfxl history``: every round of a unit in the store, across years (the CLI's function)."""
     site, tasks, year = await context(request)
     code, name = request.query_params.get("code", "").strip(), request.query_params.get("name", "").strip()
     known = await site.aread(_known_units)
-    returns = []
+    rounds: list[dict[str, Any]] = []
     if code or name:
-        rows = await site.aread(lambda _: site.store.returns(code=code or None, name=name or None))
-        returns = [{k: r[k] for k in HISTORY_KEYS} for r in rows]
-    data = {"code": code, "name": name, "returns": returns, "units": known}
+        found = await run_in_threadpool(api.history, site.settings.store_url, code or name)
+        sent_as = await site.aread(lambda c: db.names_of(c, [r.sha256 for r in found]))
+        for r in sorted(found, key=lambda r: (r.year, r.round)):
+            row = dataclasses.asdict(r)
+            row["file"] = sent_as.get(r.sha256) or Path(r.file).name  # the name the web app got it as
+            rounds.append(row)
+    data = {"code": code, "name": name, "rounds": rounds, "units": known}
     return render(request, "history.html", data, page="history", extra=frame(request, tasks, year))
-
-
-HISTORY_KEYS = (
-    *("year", "file", "status", "reported_total", "recomputed_total", "reported_grade", "recomputed_grade"),
-    *("errors", "warnings", "infos", "is_current", "checked_at", "sha256"),
-)
 
 
 def _known_units(conn: Any) -> list[dict[str, Any]]:

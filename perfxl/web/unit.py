@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from perfxl.batch.store import StoreError
 from perfxl.web import auth, db, intake
 from perfxl.web.files import display_name
 from perfxl.web.pages import site_of, stored_file, unit_brief, unit_data, unit_template, upload_data
@@ -57,7 +59,12 @@ async def page(request: Request) -> Response:
     return render(request, "unit.html", data, extra=extra)
 
 
-MESSAGES = {"sent": "已收到，正在审核；几秒钟后刷新本页即可看到审核结果", "none": "没有选择文件"}
+MESSAGES = {
+    "sent": "已收到，正在审核；几秒钟后刷新本页即可看到审核结果",
+    "none": "没有选择文件",
+    "explained": "说明已保存；财政局可以看到，以后再报送时同一处的说明会沿用（数值改动后需重新说明）",
+    "withdrawn": "说明已撤回",
+}
 
 
 async def template(request: Request) -> Response:
@@ -77,6 +84,28 @@ async def upload(request: Request) -> Response:
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"uploads": [made] if made else []})
     return RedirectResponse(f"/u/{token}?msg={'sent' if made else 'none'}", status_code=303)
+
+
+async def explain(request: Request) -> Response:
+    """The unit's explanation of one 警告 of its return (fix or explain), kept by the store for
+    later rounds too."""
+    site, unit, token = await _unit(request)
+    form = await request.form(max_files=0, max_fields=10, max_part_size=8 * 1024)
+    auth.check_csrf(request, form, token)
+    raw = str(form.get("upload", ""))
+    u = await site.aread(lambda c: db.upload(c, int(raw))) if raw.isdigit() else None
+    if u is None or u["unit_id"] != unit["id"] or u["state"] != "done" or u["note"] or u["round"] is None:
+        raise HTTPException(404, "没有这份报表，或它没有计入本单位")
+    where = (str(form.get("rule", "")), str(form.get("sheet", "")) or None, str(form.get("cell", "")) or None)
+    text = str(form.get("text", "")).strip()
+    try:
+        await run_in_threadpool(site.store.explain, u["sha256"], *where, text)
+    except StoreError as e:
+        raise HTTPException(400, str(e)) from None
+    await site.awrite(lambda c: intake.record_explanation(c, unit["id"], u["sha256"], where, text))
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"explained": bool(text)})
+    return RedirectResponse(f"/u/{token}?msg={'explained' if text else 'withdrawn'}", status_code=303)
 
 
 async def upload_page(request: Request) -> Response:
@@ -100,6 +129,7 @@ def routes() -> list[Route]:
         Route("/u/{token}", page),
         Route("/u/{token}/template.xlsx", template),
         Route("/u/{token}/upload", closing(upload), methods=["POST"]),
+        Route("/u/{token}/explain", closing(explain), methods=["POST"]),
         Route("/u/{token}/uploads/{upload:int}.json", upload_page),
         Route("/u/{token}/uploads/{upload:int}", upload_page),
         Route("/u/{token}/uploads/{upload:int}/review", upload_file),

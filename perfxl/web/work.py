@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from perfxl import api
-from perfxl.batch.store import canonical, open_store, save_result
+from perfxl.batch.store import canonical
 from perfxl.check import CheckResult
 from perfxl.engine.layout import build_plan
 from perfxl.engine.text import squash_spaces
@@ -42,22 +42,23 @@ class Intake:
 
     name: str  # the name it was sent as (the result's ``file``, as the CLI names the path given)
     store: str  # the store's URL or SQLite path
-    arrived: str  # when it arrived: the file's time for the one order of current returns
     year: int | None  # the year it was sent for
     owner: tuple[str, str] | None  # (code, name) of the unit whose private link it came through
 
 
 def check(path: str, review: str, intake: Intake) -> dict[str, Any]:
-    """``perfxl check FILE -o REVIEW --force``, then the return is stored — unless it is not the
-    sender's (another unit, another year): then the outcome has a note and nothing is stored."""
-    done = next(api.check_files([path], review=True, output=review, force=True))
-    result = dataclasses.replace(done.result, file=intake.name)
+    """``perfxl check FILE -o REVIEW --force --db STORE``: the return is stored as its unit's next
+    round (explanations carried over) and its review copy says so — unless it is not the sender's
+    (another unit's, another year's): then it is checked without the store, and the outcome has
+    a note. Whose it is takes a check of its own first (without the copy, a small part of the cost)."""
     note = None
-    if result.status != "unusable":
-        note = _not_the_owners(intake.owner, result) or _not_the_year(intake.year, result)
-    if note is None and result.status != "unusable":
-        with open_store(intake.store, wal="://" not in intake.store) as store:
-            save_result(store, result, modified_at=intake.arrived)
+    if intake.owner is not None or intake.year is not None:
+        first = next(api.check_files([path], review=False)).result
+        if first.status != "unusable":
+            note = _not_the_owners(intake.owner, first) or _not_the_year(intake.year, first)
+    store = None if note else intake.store
+    done = next(api.check_files([path], review=True, output=review, force=True, db=store))
+    result = dataclasses.replace(done.result, file=intake.name)
     return outcome(result, done.review is not None, note)
 
 
@@ -80,6 +81,8 @@ def outcome(result: CheckResult, reviewed: bool, note: str | None) -> dict[str, 
         "errors": counts["错误"],
         "warnings": counts["警告"],
         "infos": counts["提示"],
+        "explained": result.explained,
+        "round": result.round,
         "reported_total": None if result.reported_total is None else canonical(result.reported_total),
         "recomputed_total": None if result.recomputed_total is None else canonical(result.recomputed_total),
         "reported_grade": result.reported_grade,
