@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 
-.PHONY: sample test lint clean
+.PHONY: sample serve test lint clean
 
 $(BIN)/perfxl: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ sample: $(BIN)/perfxl
 	$(BIN)/perfxl check --force --out-dir $(OUT) $(OUT)/岳阳市君山区信访局_2020.xlsx; test $$? -le 1
 	$(BIN)/perfxl report --force --out-dir $(OUT) $(OUT)/岳阳市君山区信访局_2020.xlsx; test $$? -le 1
 	@echo "样例已生成于 $(OUT)/"
+
+# The web application for the bureau and its units, on http://127.0.0.1:8000/ (see README “网页版”).
+# The password and API token are printed at start unless PERFXL_PASSWORD / PERFXL_TOKEN are set.
+serve: $(BIN)/perfxl
+	$(BIN)/perfxl serve --data-dir $(or $(DATA),perfxl-data) $(SERVE_ARGS)
 
 # System packages (LibreOffice for recalculation tests), Python test deps, lint, then the whole suite.
 test: $(BIN)/perfxl

@@ -6,16 +6,20 @@
 #   poppler-utils           pdftoppm / pdftotext / pdffonts for the PDF checks
 #   fonts-wqy-zenhei        a CJK font, so Chinese text renders in the PDFs
 #   postgresql              the server the store tests run a throwaway cluster of (tests/pgserver.py)
-# Idempotent: does nothing when soffice and pdftoppm are already on PATH.
+#   chromium                the browser the end-to-end tests of `perfxl serve` drive with Playwright
+#                           (tests/test_web_e2e.py; Playwright never downloads a browser of its own)
+# Idempotent: does nothing when all of them are already present.
 set -euo pipefail
 
-packages=(libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils fonts-wqy-zenhei postgresql)
+packages=(libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils fonts-wqy-zenhei postgresql chromium)
 
 have_cjk_font() { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]; }
 have_postgres() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; }
 have_writer() { compgen -G "/usr/lib/libreoffice/program/libswlo.so" >/dev/null; }
-if command -v soffice >/dev/null 2>&1 && have_writer && command -v pdftoppm >/dev/null 2>&1 && have_cjk_font && have_postgres; then
-    echo "install-system-deps: soffice (Calc, Writer), pdftoppm, a Chinese font and PostgreSQL already present, nothing to do"
+have_chromium() { [ -x /usr/bin/chromium ]; }
+if command -v soffice >/dev/null 2>&1 && have_writer && command -v pdftoppm >/dev/null 2>&1 && have_cjk_font \
+    && have_postgres && have_chromium; then
+    echo "install-system-deps: soffice (Calc, Writer), pdftoppm, a Chinese font, PostgreSQL and Chromium already present, nothing to do"
     exit 0
 fi
 

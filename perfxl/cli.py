@@ -16,6 +16,7 @@ import click
 
 from perfxl import __version__, api
 from perfxl.oserror import shown
+from perfxl.report.words import STATUS_TEXT, local_time
 from perfxl.spec import DEFAULT_EDITION
 
 # api imports the heavy modules (xlsxwriter, openpyxl, pandas) only in the jobs that need them: `perfxl check`
@@ -310,6 +311,11 @@ def fields(
 )
 @click.option("--no-review", is_flag=True, help="不写审核副本，只输出结果")
 @click.option("--force", is_flag=True, help="覆盖已存在的审核副本")
+@click.option(
+    "--db",
+    metavar="PATH|URL",
+    help="登记到数据库（SQLite 文件或 SQLAlchemy URL）：每次报送为一轮，沿用单位说明，列出已修正的问题",
+)
 def check(
     files: tuple[Path, ...],
     output: Path | None,
@@ -318,9 +324,11 @@ def check(
     tolerance: str | None,
     no_review: bool,
     force: bool,
+    db: str | None,
 ) -> None:
     """审核报回的自评表：独立重算全部合计、勾稽关系和评分，写出带“审核意见”的副本。
 
+    报回的审核副本（填了“单位说明”）也可直接审核：经说明的“警告”“提示”列为“已说明”。
     退出码：0 无错误；1 有“错误”级问题；2 有文件无法使用。原文件从不改动。
 
     Example:
@@ -328,6 +336,8 @@ def check(
         perfxl check 信访局.xlsx
 
         perfxl check 报表/*.xlsx --out-dir 审核/ --json 审核结果.json
+
+        perfxl check 信访局_审核.xlsx --db perfxl.sqlite
     """
     from decimal import Decimal, InvalidOperation
 
@@ -339,7 +349,7 @@ def check(
             raise UsageError(f"--tolerance 应为数字（万元），实际为 “{tolerance}”") from None
     worst, reports = 0, []
     checked = api.check_files(
-        files, review=not no_review, output=output, out_dir=out_dir, force=force, tolerance=tol
+        files, review=not no_review, output=output, out_dir=out_dir, force=force, tolerance=tol, db=db
     )
     for done in _each(checked):
         if done.review_problem:
@@ -374,16 +384,59 @@ def summary_line(result: Any) -> str:
         return f"✗ {name}：无法审核——{result.reason}"
     c = result.counts
     mark = "✗" if c["错误"] else "✓"
-    return (
+    line = (
         f"{mark} {name}  {result.unit or '（未填单位）'}  自评 {_num(result.reported_total)} 分 / "
         f"复核 {_num(result.recomputed_total)} 分  错误 {c['错误']}  警告 {c['警告']}  提示 {c['提示']}"
     )
+    if result.explained:
+        line += f"  已说明 {result.explained}"
+    if result.round is not None:
+        line += f"（第 {result.round} 次报送"
+        line += f"，已修正 {len(result.fixed)} 条，新增 {len(result.new)} 条）" if result.round > 1 else "）"
+    return line
 
 
 def _num(value: Any) -> str:
     if value is None:
         return "—"
     return format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
+
+
+@cli.command()
+@click.option("--db", required=True, metavar="PATH|URL", help="数据库：SQLite 文件或 SQLAlchemy URL")
+@click.option("--unit", required=True, metavar="编码|名称", help="单位的预算编码（或单位名称）")
+@click.option("--year", type=int, help="年度（默认列出各年度）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def history(db: str, unit: str, year: int | None, as_json: bool) -> None:
+    """列出一个单位各次报送（每次为一轮）的审核结果：问题数、得分、已说明、已修正与新增。
+
+    Example:
+
+        perfxl history --db perfxl.sqlite --unit 430611-XFJ --year 2020
+    """
+    rounds = _run(api.history, db, unit, year=year)
+    if as_json:
+        from dataclasses import asdict
+
+        from perfxl.check.result import plain
+
+        rows = [{k: plain(v) for k, v in asdict(r).items()} for r in rounds]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rounds:
+        click.echo(f"数据库 {db} 中没有单位“{unit}”{f' {year} 年度' if year else ''}的报送记录", err=True)
+        sys.exit(1)
+    first = rounds[0]
+    click.echo(f"{first.unit or ''}（{first.code or '无编码'}）")
+    for r in rounds:
+        c = r.counts
+        click.echo(
+            f"{r.year} 年度 第 {r.round} 次报送  {local_time(r.checked_at) or ''}  {Path(r.file).name}  "
+            f"{STATUS_TEXT.get(r.status, r.status)}  "
+            f"自评 {_num(r.reported_total)} / 复核 {_num(r.recomputed_total)} 分  "
+            f"错误 {c['错误']}  警告 {c['警告']}  提示 {c['提示']}  已说明 {r.explained}  "
+            f"已修正 {r.fixed}  新增 {r.new}{'  （当前有效）' if r.is_current else ''}"
+        )
 
 
 @cli.command()
@@ -507,6 +560,73 @@ def consolidate_command(
             write_text(Path(json_path), text + "\n")
     click.echo(f"{con.summary_line()} → {shown(str(output))}", err=True)
     sys.exit(done.exit_code)
+
+
+@cli.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="监听地址（局域网内使用可设为本机的内网地址）"
+)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="端口")
+@click.option(
+    "--db", metavar="PATH|URL", help="数据库：SQLite 文件或 SQLAlchemy URL（默认 数据目录/perfxl.sqlite）"
+)
+@click.option(
+    "--data-dir",
+    default="perfxl-data",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="数据目录：收到的文件（按内容散列命名）、审核副本、汇总、登录密钥",
+)
+@click.option(
+    "--password-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="财政局登录密码所在的文件（未设置 PERFXL_PASSWORD 时使用；都没有则启动时生成）",
+)
+@click.option(
+    "--public-url", default="", help="各单位访问本机的地址，用于生成报送链接，如 http://10.1.2.3:8000"
+)
+@click.option("--workers", type=click.IntRange(min=1), help="同时审核的文件数（默认 CPU 核数）")
+def serve(
+    host: str,
+    port: int,
+    db: str | None,
+    data_dir: Path,
+    password_file: Path | None,
+    public_url: str,
+    workers: int | None,
+) -> None:
+    """启动网页版：财政局的工作页面，以及每个单位专用的报送页面。
+
+    需要安装 perfxl[web]。密码取自环境变量 PERFXL_PASSWORD（或 --password-file），API 令牌取自
+    PERFXL_TOKEN；未设置的在启动时生成并显示一次。
+
+    Example:
+
+        perfxl serve --data-dir 绩效自评数据
+
+        perfxl serve --host 0.0.0.0 --public-url http://10.1.2.3:8000 --db postgresql+psycopg://…
+    """
+    import dataclasses
+
+    try:
+        from perfxl.web.app import serve as run
+        from perfxl.web.settings import Settings, load_secrets
+    except ImportError as e:
+        raise UsageError(
+            f"网页版需要额外的组件，请先安装：pip install 'perfxl[web]'（缺少 {e.name}）"
+        ) from None
+    secrets, cookie_secret = load_secrets(data_dir, password_file)
+    settings = Settings(
+        data_dir=data_dir.resolve(),
+        password=secrets.password,
+        token=secrets.token,
+        secret=cookie_secret,
+        db=db or "",
+        public_url=public_url,
+    )
+    if workers:
+        settings = dataclasses.replace(settings, workers=workers)
+    run(settings, host, port, secrets.generated)
 
 
 if __name__ == "__main__":  # python -m perfxl.cli

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from collections.abc import Iterator
@@ -16,6 +17,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "CI=true but soffice is not installed: the LibreOffice recalculation tests would be skipped. "
             "Run .ci/install-system-deps.sh first."
         )
+    needs_chromium = [i for i in items if i.get_closest_marker("chromium")]
+    if needs_chromium and os.environ.get("CI"):
+        missing = [] if os.path.exists("/usr/bin/chromium") else ["the chromium package"]
+        for module in ("playwright", "starlette", "uvicorn"):
+            if importlib.util.find_spec(module) is None:
+                missing.append(f"the Python package {module} (pip install -e '.[test]')")
+        if missing:
+            raise pytest.UsageError(
+                f"CI=true but {', '.join(missing)} is not installed: the browser tests would be skipped. "
+                "Run .ci/install-system-deps.sh first."
+            )
 
 
 @pytest.fixture(scope="session")

@@ -36,3 +36,6 @@ def test_wheel_contains_every_edition_file(tmp_path: Path) -> None:
         for data in (ROOT / folder).glob("*.yaml"):
             assert f"perfxl/_data/{folder}/{data.name}" in names
     assert "perfxl/cli.py" in names
+    web = ROOT / "perfxl" / "web"  # perfxl serve's pages and assets: no CDN, all in the wheel
+    for asset in [*web.glob("templates/*.html"), *web.glob("static/*")]:
+        assert asset.relative_to(ROOT).as_posix() in names

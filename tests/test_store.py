@@ -331,7 +331,7 @@ def test_chinese_text_round_trips_exactly(store: Store) -> None:
     store.save_return(ret(sha, name=name), [], [finding], texts)
     assert store.facts(sha) == texts
     assert store.facts(sha, typed=True) == texts  # text stays text, even when it looks like a number
-    assert store.findings(sha) == [finding]
+    assert store.findings(sha) == [{**finding, "explanation": None, "explained": False}]
     assert store.current_returns()[0]["unit"] == name
 
 
@@ -593,3 +593,31 @@ def test_identical_files_in_one_batch_store_one_set_of_findings(tmp_path: Path) 
     with open_store(str(tmp_path / "db.sqlite")) as st:
         (ret,) = st.returns(2020)
         assert len(st.findings(ret["sha256"])) == per_file
+
+
+def test_an_explanation_typed_in_is_kept_like_one_from_a_review_copy(tmp_path: Path) -> None:
+    """``Store.explain`` (the web app's unit page): a 警告 becomes 已说明, an 错误 keeps its
+    explanation and still counts, an empty text withdraws it, and the next round carries it over."""
+    from perfxl import api
+
+    db = str(tmp_path / "s.sqlite")
+    seed = ROOT / "sample_workbooks" / "君山区信访局_2020.xlsx"  # one 错误: P3 self-scored 3
+    first = next(api.check_files([seed], review=False, db=db)).result
+    error = next(f for f in first.findings if f.severity == "错误")
+    with open_store(db) as store:
+        with pytest.raises(StoreError, match="没有这条问题"):
+            store.explain(first.sha256 or "", "no.such", None, None, "x")
+        row = store.explain(first.sha256 or "", error.rule, error.sheet, error.cell, "  年底才拨入  ")
+        assert (row["explanation"], row["explained"]) == ("年底才拨入", False)  # an 错误 still counts
+        info = next(f for f in first.findings if f.severity == "提示")
+        assert store.explain(first.sha256 or "", info.rule, info.sheet, info.cell, "已知")["explained"]
+        assert not store.explain(first.sha256 or "", info.rule, info.sheet, info.cell, "")["explained"]
+        stored = {(f["rule"], f["cell"]): f for f in store.findings(first.sha256 or "")}
+        assert stored[(error.rule, error.cell)]["explanation"] == "年底才拨入"
+        assert stored[(info.rule, info.cell)]["explanation"] is None
+    again = tmp_path / "again.xlsx"  # the same P3 mistake in a new file (another phone number)
+    api.write_template(again, values_path=SAMPLE, values={"unit.phone": "0730-1234567"})
+    second = next(api.check_files([again], review=False, db=db)).result
+    assert second.round == 2
+    carried = next(f for f in second.findings if f.rule == error.rule)
+    assert carried.explanation == "年底才拨入" and not carried.explained

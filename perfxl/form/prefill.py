@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -141,14 +141,19 @@ def load_values(path: Path) -> dict[str, Any]:
 
 
 def load_roster(path: Path, field_ids: set[str]) -> list[RosterRow]:
-    """Units from a CSV roster: code and name, optional year and row counts, optional field ids."""
-    reader = csv.DictReader(io.StringIO(read_text(path)))
-    headings = [h.strip() for h in (reader.fieldnames or [])]
+    """Units from a roster (CSV, or the first sheet of an .xlsx): code and name, optional year
+    and row counts, optional field ids."""
+    records: Iterable[dict[str | None, str]]
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        headings, records = _xlsx_records(path)
+    else:
+        reader = csv.DictReader(io.StringIO(read_text(path)))
+        headings, records = [h.strip() for h in (reader.fieldnames or [])], reader  # type: ignore[assignment]
     lookup = {alias: key for key, aliases in ROSTER_COLUMNS.items() for alias in aliases}
     if not any(lookup.get(h) == "name" for h in headings):
         raise PrefillError(f"{path}：缺少“单位名称”（name）列；现有列：{', '.join(headings)}")
     rows = []
-    for n, raw in enumerate(reader, start=2):
+    for n, raw in enumerate(records, start=2):
         row = RosterRow(Unit())
         unit: dict[str, Any] = {"name": "", "code": "", "year": None}
         for heading, value in raw.items():
@@ -179,6 +184,50 @@ def load_roster(path: Path, field_ids: set[str]) -> list[RosterRow]:
     if not rows:
         raise PrefillError(f"{path}：名册中没有单位")
     return rows
+
+
+MAX_ROSTER_ROWS = 20_000  # far more units than any county has; a bigger sheet is not a roster
+
+
+def _xlsx_records(path: Path) -> tuple[list[str], list[dict[str | None, str]]]:
+    """The first sheet of an .xlsx roster as CSV would give it: headings, then rows of text
+    (a number typed as 430611 or 2020.0 reads as "430611", "2020"; empty rows are skipped)."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # not a workbook at all: say so, whatever openpyxl's reason
+        raise PrefillError(
+            f"{path}：无法作为 .xlsx 名册读取（{type(e).__name__}），请另存为 .xlsx 或 CSV"
+        ) from None
+    try:
+        lines = wb.worksheets[0].iter_rows(values_only=True)
+        headings = [_cell_text(v) for v in next(lines, ())]
+        while headings and not headings[-1]:
+            headings.pop()
+        records: list[dict[str | None, str]] = []
+        for n, line in enumerate(lines, start=2):
+            if n > MAX_ROSTER_ROWS:
+                raise PrefillError(f"{path}：名册超过 {MAX_ROSTER_ROWS} 行，请检查是否选错了文件")
+            texts = [_cell_text(v) for v in line]
+            if not any(texts):
+                continue
+            extra = [t for t in texts[len(headings) :] if t]
+            record: dict[str | None, str] = dict(zip(headings, texts, strict=False))
+            if extra:
+                record[None] = ",".join(extra)
+            records.append(record)
+        return headings, records
+    finally:
+        wb.close()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _int(value: str, where: str) -> int:
