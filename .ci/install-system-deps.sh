@@ -5,15 +5,19 @@
 #   poppler-utils           pdftoppm / pdftotext / pdffonts for the PDF checks
 #   fonts-wqy-zenhei        a CJK font, so Chinese text renders in the PDFs
 #   postgresql              the server the store tests run a throwaway cluster of (tests/pgserver.py)
-# Idempotent: does nothing when soffice and pdftoppm are already on PATH.
+#   python3-uno             LibreOffice's Python bridge: tests/lo_edit.py inserts rows the way a user
+#                           does (Calc rewrites formulas and names), to check such returns
+# Idempotent: does nothing when all of them are already there.
 set -euo pipefail
 
-packages=(libreoffice-calc-nogui poppler-utils fonts-wqy-zenhei postgresql)
+packages=(libreoffice-calc-nogui poppler-utils fonts-wqy-zenhei postgresql python3-uno)
 
 have_cjk_font() { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]; }
 have_postgres() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; }
-if command -v soffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && have_cjk_font && have_postgres; then
-    echo "install-system-deps: soffice, pdftoppm, a Chinese font and PostgreSQL already present, nothing to do"
+have_uno() { /usr/bin/python3 -c "import uno" >/dev/null 2>&1; }
+if command -v soffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && have_cjk_font && have_postgres \
+    && have_uno; then
+    echo "install-system-deps: soffice, pdftoppm, a Chinese font, PostgreSQL and python3-uno already present, nothing to do"
     exit 0
 fi
 

@@ -30,6 +30,7 @@ import mutate as m
 import openpyxl
 import pytest
 import yaml
+from lo_edit import edit_many, uno_python
 from lo_recalc import recalc_many, soffice_available
 
 from perfxl.check import check_file
@@ -471,9 +472,17 @@ CASES = [
         says={"layout.sheet_renamed": ("收支情况", "Sheet3")},
     ),
     Case(
+        # openpyxl inserts the row without rewriting a single formula, as no spreadsheet program does:
+        # every formula reading a cell below row 6 of 评分依据 now reads the wrong one, and says so
         "row-inserted-in-评分依据-names-dropped",
         lambda src, dst: m.remove_defined_names(m.insert_rows(src, dst.with_name("ins.xlsx"), BASIS, 6), dst),
-        [("layout.by_label", INFO, None, None), ("layout.rows_moved", WARNING, BASIS, None)],
+        [
+            ("layout.by_label", INFO, None, None),
+            ("layout.rows_moved", WARNING, BASIS, None),
+            *[("formula.changed", WARNING, BASIS, f"B{r}") for r in (42, 43, 46, 47, 49)],
+            *[("formula.changed", WARNING, SCORES, f"G{r}") for r in (*range(3, 18), 27)],
+        ],
+        says={"formula.changed": ("应为",)},
     ),
     Case("instructions-sheet-deleted", lambda src, dst: m.delete_sheet(src, dst, "填报说明"), []),
     Case("meta-sheet-plain-hidden", m.hide_meta_sheet, []),
@@ -814,6 +823,83 @@ def test_libreoffice_error_value_is_not_reported_as_blank(lo: dict[str, Path]) -
     assert not [f for f in result.findings if f.cell == "B7"]
     assert not [f for f in result.findings if "空白" in f.message and f.sheet == FIN]
     assert _only(result, "input.text_number", "D7").severity == WARNING
+
+
+# --------------------------------------------------------------------------- rows inserted in LibreOffice
+
+
+def _unprotected(sheet: str, *steps: list[Any]) -> list[list[Any]]:
+    """A user's steps: unprotect the sheet (there is no password), then edit it."""
+    return [["unprotect", sheet], *steps]
+
+
+LO_EDITS: dict[str, list[list[Any]]] = {
+    # one more row inside the income table (between 二级机构1 and 二级机构2), left blank
+    "insert-blank-row-in-table": _unprotected(FIN, ["insert_rows", FIN, INCOME_SUB2_ROW, 1]),
+    # a blank row between the income table and the next one
+    "insert-row-between-tables": _unprotected(FIN, ["insert_rows", FIN, INCOME_SUB2_ROW + 1, 1]),
+    # two rows near the top of 评分依据: every metric formula and the 评分表 formulas that read it move
+    "insert-rows-in-basis": _unprotected(BASIS, ["insert_rows", BASIS, BASIS_ROW, 2]),
+    # one more 二级机构 row, filled in: the 汇总 formulas now add up a row the template does not have
+    "insert-filled-sub-row": _unprotected(
+        FIN,
+        ["insert_rows", FIN, INCOME_SUB2_ROW, 1],
+        ["set", FIN, f"A{INCOME_SUB2_ROW}", "3、二级机构3"],
+        ["set", FIN, f"D{INCOME_SUB2_ROW}", 12.5],
+        ["set", FIN, f"B{INCOME_SUB2_ROW}", f"=SUM(C{INCOME_SUB2_ROW}:G{INCOME_SUB2_ROW})"],
+    ),
+}
+
+_skip_without_uno = pytest.mark.skipif(uno_python() is None, reason="no Python with LibreOffice's uno module")
+
+
+@pytest.fixture(scope="module")
+def lo_edited(good: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every LibreOffice edit, made by one headless LibreOffice."""
+    out = tmp_path_factory.mktemp("lo_edited")
+    jobs = [(good, out / f"{name}.xlsx", steps) for name, steps in LO_EDITS.items()]
+    edit_many(jobs)
+    return {name: out / f"{name}.xlsx" for name in LO_EDITS}
+
+
+@pytest.mark.libreoffice
+@_skip_without_uno
+@pytest.mark.parametrize(
+    "name", ["insert-blank-row-in-table", "insert-row-between-tables", "insert-rows-in-basis"]
+)
+def test_rows_inserted_in_libreoffice_change_nothing(
+    name: str, lo_edited: dict[str, Path], original: CheckResult
+) -> None:
+    """Formulas are compared by the cells they read, so the references LibreOffice rewrote are no
+    “公式被改动”; names moved with their cells, so nothing needs locating by label either."""
+    result = check_file(lo_edited[name])
+    assert flat(result.findings) == flat(original.findings)
+    assert result.facts == original.facts
+    assert (result.reported_total, result.recomputed_total) == (
+        original.reported_total,
+        original.recomputed_total,
+    )
+
+
+@pytest.mark.libreoffice
+@_skip_without_uno
+def test_filled_extra_row_is_named_where_it_is_summed(lo_edited: dict[str, Path], ref: Ref) -> None:
+    """A row the template does not have, with 12.5 in it: the 汇总 formulas that add it up now compute
+    something else (it is named), the 汇总 no longer equals the rows we check (an 错误), and the
+    columns where the new row is blank stay quiet."""
+    result = check_file(lo_edited["insert-filled-sub-row"])
+    added, removed = ref.delta(result)
+    assert removed == []
+    assert sorted(added) == sorted(
+        [
+            ("formula.changed", WARNING, FIN, "B6"),
+            ("formula.changed", WARNING, FIN, "D6"),
+            ("sum.income.total", ERROR, FIN, "B6"),
+            ("sum.income.fiscal", ERROR, FIN, "D6"),
+        ]
+    )
+    changed = _only(result, "formula.changed", "D6")
+    assert "D9" in changed.message and "模板之外" in changed.message
 
 
 def corpus() -> dict[str, Mutation]:

@@ -47,6 +47,7 @@ class Return:
     cells: dict[str, Located]
     sheet_names: dict[str, str]  # plan sheet name -> the name it has in the return
     findings: list[Finding] = field(default_factory=list)
+    sheets: dict[str, Sheet] = field(default_factory=dict)  # every sheet as read, by its name in the return
 
 
 def read_return(path: str | Path) -> Return:
@@ -65,7 +66,7 @@ def read_return(path: str | Path) -> Return:
         raise UnusableInput(str(e)) from None
     meta = _metadata(wb)
     plan = _plan(meta)
-    ret = Return(str(path), hashlib.sha256(data).hexdigest(), meta, plan, {}, {})
+    ret = Return(str(path), hashlib.sha256(data).hexdigest(), meta, plan, {}, {}, sheets=wb.sheets)
     if meta.get("fingerprint") != plan.fingerprint:
         ret.findings.append(
             finding(

@@ -107,7 +107,12 @@ CATALOGUE: tuple[Entry, ...] = (
     ),
     # ---- formula cells
     Entry("formula.overwritten", WARNING, "公式被改为固定数值", "公式被改成固定值或被清空"),
-    Entry("formula.changed", WARNING, "公式被改动", "公式被改成别的公式"),
+    Entry(
+        "formula.changed",
+        WARNING,
+        "公式被改动",
+        "公式被改成别的公式（按所读取的单元格比较：增删行时软件自动调整的引用不算改动）",
+    ),
     Entry(
         "formula.no_cache",
         INFO,
