@@ -484,6 +484,19 @@ CASES = [
         ],
         says={"formula.changed": ("应为",)},
     ),
+    Case(
+        # unprotected (there is no password) and retyped, defined names intact: still the same row
+        "row-label-retyped-names-intact",
+        lambda src, dst: m.set_cells(src, dst, {(FIN, "A7"): "局机关本级"}),
+        [("layout.label_changed", INFO, FIN, "A7")],
+        says={"layout.label_changed": ("1、局机关", "局机关本级")},
+    ),
+    Case(
+        "row-label-cleared-names-intact",
+        lambda src, dst: m.set_cells(src, dst, {(BASIS, "A6"): None}),
+        [("layout.label_changed", INFO, BASIS, "A6")],
+        says={"layout.label_changed": ("年初预算数", "删除")},
+    ),
     Case("instructions-sheet-deleted", lambda src, dst: m.delete_sheet(src, dst, "填报说明"), []),
     Case("meta-sheet-plain-hidden", m.hide_meta_sheet, []),
     Case(

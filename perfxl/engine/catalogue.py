@@ -192,6 +192,12 @@ CATALOGUE: tuple[Entry, ...] = (
         "工作簿的版式指纹 {theirs} 与本程序按同一版本生成的 {ours} 不同，已按标签核对位置",
     ),
     Entry(
+        "layout.label_changed",
+        INFO,
+        "行标签被改动（仍按原行读取）",
+        "行标签被改动，但定义名称与表格结构未变，仍按原来的行读取",
+    ),
+    Entry(
         "layout.by_label",
         INFO,
         "定义名称丢失，按标签定位",
