@@ -277,7 +277,8 @@ def _label_changed(
     ret.findings.append(
         finding(
             "layout.label_changed",
-            f"{sheet.name}!{ref} 行标签“{text}”{shown}；定义名称和表格结构没有变，仍按原来的行读取。请勿改动标签",
+            f"{sheet.name}!{ref} 行标签“{text}”{shown}；定义名称和表格结构没有变，"
+            "仍按原来的行读取。请勿改动标签",
             sheet=sheet.name,
             cell=ref,
             reported=now or None,
