@@ -406,6 +406,27 @@ CASES = [
         says={"input.blank": ("评分依据!B13", "公务卡应刷卡金额", "未填写")},
         facts={"basis.card_due": None},
     ),
+    Case(
+        # blank is not 否: the three answers are asked for, P5 cannot be checked until then
+        "checklist-left-blank",
+        _fields({"basis.p5_1": None, "basis.p5_2": None, "basis.p5_3": None}),
+        [
+            ("input.blank", WARNING, BASIS, "B18"),
+            ("input.blank", WARNING, BASIS, "B19"),
+            ("input.blank", WARNING, BASIS, "B20"),
+            ("score.P5.unanswered", WARNING, SCORES, "F10"),
+        ],
+        says={"score.P5.unanswered": ("①、②、③", "未填写", "无法复核"), "input.blank": ("空白不等于“否”",)},
+        facts={"basis.p5_1": None, "basis.p5_2": None, "basis.p5_3": None},
+    ),
+    Case(
+        # ① and ③ 否, ② blank: P5 is 0 or 1 whatever ② says, so a self-score of 3 is wrong either way
+        "checklist-blank-cannot-reach-self-score",
+        _fields({"basis.p5_1": "否", "basis.p5_2": None, "basis.p5_3": "否"}),
+        [("input.blank", WARNING, BASIS, "B19"), ("score.P5", ERROR, SCORES, "F10")],
+        says={"score.P5": ("最多 1 分", "② 未填写")},
+        facts={"basis.p5_1": "否", "basis.p5_2": None, "basis.p5_3": "否"},
+    ),
     # ---- self-scores
     Case(
         "self-score-over-max",

@@ -51,7 +51,7 @@ def check_return(ret: Return, tolerance: Decimal | None = None) -> CheckResult:
     findings += check_formulas(plan, ret, calc, tol, read)
     items = []
     for item in rubric.items:
-        item_result, found = check_item(plan, item, ret, inputs, calc, read.unknown)
+        item_result, found = check_item(plan, item, ret, read, calc)
         items.append(item_result)
         findings += found
     findings += check_identities(plan, inputs, calc, tol, read.unknown)

@@ -74,6 +74,12 @@ CATALOGUE: tuple[Entry, ...] = (
         "{ID}：所依据的数据无法读取，未能复核",
         "所依据的数据无法读取（工作表或行缺失、文字无法识别），本项无法复核，暂按自评得分计",
     ),
+    Entry(
+        "score.<ID>.unanswered",
+        WARNING,
+        "{ID}：是/否未填写，未能复核",
+        "所依据的是/否项未填写（空白不等于“否”），本项无法复核，暂按自评得分计",
+    ),
     Entry("score.<ID>.reason", WARNING, "{ID}：扣分未说明原因", "扣了分但未写扣分原因"),
     Entry(
         "score.<ID>.reading",
