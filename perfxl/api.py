@@ -67,6 +67,7 @@ class TemplateWritten:
     path: Path
     unit: Unit
     prefilled_from_db: bool  # some values came from last year's return in the store
+    notes: tuple[str, ...] = ()  # what the user should know about the values written (元 converted)
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def write_template(
     """Write one template. ``values_path`` (JSON/YAML/CSV by field id) may also give the unit and
     a fixed generation time; explicit ``unit`` parts and ``values`` win over it, and it over the
     store's last-year values (``prior_db``)."""
-    from perfxl.form.prefill import PrefillError, load_prefill
+    from perfxl.form.prefill import PrefillError, converted, load_prefill
     from perfxl.form.template import write_template as write
 
     ed, path = _edition(edition_name), Path(output)
@@ -154,10 +155,10 @@ def write_template(
         unit = Unit(given.name or base.name, given.code or base.code, given.year or base.year)
         prior = _prior_year_values(prior_db, ed, [unit], unit.year).get(unit, {})
         merged = {**prior, **(prefill.values if prefill else {}), **(values or {})}
-        write(path, ed, unit, merged, options, prefill.generated_at if prefill else None)
+        plan = write(path, ed, unit, merged, options, prefill.generated_at if prefill else None)
     except (SpecError, PrefillError) as e:
         raise PerfxlError(str(e)) from None
-    return TemplateWritten(path, unit, bool(prior))
+    return TemplateWritten(path, unit, bool(prior), tuple(converted(plan, merged)))
 
 
 def write_templates(
@@ -173,7 +174,7 @@ def write_templates(
     """One template per unit of a roster, named ``<编码>_<名称>.xlsx`` in ``out_dir``; the roster's
     per-unit layout counts and field columns win over ``options``; nothing is written if any
     target exists (unless ``force``)."""
-    from perfxl.form.prefill import PrefillError, load_roster
+    from perfxl.form.prefill import PrefillError, converted, load_roster
     from perfxl.form.template import file_name
     from perfxl.form.template import write_template as write
 
@@ -187,8 +188,9 @@ def write_templates(
             path = Path(out_dir) / file_name(unit)
             if path.exists() and not force:
                 raise PerfxlError(f"{path} 已存在；如需覆盖请加 --force")
-            write(path, ed, unit, {**prior.get(unit, {}), **row.values}, {**(options or {}), **row.options})
-            made.append(TemplateWritten(path, unit, unit in prior))
+            values = {**prior.get(unit, {}), **row.values}
+            plan = write(path, ed, unit, values, {**(options or {}), **row.options})
+            made.append(TemplateWritten(path, unit, unit in prior, tuple(converted(plan, values))))
     except (SpecError, PrefillError) as e:
         raise PerfxlError(str(e)) from None
     return made

@@ -146,6 +146,9 @@ def template(
             prior_db=db,
             force=force,
         )
+        for m in made:
+            for note in m.notes:
+                click.echo(f"{m.path.name}：{note}", err=True)
         prefilled = sum(m.prefilled_from_db for m in made)
         note = f"（其中 {prefilled} 个按上年报表预填）" if db is not None else ""
         click.echo(f"已生成 {len(made)} 个工作簿{note}：{out_dir}", err=True)
@@ -162,6 +165,8 @@ def template(
         prior_db=db,
         force=force,
     )
+    for note in done.notes:
+        click.echo(f"注意：{note}", err=True)
     if db is not None and not done.prefilled_from_db:
         unit = done.unit
         click.echo(

@@ -308,6 +308,14 @@ CASES = [
         facts={"income.org.fiscal": D("256.32")},
     ),
     Case(
+        # an explicit unit is exact: 2563200 元 is 256.32 万元, converted and said (not read as 万元)
+        "amount-with-元",
+        _set("income.org.fiscal", "2563200元"),
+        [("input.yuan", WARNING, FIN, "D7")],
+        says={"input.yuan": ("收支情况!D7", "2563200元", "256.32 万元", "÷10000")},
+        facts={"income.org.fiscal": D("256.32")},
+    ),
+    Case(
         "amount-full-width",
         _set("income.org.fiscal", "２５６．３２"),
         [("input.text_number", WARNING, FIN, "D7")],

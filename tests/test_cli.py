@@ -46,6 +46,20 @@ def test_template_prefill_errors_name_the_file_and_field(tmp_path: Path) -> None
     assert code == 2 and "no.such" in err
 
 
+def test_template_values_in_yuan_are_converted_and_said(tmp_path: Path) -> None:
+    """“2563200元” in --values is 256.32 万元: written so, and the user is told (not 2563200 silently)."""
+    values = tmp_path / "v.yaml"
+    values.write_text("values:\n  income.org.fiscal: 2563200元\n", encoding="utf-8")
+    out = tmp_path / "x.xlsx"
+    code, _, err = run("template", "-o", str(out), "--values", str(values))
+    assert code == 0, err
+    assert "income.org.fiscal" in err and "256.32 万元" in err and "÷10000" in err
+    code, json_out, _ = run("check", "--no-review", "--json", "-", str(out))
+    doc = json.loads(json_out)
+    fiscal = [f for f in doc["findings"] if f["cell"] == "D7"]
+    assert fiscal == []  # the workbook holds the number 256.32: nothing to say about D7
+
+
 def test_roster_batch_with_gbk_csv_and_per_unit_rows(tmp_path: Path) -> None:
     roster = tmp_path / "名册.csv"
     roster.write_bytes(

@@ -89,7 +89,19 @@ def _parse(cell: Cell, found: Located, out: list[Finding], in_formulas: bool) ->
         return None, "error"
     value, note = parsed.value, parsed.note or note
     as_text = in_formulas and isinstance(raw, str) and isinstance(value, Decimal)
-    if as_text:
+    if parsed.from_yuan:  # an explicit unit is exact: converted, and said, since 万元 was asked for
+        excel = "；Excel 的合计和公式会把文本当作 0" if as_text else ""
+        out.append(
+            finding(
+                "input.yuan",
+                f"{where(found)} {cell.label}：{note}{excel}；本表金额单位为万元，请改填 {fmt(value)}",
+                sheet=found.sheet,
+                cell=found.ref,
+                reported=found.value,
+                expected=value,
+            )
+        )
+    elif as_text:
         why = note or f"“{str(raw).strip()}”是以文本形式存储的数字"
         out.append(
             finding(

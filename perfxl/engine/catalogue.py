@@ -143,6 +143,12 @@ CATALOGUE: tuple[Entry, ...] = (
         "审核已按该数字计算",
     ),
     Entry(
+        "input.yuan",
+        WARNING,
+        "金额以元填写（已换算为万元）",
+        "金额格里写明了单位“元”（如“2563200元”），已按 ÷10000 换算为万元",
+    ),
+    Entry(
         "input.normalized",
         INFO,
         "填报内容已按规范转换",

@@ -70,6 +70,18 @@ def coerce(plan: Plan, fid: str, raw: Any, where: str = "") -> Scalar:
     return parsed.value
 
 
+def converted(plan: Plan, values: Mapping[str, Any]) -> list[str]:
+    """One line for every amount given in 元 (“2563200元”): it is written in 万元, and the user told so."""
+    out = []
+    for fid, raw in values.items():
+        cell = plan.cells.get(fid)
+        if cell is not None and cell.type == "amount" and isinstance(raw, str):
+            parsed = parse_number(raw, NUMBER_UNITS[cell.type])
+            if parsed.from_yuan:
+                out.append(f"{fid}（{cell.label}）：{parsed.note}")
+    return out
+
+
 def read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
