@@ -474,15 +474,18 @@ CASES = [
         "all-amounts-in-元",
         lambda src, dst: m.scale_amounts(src, dst, 10000),
         [
-            ("plausible.yuan", WARNING, FIN, "D7"),
+            ("plausible.yuan", ERROR, FIN, "D7"),
             ("plausible.per_capita", WARNING, FIN, "B15"),
-            ("plausible.yuan", WARNING, FIN, "D16"),
-            ("plausible.yuan", WARNING, FIN, "E16"),
-            ("plausible.yuan", WARNING, BASIS, "B6"),
-            ("plausible.yuan", WARNING, BASIS, "B34"),
-            ("plausible.yuan", WARNING, BASIS, "B36"),
+            ("plausible.yuan", ERROR, FIN, "D16"),
+            ("plausible.yuan", ERROR, FIN, "E16"),
+            ("plausible.yuan", ERROR, BASIS, "B6"),
+            ("plausible.yuan", ERROR, BASIS, "B34"),
+            ("plausible.yuan", ERROR, BASIS, "B36"),
         ],
-        says={"plausible.per_capita": ("收支情况!B15", "2567000", "256700", "元")},
+        says={
+            "plausible.per_capita": ("收支情况!B15", "2567000", "256700", "元"),
+            "plausible.yuan": ("疑似以元填报，需核实", "不计入全区收支汇总"),
+        },
         facts=None,
     ),
     Case(
@@ -542,16 +545,23 @@ CASES = [
     Case(
         "unit-name-changed",
         _set("unit.name", "君山区财政局"),
-        [("meta.unit", WARNING, None, None)],
-        says={"meta.unit": ("君山区财政局", "岳阳市君山区信访局")},
+        [("meta.unit", WARNING, BASIC, "B2")],
+        says={"meta.unit": ("君山区财政局", "岳阳市君山区信访局", "以模板为准")},
         facts={"unit.name": "君山区财政局"},
     ),
     Case(
         "year-changed",
         _set("unit.year", 2021),
-        [("meta.year", WARNING, None, None)],
+        [("meta.year", WARNING, BASIC, "D3")],
         says={"meta.year": ("2021", "2020")},
         facts={"unit.year": D(2021)},
+    ),
+    Case(
+        "code-changed",
+        _set("unit.code", "430611-JYJ"),
+        [("meta.code", WARNING, BASIC, "B3")],
+        says={"meta.code": ("430611-JYJ", "430611-XFJ")},
+        facts={"unit.code": "430611-JYJ"},
     ),
 ]
 
@@ -576,6 +586,24 @@ def test_damage(case: Case, broken: Callable[[Mutation], CheckResult], ref: Ref)
 
 
 # --------------------------------------------------------------------------- messages and misreadings
+
+
+def test_typed_identity_never_reassigns_the_return(
+    broken: Callable[[Mutation], CheckResult], ref: Ref
+) -> None:
+    """Another unit's name, code and year typed into 基本概况: a 警告 at each cell, and the return still
+    counts as the unit and year the template was issued for (the metadata is the identity)."""
+    typed = {"unit.name": "岳阳市君山区教育局", "unit.code": "430611-JYJ", "unit.year": 2021}
+    result = broken(_fields(typed))
+    assert (result.unit, result.code, result.year) == ("岳阳市君山区信访局", "430611-XFJ", 2020)
+    assert ref.delta(result) == (
+        [
+            ("meta.code", WARNING, BASIC, "B3"),
+            ("meta.unit", WARNING, BASIC, "B2"),
+            ("meta.year", WARNING, BASIC, "D3"),
+        ],
+        [],
+    )
 
 
 def test_cleared_formula_says_so(broken: Callable[[Mutation], CheckResult]) -> None:

@@ -38,6 +38,9 @@ from perfxl.report.words import is_review_copy, local_time, review_path
 from perfxl.spec import Edition, SpecError, available_editions, load_edition
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")  # .xls/.et are picked up so they get an "unusable" row
+# Findings that keep a return's amounts out of the district totals (收支汇总), and what the sheet says:
+# a return in 元 would swell every total ten-thousandfold.
+OUT_OF_TOTALS = {"plausible.yuan": "金额疑似以元填报，需核实"}
 # A rule failing in more than this share of usable returns (and in at least FLAG_MIN units) is
 # more likely a defect of the rule or the template than of the units.
 FLAG_SHARE, FLAG_MIN = 0.5, 5
@@ -65,6 +68,8 @@ RETURN_COLUMNS = [
     "warnings",
     "infos",
     "used",
+    "in_totals",
+    "totals_note",
     "review",
     "review_error",
 ]
@@ -128,11 +133,14 @@ class Consolidation:
 
     returns     one row per file, unusable and duplicate returns included: ``used`` says whether
                 it counts in the totals, ``reason`` why a file is unusable or (not) used
+                ``in_totals`` whether its amounts count in the district totals (not when they look like
+                元, see ``OUT_OF_TOTALS``), ``totals_note`` why not
     units       the used returns (one per unit), same columns as ``returns``
     scores      long: one row per usable return × rubric item (max, self, recomputed, consistent);
                 files of identical content (same sha256) appear once, here and in ``facts``
     finance     one row per used unit: the recomputed 汇总 row of every finance table,
-                columns ``<table>.total.<column>`` (e.g. ``income.total.total``)
+                columns ``<table>.total.<column>`` (e.g. ``income.total.total``), and ``in_totals``
+                and ``totals_note`` as in ``returns`` (the sheet's 合计 adds up only ``in_totals``)
     findings    long: every finding of every file (``used`` tells whether its return counts)
     rules       per rule: units failing it among usable used returns, share, flagged as suspect
     missing     roster units without a used return (empty without a roster)
@@ -181,6 +189,10 @@ class Consolidation:
             extra.append(f"重复报送未采用 {int((~self.duplicates['used'].astype(bool)).sum())} 份")
         if len(self.missing):
             extra.append(f"未报送 {len(self.missing)} 个单位")
+        usable = self.units[self.units["status"] != "unusable"]
+        kept_out = int((~usable["in_totals"].astype(bool)).sum())
+        if kept_out:
+            extra.append(f"金额疑似以元填报、未计入收支合计 {kept_out} 个单位")
         tail = "，" + "，".join(extra) if extra else ""
         return (
             f"汇总完成：文件 {len(self.returns)} 个，单位 {len(self.units)} 个，错误 {c[ERROR]} 条、"
@@ -294,8 +306,15 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
             review_done = review
         except Exception as e:  # the check itself is done; report the copy that could not be written
             review_error = f"审核副本未能写出（{type(e).__name__}: {e}）"
+    kept_out = next((f for f in result.findings if f.rule in OUT_OF_TOTALS), None)
     summary = {
         **result.return_row(),
+        "in_totals": result.status != "unusable" and kept_out is None,
+        "totals_note": (
+            f"{OUT_OF_TOTALS[kept_out.rule]}（{kept_out.where} 等），金额未计入收支汇总的合计"
+            if kept_out is not None
+            else None
+        ),
         "file": path,  # as the job names it, whatever the checker made of it
         "name": name,
         "size": size,
@@ -594,14 +613,9 @@ class _Accumulator:
             for k in self.finance.get(str(i), {}):
                 if k not in keys:
                     keys.append(k)
-        fin_rows = [
-            {
-                **{k: rows[i].get(k) for k in ("sha256", "code", "unit", "year")},
-                **self.finance.get(str(i), {}),
-            }
-            for i in used_idx
-        ]
-        finance = _frame(fin_rows, ["sha256", "code", "unit", "year", *keys])
+        head = ["sha256", "code", "unit", "year", "in_totals", "totals_note"]
+        fin_rows = [{**{k: rows[i].get(k) for k in head}, **self.finance.get(str(i), {})} for i in used_idx]
+        finance = _frame(fin_rows, [*head, *keys])
 
         rank = {i: n for n, i in enumerate(order)}
         self.findings.sort(key=lambda f: rank[f[0]])  # stable: each file's own order kept
@@ -671,8 +685,9 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
     for c in ("year", "size", "errors", "warnings", "infos"):
         if c in df:
             df[c] = df[c].astype("Int64")
-    if "used" in df:
-        df["used"] = pd.Series([v is True for v in df["used"]], index=df.index, dtype=bool)
+    for flag in ("used", "in_totals"):
+        if flag in df:
+            df[flag] = pd.Series([v is True for v in df[flag]], index=df.index, dtype=bool)
     return df
 
 

@@ -70,8 +70,9 @@ def check_return(ret: Return, tolerance: Decimal | None = None) -> CheckResult:
         file=ret.path,
         sha256=ret.sha256,
         edition=plan.edition.name,
-        unit=text_of(inputs.get("unit.name")) or ret.meta.get("unit") or None,
-        code=text_of(inputs.get("unit.code")) or ret.meta.get("code") or None,
+        # the template's metadata is the identity; what was typed counts only on a blank template
+        unit=ret.meta.get("unit") or text_of(inputs.get("unit.name")) or None,
+        code=ret.meta.get("code") or text_of(inputs.get("unit.code")) or None,
         year=year_of(inputs.get("unit.year"), ret.meta.get("year")),
         generated_at=ret.meta.get("generated_at"),
         reported_total=reported,

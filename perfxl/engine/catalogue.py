@@ -157,7 +157,12 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("input.blank", WARNING, "必填项未填写", "必填项未填"),
     Entry("input.table_blank", WARNING, "收支表局机关一行未填写", "某表局机关一行全空"),
     # ---- plausibility
-    Entry("plausible.yuan", WARNING, "金额过大（疑按元填报）", "金额过大，疑似按元填写"),
+    Entry(
+        "plausible.yuan",
+        ERROR,
+        "金额疑似以元填报，需核实",
+        "金额过大，疑似以元填报（本表单位为万元），需核实；该报表的金额不计入全区收支汇总的合计",
+    ),
     Entry("plausible.per_capita", WARNING, "人均支出过大（疑按元填报）", "人均支出过大，疑似按元填写"),
     Entry(
         "plausible.scale",
@@ -221,15 +226,19 @@ CATALOGUE: tuple[Entry, ...] = (
         "meta.unit",
         WARNING,
         "单位名称与下发模板不一致",
-        "单位名称与下发模板不一致",
-        "基本概况 单位名称“{name}”与下发模板时的单位“{issued}”不一致，请确认是否报错了表",
+        "基本概况的单位名称与下发模板的单位不一致（以模板为准，报表仍记为下发的单位）",
+    ),
+    Entry(
+        "meta.code",
+        WARNING,
+        "预算编码与下发模板不一致",
+        "基本概况的预算编码与下发模板的编码不一致（以模板为准）",
     ),
     Entry(
         "meta.year",
         WARNING,
         "年度与下发模板不一致",
-        "年度与下发模板不一致",
-        "基本概况 年度 {year} 与下发模板的年度 {issued} 不一致",
+        "基本概况的年度与下发模板的年度不一致（以模板为准，报表仍记为下发的年度）",
     ),
     Entry(
         "file.unusable",
