@@ -18,6 +18,7 @@ sample: $(BIN)/perfxl
 	$(BIN)/perfxl template --force -o $(OUT)/空白模板_hunan-2020.xlsx
 	$(BIN)/perfxl template --force --values sample_workbooks/君山区信访局_2020.yaml -o $(OUT)/岳阳市君山区信访局_2020.xlsx
 	$(BIN)/perfxl check --force --out-dir $(OUT) $(OUT)/岳阳市君山区信访局_2020.xlsx; test $$? -le 1
+	$(BIN)/perfxl report --force --out-dir $(OUT) $(OUT)/岳阳市君山区信访局_2020.xlsx; test $$? -le 1
 	@echo "样例已生成于 $(OUT)/"
 
 # System packages (LibreOffice for recalculation tests), Python test deps, lint, then the whole suite.

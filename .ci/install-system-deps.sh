@@ -2,6 +2,7 @@
 # System packages the test suite needs on Debian 12 (run as root, no stdin):
 #   libreoffice-calc-nogui  headless `soffice`, the independent formula calculator
 #                           used by tests/lo_recalc.py
+#   libreoffice-writer-nogui  so the same `soffice` opens the Word reports (tests/test_word.py)
 #   poppler-utils           pdftoppm / pdftotext / pdffonts for the PDF checks
 #   fonts-wqy-zenhei        a CJK font, so Chinese text renders in the PDFs
 #   postgresql              the server the store tests run a throwaway cluster of (tests/pgserver.py)
@@ -10,14 +11,15 @@
 # Idempotent: does nothing when all of them are already there.
 set -euo pipefail
 
-packages=(libreoffice-calc-nogui poppler-utils fonts-wqy-zenhei postgresql python3-uno)
+packages=(libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils fonts-wqy-zenhei postgresql python3-uno)
 
 have_cjk_font() { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]; }
 have_postgres() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; }
+have_writer() { compgen -G "/usr/lib/libreoffice/program/libswlo.so" >/dev/null; }
 have_uno() { /usr/bin/python3 -c "import uno" >/dev/null 2>&1; }
-if command -v soffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && have_cjk_font && have_postgres \
-    && have_uno; then
-    echo "install-system-deps: soffice, pdftoppm, a Chinese font, PostgreSQL and python3-uno already present, nothing to do"
+if command -v soffice >/dev/null 2>&1 && have_writer && command -v pdftoppm >/dev/null 2>&1 && have_cjk_font \
+    && have_postgres && have_uno; then
+    echo "install-system-deps: soffice (Calc, Writer), pdftoppm, a Chinese font, PostgreSQL and python3-uno already present, nothing to do"
     exit 0
 fi
 

@@ -38,12 +38,14 @@ __all__ = [
     "Consolidated",
     "EditionInfo",
     "PerfxlError",
+    "ReportWritten",
     "TemplateWritten",
     "Unit",
     "check_files",
     "consolidate",
     "editions",
     "fields",
+    "write_reports",
     "write_template",
     "write_templates",
 ]
@@ -81,6 +83,21 @@ class Checked:
     @property
     def exit_code(self) -> int:
         return max(self.result.exit_code, 2 if self.review_problem else 0)
+
+
+@dataclass(frozen=True)
+class ReportWritten:
+    """One return's Word report: where it went, or why it was not written (or left out)."""
+
+    result: CheckResult
+    path: Path | None = None
+    drafted: tuple[str, ...] = ()  # sections the unit left blank, written from the draft
+    problem: str | None = None  # the report could not be written: why (exit code 2)
+    skipped: str | None = None  # not written on purpose: another return of the unit is newer
+
+    @property
+    def exit_code(self) -> int:
+        return max(self.result.exit_code, 2 if self.problem else 0)
 
 
 @dataclass(frozen=True)
@@ -254,6 +271,83 @@ def check_files(
             yield Checked(result, None, f"无法写出审核副本 {target}（{e}）")
             continue
         yield Checked(result, target)
+
+
+# ------------------------------------------------------------------ the Word report
+
+
+def write_reports(
+    paths: Iterable[Source],
+    *,
+    output: Source | None = None,
+    out_dir: Source | None = None,
+    force: bool = False,
+) -> Iterator[ReportWritten]:
+    """Check each return under ``paths`` (files or folders) and write its 绩效评价报告 as Word:
+    ``output`` for a single file, else ``<原名>_绩效评价报告.docx`` in ``out_dir`` or beside it. Of
+    several returns of one unit and year only the current one (as consolidation picks it) gets a
+    report. An existing report is kept unless ``force``. The input files are never modified."""
+    from perfxl.batch.consolidate import ConsolidateError, find_returns
+    from perfxl.check.narrative import own_texts
+    from perfxl.check.run import read_and_check
+    from perfxl.report.word import write_report
+    from perfxl.report.words import report_path
+    from perfxl.spec.narrative import draft_id
+
+    try:
+        files = [path for path, _ in find_returns(paths)]
+    except ConsolidateError as e:
+        raise PerfxlError(str(e)) from None
+    if output is not None and len(files) != 1:
+        raise PerfxlError("-o 只能用于单个文件；多个文件或文件夹请用 --out-dir")
+    checked = [(path, *read_and_check(path)) for path in files]
+    current = _current_per_unit(checked)
+    for path, ret, result in checked:
+        spec = ret.plan.edition.form.narrative if ret is not None else None
+        if ret is None:
+            yield ReportWritten(result, problem=f"无法生成报告：{result.reason}")
+        elif current.get(path) is not None:
+            yield ReportWritten(
+                result, skipped=f"同一单位同一年度采用较新的一份 {current[path]}，本份未生成报告"
+            )
+        elif spec is None:
+            yield ReportWritten(result, problem=f"版本 {result.edition} 没有评价报告表样，无法生成报告")
+        else:
+            target = Path(output) if output is not None else report_path(path, out_dir)
+            if target.exists() and not force:
+                yield ReportWritten(result, problem=f"报告 {target} 已存在，未覆盖（加 --force 覆盖）")
+                continue
+            own = own_texts(ret.plan, ret, result.facts)
+            drafted = tuple(
+                p.id for p in spec.parts if not own.get(p.id) and result.computed.get(draft_id(p)) is not None
+            )
+            try:
+                write_report(ret.plan, result, own, target)
+            except OSError as e:  # e.g. the report is open in Word: go on with the next file
+                yield ReportWritten(result, problem=f"无法写出报告 {target}（{e.strerror or e}）")
+                continue
+            yield ReportWritten(result, target, drafted)
+
+
+def _current_per_unit(checked: Sequence[tuple[Path, Any, CheckResult]]) -> dict[Path, str | None]:
+    """Path -> None for the current return of its unit and year (batch/current.py's order), else the
+    name of the one that is; a return without code or name is its own unit."""
+    from perfxl.batch.current import mtime_text, recency_key
+    from perfxl.engine.text import squash_spaces
+
+    groups: dict[tuple[str, int | None], list[tuple[Any, Path]]] = {}
+    for path, ret, result in checked:
+        if ret is not None and (result.code or result.unit):
+            key = (result.code or squash_spaces(result.unit), result.year)
+            rank = recency_key(
+                result.generated_at, mtime_text(path.stat().st_mtime), str(path), result.sha256
+            )
+            groups.setdefault(key, []).append((rank, path))
+    out: dict[Path, str | None] = {}
+    for members in groups.values():
+        best = min(members)[1]
+        out.update({path: None if path == best else best.name for _, path in members})
+    return out
 
 
 # ------------------------------------------------------------------ consolidation

@@ -312,6 +312,45 @@ def _num(value: Any) -> str:
     return format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="报告的文件名（只给一个文件时）"
+)
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="报告的输出目录（默认与原文件同目录）；给文件夹时每个单位一份",
+)
+@click.option("--force", is_flag=True, help="覆盖已存在的报告")
+def report(paths: tuple[Path, ...], output: Path | None, out_dir: Path | None, force: bool) -> None:
+    """把报表中的“评价报告”写成 Word 版《绩效评价报告》：正文一至六、收支表、三公经费表和评分表。
+
+    单位未填写的节按报表数据自动生成的参考文字写出，并注明“本节未填写”。PATH 可以是文件或文件夹；
+    同一单位同一年度报送多份的，只为采用的一份（同 consolidate）生成报告。原文件从不改动。
+
+    退出码：0 完成且报表无错误；1 报表有“错误”级问题；2 有文件无法使用、报告写不出或用法错误。
+
+    Example:
+
+        perfxl report 信访局.xlsx -o 信访局_绩效评价报告.docx
+
+        perfxl report 报表/ --out-dir 报告/
+    """
+    worst = 0
+    for done in _each(api.write_reports(paths, output=output, out_dir=out_dir, force=force)):
+        name = Path(done.result.file).name
+        if done.problem:
+            click.echo(f"✗ {name}：{done.problem}", err=True)
+        elif done.skipped:
+            click.echo(f"- {name}：{done.skipped}", err=True)
+        else:
+            note = f"（{len(done.drafted)} 节未填写，按参考文字写出）" if done.drafted else ""
+            click.echo(f"✓ {name} → {done.path}{note}", err=True)
+        worst = max(worst, done.exit_code)
+    sys.exit(worst)
+
+
 @cli.command("consolidate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(

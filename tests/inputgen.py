@@ -127,6 +127,7 @@ def random_inputs(plan: Plan, rng: random.Random, profile: str = "mixed") -> Val
     if rng.random() < _GRADE_EDGE[profile]:
         grades = [g.min for g in plan.edition.rubric.grades if g.min > 0]
         b.grade_edge("self", rng.choice(grades) - rng.choice([ZERO, ZERO, Decimal("0.5")]))
+    b.narrative(random.Random(rng.random()), _BLANK[profile])
     return b.values
 
 
@@ -611,6 +612,8 @@ class _Builder:
         for cell in plan.inputs():
             if cell.sheet == plan.sheet("finance").name or cell.id.startswith("score."):
                 continue
+            if cell.id.startswith("report."):  # filled last (see narrative): the stream above stays as it was
+                continue
             if rng.random() < blank and not cell.id.startswith("unit.name"):
                 continue
             self.values[cell.id] = self._plain(cell.id)
@@ -650,6 +653,13 @@ class _Builder:
         if cell.type == "longtext":
             return "；".join(rng.sample(_PHRASES, rng.randint(1, 4))) + "。"
         return rng.choice(_PHRASES)
+
+    def narrative(self, rng: random.Random, blank: float) -> None:
+        """The 评价报告's text cells: a few phrases, or blank (from their own stream)."""
+        for cell in self.plan.inputs():
+            if cell.id.startswith("report."):
+                text = "；".join(rng.sample(_PHRASES, rng.randint(1, 4))) + "。"
+                self.values[cell.id] = None if rng.random() < blank else text
 
     def identities(self, profile: str) -> None:
         """Identity inputs (经济分类): consistent, blank, or (rarely) inconsistent."""

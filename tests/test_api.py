@@ -23,7 +23,15 @@ def _api_section() -> str:
 
 
 def test_the_api_has_a_function_for_every_job() -> None:
-    assert JOBS == ["check_files", "consolidate", "editions", "fields", "write_template", "write_templates"]
+    assert JOBS == [
+        "check_files",
+        "consolidate",
+        "editions",
+        "fields",
+        "write_reports",
+        "write_template",
+        "write_templates",
+    ]
 
 
 @pytest.mark.parametrize("name", JOBS)

@@ -126,7 +126,9 @@ def _editions() -> list[Edition]:
 def test_every_formula_cell_and_identity_of_every_edition_has_an_entry(edition: Edition) -> None:
     """What a formula cell or a rubric identity is reported as comes partly from the edition's data."""
     plan = build_plan(edition)
-    rules = {_formula_rule(plan, cell)[0] for cell in plan.formulas()}
+    # A 评价报告 draft's text is never compared (only its formula: formula.*), so it has no value rule.
+    compared = [c for c in plan.formulas() if c.calc is not None and c.calc.kind != "draft"]
+    rules = {_formula_rule(plan, cell)[0] for cell in compared}
     rules |= {f"identity.{ident.id}" for ident in edition.rubric.identities}
     assert sorted(r for r in rules if not _catalogued(r)) == []
 

@@ -207,7 +207,7 @@ def _fields(values: dict[str, Any]) -> Mutation:
     return lambda src, dst: m.set_fields(src, dst, values)
 
 
-FIN, BASIS, SCORES, PERF, BASIC = "收支情况", "评分依据", "评分表", "绩效自评", "基本概况"
+FIN, BASIS, SCORES, PERF, BASIC, REPORT = "收支情况", "评分依据", "评分表", "绩效自评", "基本概况", "评价报告"
 
 CASES = [
     # ---- formula cells typed over or rewritten
@@ -481,22 +481,40 @@ CASES = [
             ("plausible.yuan", ERROR, BASIS, "B6"),
             ("plausible.yuan", ERROR, BASIS, "B34"),
             ("plausible.yuan", ERROR, BASIS, "B36"),
+            # the report, still in 万元, now disagrees with every table figure it states
+            *[("narrative.figure", WARNING, REPORT, "B11")] * 5,
+            *[("narrative.figure", WARNING, REPORT, "B15")] * 8,
         ],
         says={
             "plausible.per_capita": ("收支情况!B15", "2567000", "256700", "元"),
             "plausible.yuan": ("疑似以元填报，需核实", "不计入全区收支汇总"),
+            "narrative.figure": ("万元”与", "00.00 万元不一致", "报表是否按元填写"),
         },
         facts=None,
     ),
     Case(
         "one-amount-in-元",
         _set("basis.sangong_budget", 48600),
-        [("plausible.scale", WARNING, BASIS, "B5")],
-        says={"plausible.scale": ("评分依据!B5", "48600", "4.79")},
+        [
+            ("plausible.scale", WARNING, BASIS, "B5"),
+            ("narrative.figure", WARNING, REPORT, "B15"),  # “财政下达控制数为4.86万元”
+            ("narrative.share", WARNING, REPORT, "B15"),  # “完成财政下达控制数的98.56%”
+        ],
+        says={
+            "plausible.scale": ("评分依据!B5", "48600", "4.79"),
+            "narrative.figure": ("“控制数为4.86万元”", "48600.00 万元", "报表是否按元填写"),
+        },
         facts={"basis.sangong_budget": D(48600)},
     ),
     # ---- layout and identity that still check
     Case("no-defined-names", m.remove_defined_names, [("layout.by_label", INFO, None, None)]),
+    Case(  # as a return of form version 1, made before the sheet existed: complete without it
+        "评价报告-deleted",
+        lambda src, dst: m.delete_sheet(src, dst, REPORT),
+        [("narrative.missing", INFO, REPORT, None)],
+        says={"narrative.missing": ("评价报告", "旧版模板", "未核对")},
+        facts=None,
+    ),
     Case(
         "sheet-renamed",
         lambda src, dst: m.rename_sheet(src, dst, FIN, "Sheet3"),
@@ -513,6 +531,7 @@ CASES = [
             ("layout.rows_moved", WARNING, BASIS, None),
             *[("formula.changed", WARNING, BASIS, f"B{r}") for r in (42, 43, 46, 47, 49)],
             *[("formula.changed", WARNING, SCORES, f"G{r}") for r in (*range(3, 18), 27)],
+            *[("formula.changed", WARNING, REPORT, f"B{r}") for r in (14, 17, 21, 24)],  # its drafts
         ],
         says={"formula.changed": ("应为",)},
     ),
@@ -645,7 +664,8 @@ def test_unreadable_entry_is_one_finding(
 
 def test_year_with_unit_is_read(broken: Callable[[Mutation], CheckResult], ref: Ref) -> None:
     result = broken(_set("unit.year", "2020年"))
-    assert ref.delta(result) == ([("input.normalized", INFO, BASIC, "D3")], [])
+    # the year feeds the 评价报告's drafts, which take “2020年” for no year: a 警告, not a 提示
+    assert ref.delta(result) == ([("input.text_number", WARNING, BASIC, "D3")], [])
     assert result.facts["unit.year"] == D(2020)
 
 

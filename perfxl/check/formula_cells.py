@@ -39,6 +39,14 @@ def check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal, rea
                 sheet=found.sheet,
                 cell=found.ref,
             )
+        elif found.formula is None and cell.calc is not None and cell.calc.kind == "draft":
+            yield finding(
+                "formula.overwritten",
+                f"{where(found)} {_label(plan, cell)}：自动生成的参考文字被改写为固定文字"
+                "（已按报告正文核对）；报告正文请写在下面的“报告正文”格",
+                sheet=found.sheet,
+                cell=found.ref,
+            )
         elif found.formula is None:
             yield finding(
                 "formula.overwritten",
@@ -52,6 +60,8 @@ def check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal, rea
             found_parts = references.resolve(found.formula, found.sheet, locate)
             if not references.same(expected[cell.id], found_parts):
                 yield _changed(plan, ret, cell, found, found.formula, found_parts)
+        if cell.calc is not None and cell.calc.kind == "draft":
+            continue  # a draft is a suggestion, not a figure: its text is the report's to check
         want = calc.values.get(cell.id)
         if not found.cached:  # saved without a result (or with an empty one): nothing was reported
             uncached += want is not None

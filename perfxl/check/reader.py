@@ -142,7 +142,7 @@ def _map_sheets(wb: Workbook, ret: Return) -> None:
             unused.remove(found)
             ret.sheet_names[sp.name] = found
             ret.findings.append(finding("layout.sheet_renamed", sheet=found, old=sp.name))
-        elif sp.cells:
+        elif sp.cells and not sp.optional:
             ret.findings.append(finding("layout.sheet_missing", sheet=sp.name, n=len(sp.cells)))
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from perfxl.check.formula_cells import check_formulas
 from perfxl.check.inputs import read_inputs
 from perfxl.check.items import check_item
+from perfxl.check.narrative import check_narrative
 from perfxl.check.plausible import check_meta, grade_edge, plausibility
 from perfxl.check.reader import Return, UnusableInput, read_return
 from perfxl.check.result import CheckResult
@@ -28,16 +29,21 @@ from perfxl.spec.kinds.common import grade
 
 def check_file(path: str | Path, tolerance: Decimal | None = None) -> CheckResult:
     """Check one file; an unusable file gives a result with status "unusable", never an exception."""
+    return read_and_check(path, tolerance)[1]
+
+
+def read_and_check(path: str | Path, tolerance: Decimal | None = None) -> tuple[Return | None, CheckResult]:
+    """The return as read (None if unusable) and its check, for jobs that need both (the Word report)."""
     try:
         ret = read_return(path)
     except UnusableInput as e:
-        return CheckResult(
+        return None, CheckResult(
             file=str(path),
             status="unusable",
             reason=str(e),
             findings=[finding("file.unusable", file=Path(path).name, reason=e)],
         )
-    return check_return(ret, tolerance)
+    return ret, check_return(ret, tolerance)
 
 
 def check_return(ret: Return, tolerance: Decimal | None = None) -> CheckResult:
@@ -57,6 +63,7 @@ def check_return(ret: Return, tolerance: Decimal | None = None) -> CheckResult:
     findings += check_identities(plan, inputs, calc, tol, read.unknown)
     findings += check_blank_tables(plan, ret, inputs)
     findings += plausibility(plan, ret, inputs, calc)
+    findings += check_narrative(plan, ret, inputs, calc, read)
     recomputed = sum((i.recomputed for i in items), Decimal(0))
     reported = number(ret.cells.get("total.self"), "score")
     if reported is None:

@@ -172,6 +172,26 @@ CATALOGUE: tuple[Entry, ...] = (
     ),
     Entry("plausible.grade_edge", INFO, "复核总分接近等次分界线", "复核总分距等次分界不足 1 分"),
     Entry("plausible.no_number", INFO, "定量目标完成情况没有数字", "定量目标完成情况没有数字"),
+    # ---- the 评价报告's text against the tables
+    Entry(
+        "narrative.figure",
+        WARNING,
+        "评价报告中的金额、人数与报表不一致",
+        "评价报告中紧跟某个说法的金额、人数（“整体支出256.80万元”）与说法所指的报表数据不一致",
+    ),
+    Entry(
+        "narrative.share",
+        WARNING,
+        "评价报告中的比例与报表不一致",
+        "评价报告中的比例（“占基本支出的40.1%”）与按报表数据计算的不一致",
+    ),
+    Entry(
+        "narrative.missing",
+        INFO,
+        "没有评价报告表，未核对",
+        "报表没有“评价报告”表（旧版模板），报告文字未核对",
+        "没有“{sheet}”工作表（可能是旧版模板），报告文字未核对",
+    ),
     # ---- layout
     Entry(
         "layout.sheet_missing",

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
+from perfxl.engine import sentences
 from perfxl.engine.layout import Cell, Plan
-from perfxl.spec import expr, kinds, rule_refs
+from perfxl.spec import expr, kinds, rule_refs, sentence
 from perfxl.spec.kinds import Given, Outcome
 from perfxl.spec.kinds.common import grade, metric_value
 
@@ -53,6 +54,14 @@ def compute(plan: Plan, inputs: Mapping[str, Scalar]) -> Computation:
     def text(fid: str) -> object:
         return get(fid)
 
+    def filled(fid: str) -> bool:
+        v = get(fid)
+        return (
+            isinstance(v, Decimal)
+            if plan.cells[fid].type in sentences.NUMERIC
+            else isinstance(v, str) and v != ""
+        )
+
     def outcome(item_id: str) -> Outcome:
         if item_id not in outcomes:
             item = rubric.item(item_id)
@@ -82,6 +91,9 @@ def compute(plan: Plan, inputs: Mapping[str, Scalar]) -> Computation:
             return grade(num(total), grade_bands(plan))
         if calc.kind == "copy":
             return get(calc.args[0])
+        if calc.kind == "draft":
+            formats = sentences.formats_of(plan.edition)
+            return sentences.render(calc.sentences, num, text, filled, formats) or None
         raise ValueError(f"unknown calc kind {calc.kind}")
 
     for cell in plan.formulas():
@@ -103,6 +115,7 @@ def input_dependencies(plan: Plan) -> dict[str, frozenset[str]]:
                 memo[fid] = frozenset([fid])
             else:
                 refs = list(calc.args) + (list(expr.refs(calc.expr)) if calc.expr is not None else [])
+                refs += [r for s in calc.sentences for r in sentence.refs(s)]
                 if calc.item is not None:
                     refs += rule_refs(plan.edition.rubric.item(calc.item).rule)
                     if calc.kind == "score":

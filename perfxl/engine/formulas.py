@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from perfxl.engine import sentences
 from perfxl.engine.compute import grade_bands
-from perfxl.engine.layout import Cell, Plan, a1
-from perfxl.spec import expr, kinds
+from perfxl.engine.layout import Cell, Plan, a1, col_letter
+from perfxl.spec import SpecError, expr, kinds
 from perfxl.spec.kinds import Cells
 from perfxl.spec.kinds.common import grade_formula, metric_formula
+
+EXCEL_FORMULA_LIMIT = 8192  # characters of a formula, with its '='
 
 
 def cell_ref(plan: Plan, fid: str, from_sheet: str) -> str:
     """A1 reference to a field, sheet-qualified when it lives on another sheet."""
     target = plan.cells[fid]
     return target.ref if target.sheet == from_sheet else f"'{target.sheet}'!{target.ref}"
+
+
+def absolute_ref(plan: Plan, fid: str) -> str:
+    """'Sheet'!$B$13: a draft copied (not pasted as values) into another cell still reads the same cells."""
+    target = plan.cells[fid]
+    return f"'{target.sheet}'!${col_letter(target.col)}${target.row + 1}"
 
 
 def _ranges(plan: Plan, ids: tuple[str, ...] | list[str], sheet: str) -> str:
@@ -68,6 +77,20 @@ def formula(plan: Plan, cell: Cell) -> str:
     elif calc.kind == "copy":
         source = ref(calc.args[0])
         text = f'IF({source}="","",{source})'
+    elif calc.kind == "draft":
+
+        def filled(fid: str) -> str:
+            numeric = plan.cells[fid].type in sentences.NUMERIC
+            return f"ISNUMBER({absolute_ref(plan, fid)})" if numeric else f'{absolute_ref(plan, fid)}<>""'
+
+        formats = sentences.formats_of(plan.edition)
+        text = sentences.formula(calc.sentences, lambda f: absolute_ref(plan, f), filled, formats)
+        if len(text) >= EXCEL_FORMULA_LIMIT:
+            raise SpecError(
+                f"{plan.edition.form.source}: narrative: 段落 {cell.id.removeprefix('draft.')}："
+                f"参考文字的公式有 {len(text) + 1} 个字符，超过 Excel 的上限 {EXCEL_FORMULA_LIMIT}；"
+                "请把句子分到几个段落"
+            )
     else:
         raise ValueError(f"unknown calc kind {calc.kind}")
     return "=" + text

@@ -15,7 +15,9 @@ from decimal import Decimal
 from functools import cached_property, lru_cache
 from typing import Any
 
-from perfxl.spec import Edition, FieldDef, Item, SpecError, expr, rule_refs
+from perfxl.spec import Edition, FieldDef, Item, SpecError, expr, rule_refs, sentence
+from perfxl.spec.narrative import Narrative, draft_id, expand, text_ids
+from perfxl.spec.narrative import Part as NarrativePart
 
 META_SHEET = "_perfxl"
 
@@ -52,13 +54,15 @@ class Calc:
     """How a formula cell is computed (rendered to Excel by formulas.py, to Python by compute.py).
 
     kind: expr (an expression over fields) | sum (of args) | metric / score (of rubric item) |
-    grade (of the total in args[0]; blank while args[1:], if any, are all blank) | copy (of args[0]).
+    grade (of the total in args[0]; blank while args[1:], if any, are all blank) | copy (of args[0]) |
+    draft (the 评价报告 text written by ``sentences``).
     """
 
     kind: str
     expr: expr.Expr | None = None
     args: tuple[str, ...] = ()
     item: str | None = None
+    sentences: tuple[sentence.Sentence, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,7 @@ class SheetPlan:
     merges: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)  # cell merges
     heights: dict[int, float] = field(default_factory=dict)
     repeat: tuple[int, int] | None = None  # rows repeated on every printed page
+    optional: bool = False  # a return made before the sheet was added is complete without it
     breaks: list[int] = field(default_factory=list)  # rows that start a new printed page
     row: int = 0  # next free row while building
 
@@ -214,6 +219,8 @@ def _build_plan(edition: Edition, opts: dict[str, Any]) -> Plan:
         _reviewers(edition, opts),
         _rubric(edition),
     ]
+    if edition.form.narrative is not None:
+        sheets.append(_narrative(edition, edition.form.narrative, opts))
     cells: dict[str, Cell] = {}
     for sp in sheets:
         for c in sp.cells:
@@ -223,6 +230,10 @@ def _build_plan(edition: Edition, opts: dict[str, Any]) -> Plan:
     feeds = _feeds(edition)
     for sp in sheets:
         sp.cells = [replace(c, feeds=feeds.get(c.id, ())) for c in sp.cells]
+    types = {fid: c.type for fid, c in cells.items()}
+    inputs = {fid for fid, c in cells.items() if c.is_input}
+    for sp in sheets:
+        sp.cells = [_resolve_draft(c, types, inputs, edition.form.source) for c in sp.cells]
     cells = {c.id: c for sp in sheets for c in sp.cells}
     for c in cells.values():
         if c.calc is not None:
@@ -236,7 +247,52 @@ def _calc_refs(calc: Calc) -> list[str]:
     out = list(calc.args)
     if calc.expr is not None:
         out += list(expr.refs(calc.expr))
+    for s in calc.sentences:
+        out += sentence.refs(s)
     return out
+
+
+# How a draft writes a field it names without saying how: by the field's type.
+SLOT_FORMATS = {
+    "amount": "amount",
+    "integer": "count",
+    "count": "count",
+    "percent": "percent",
+    "score": "score",
+    "text": "text",
+    "longtext": "text",
+    "yesno": "text",
+}
+
+
+def _resolve_draft(cell: Cell, types: Mapping[str, str], inputs: set[str], source: str) -> Cell:
+    """A draft cell whose slots all have a format fitting their fields, and whose ``when`` are inputs."""
+    if cell.calc is None or cell.calc.kind != "draft":
+        return cell
+
+    def fail(msg: str) -> SpecError:
+        return SpecError(f"{source}: narrative: 段落 {cell.id.removeprefix('draft.')}：{msg}")
+
+    resolved = []
+    for s in cell.calc.sentences:
+        for ref in sentence.refs(s):
+            if ref not in types:
+                raise fail(f"引用了表上不存在的字段 “{ref}”")
+        for ref in s.when:
+            if ref not in inputs:
+                raise fail(f"when 中的 “{ref}” 不是填写项")
+        parts: list[sentence.Part] = []
+        for p in s.parts:
+            if isinstance(p, sentence.Slot):
+                kinds = {SLOT_FORMATS[types[r]] for r in expr.refs(p.expr)}
+                fmt = p.format or next(iter(kinds))
+                numeric = fmt != "text"
+                if (numeric and "text" in kinds) or (not numeric and kinds != {"text"}):
+                    raise fail(f"“{expr.to_excel(p.expr, str)}” 的写法 {fmt} 与字段类型不符")
+                p = sentence.Slot(p.expr, fmt)
+            parts.append(p)
+        resolved.append(sentence.Sentence(tuple(parts), s.when))
+    return replace(cell, calc=replace(cell.calc, sentences=tuple(resolved)))
 
 
 def _feeds(edition: Edition) -> dict[str, tuple[str, ...]]:
@@ -718,6 +774,68 @@ def _rubric(ed: Edition) -> SheetPlan:
         row += 1
         sp.put(sstart, 0, s.label, "label", rows=row - sstart, cols=2)
     return sp
+
+
+def _narrative(ed: Edition, spec: Narrative, opts: Mapping[str, Any]) -> SheetPlan:
+    """The 评价报告: per section a live draft written from the tables, then the unit's own text rows."""
+    name = spec.name
+    sp = SheetPlan("narrative", name, False, [14, 86], optional=True)
+    sp.put(0, 0, spec.title, "title", cols=2)
+    sp.heights[0] = 30
+    row = 1
+    if spec.note:
+        sp.put(row, 0, spec.note, "note", cols=2)
+        sp.heights[row] = 15 * max(1, -(-len(spec.note) // 48)) + 6
+        row += 1
+    items = tuple((i.id, i.name) for i in ed.rubric.items)
+    for chapter in spec.chapters:
+        if chapter.heading:
+            sp.put(row, 0, chapter.heading, "subtitle", cols=2)
+            sp.heights[row] = 24
+            row += 1
+        for part in chapter.parts:
+            title = part.heading or chapter.heading or spec.title
+            if part.heading:
+                sp.put(row, 0, part.heading, "label_left", cols=2)
+                sp.heights[row] = 22
+                row += 1
+            if part.draft:
+                sentences = tuple(
+                    sentence.parse(text, when)
+                    for d in part.draft
+                    for text, when in expand(d, opts["qualitative"], items)
+                )
+                sp.put(row, 0, spec.draft_label, "label")
+                calc = Calc("draft", sentences=sentences)
+                path = (name, title, spec.draft_label)
+                sp.add(
+                    Cell(
+                        draft_id(part),
+                        name,
+                        row,
+                        1,
+                        "longtext",
+                        f"{title}{spec.draft_label}",
+                        path,
+                        calc=calc,
+                    )
+                )
+                sp.heights[row] = 15 * max(2, -(-_draft_length(part) // 40)) + 8
+                row += 1
+            for k, fid in enumerate(text_ids(part)):
+                shown = spec.text_label if k == 0 else spec.more_label
+                sp.put(row, 0, shown, "label")
+                tag = spec.text_label if part.paragraphs == 1 else f"{spec.text_label}{k + 1}"
+                sp.add(Cell(fid, name, row, 1, "longtext", f"{title}{tag}", (name, title, tag)))
+                sp.heights[row] = 150 if part.paragraphs == 1 else 120
+                row += 1
+    return sp
+
+
+def _draft_length(part: NarrativePart) -> int:
+    """About how many characters a draft shows: its literal text, some for each slot, a repeated
+    sentence once (the template writer grows the row to the draft it computes)."""
+    return sum(len(re.sub(r"\{[^}]*\}", "12345678", d.text)) for d in part.draft)
 
 
 def _scores(items: list[str] | tuple[str, ...], part: str) -> tuple[str, ...]:

@@ -67,9 +67,9 @@ class _Styles:
             if cell.type in NUMBER_FORMATS:
                 props["num_format"] = NUMBER_FORMATS[cell.type]
                 props["align"] = "center" if cell.type == "score" else "right"
-            elif cell.type in ("yesno", "text") or not cell.is_input:
+            elif cell.type in ("yesno", "text"):
                 props["align"] = "center"
-            else:
+            else:  # long text, typed or (the 评价报告's drafts) computed
                 props["align"] = "left"
                 props["valign"] = "top"
             self._cache[key] = self._wb.add_format(props)
@@ -180,16 +180,17 @@ def _draw(
             _validate(ws, cell, plan)
         else:
             ws.write_formula(cell.row, cell.col, formula(plan, cell), fmt, _cached(values.get(cell.id)))
-    _fit_text_rows(ws, sp, inputs)
+    _fit_text_rows(ws, sp, {**inputs, **values})
     _page(ws, sp, plan, unit)
     ws.protect("", {"format_columns": True, "format_rows": True})
 
 
-def _fit_text_rows(ws: Worksheet, sp: SheetPlan, inputs: Mapping[str, Scalar]) -> None:
-    """Grow rows whose prefilled long text would not fit the planned height (Excel won't on print)."""
+def _fit_text_rows(ws: Worksheet, sp: SheetPlan, texts: Mapping[str, Scalar]) -> None:
+    """Grow rows whose long text (prefilled, or a draft as computed) would not fit the planned height
+    (Excel won't on print)."""
     heights = dict(sp.heights)
     for cell in sp.cells:
-        text = inputs.get(cell.id)
+        text = texts.get(cell.id)
         if cell.type != "longtext" or not isinstance(text, str):
             continue
         cols = sp.merges.get((cell.row, cell.col), (1, 1))[1]

@@ -1,4 +1,4 @@
-"""How reports name things: the annotated copy's file name, status words, times as people read them."""
+"""How reports name things: the annotated copy's and the Word report's file names, status words, times."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 REVIEW_SUFFIX = "_审核"
+REPORT_SUFFIX = "_绩效评价报告"
 STATUS_TEXT = {"ok": "通过", "errors": "有错误", "unusable": "无法使用"}
 
 
@@ -14,6 +15,11 @@ def review_path(source: Path, out_dir: str | os.PathLike[str] | None = None, n: 
     """The annotated copy's name: ``<stem>_审核.xlsx`` (``<stem>_<n>_审核.xlsx`` for the n-th of one name)
     beside the input or in ``out_dir``. The one place this name is made; consolidation skips such files."""
     return Path(out_dir or source.parent) / f"{source.stem}{f'_{n}' if n > 1 else ''}{REVIEW_SUFFIX}.xlsx"
+
+
+def report_path(source: Path, out_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The Word report's name: ``<stem>_绩效评价报告.docx`` beside the input or in ``out_dir``."""
+    return Path(out_dir or source.parent) / f"{source.stem}{REPORT_SUFFIX}.docx"
 
 
 def is_review_copy(path: Path) -> bool:

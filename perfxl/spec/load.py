@@ -35,7 +35,9 @@ from perfxl.spec.model import (
     SpecError,
     Table,
     known_field_ids,
+    known_field_types,
 )
+from perfxl.spec.narrative import load_lexicon, load_narrative
 
 # The edition used when none is named (a new province or year is chosen with --edition).
 DEFAULT_EDITION = "hunan-2020"
@@ -91,7 +93,9 @@ _FORM_SECTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 def load_form(path: Path) -> Form:
     ctx = Ctx(str(path))
-    data = keys(ctx, _read_yaml(path), ("edition", "version", "title", *_FORM_SECTIONS), ("region",))
+    data = keys(
+        ctx, _read_yaml(path), ("edition", "version", "title", *_FORM_SECTIONS), ("region", "narrative")
+    )
     # The sheets' texts are kept as read (the layout looks them up by key), so each must be complete.
     sections = {k: keys(ctx.at(k), data[k], *spec) for k, spec in _FORM_SECTIONS.items()}
     basic, finance, basis, perf, reviewers = (
@@ -170,7 +174,13 @@ def load_form(path: Path) -> Form:
         rubric_sheet=sections["rubric_sheet"],
         instructions=sections["instructions"],
         source=str(path),
+        narrative=load_narrative(ctx.at("narrative"), data["narrative"]) if "narrative" in data else None,
     )
+    if form.narrative is not None:
+        table_ids = [t.id for t in form.tables]
+        for tid in form.narrative.tables:
+            if tid not in table_ids:
+                raise ctx.at("narrative.tables").fail(f"表样中没有表 “{tid}”；可用：{', '.join(table_ids)}")
     _check_unique_ids(
         ctx,
         [f.id for row in basic_rows for f in row]
@@ -202,7 +212,7 @@ def _rule(ctx: Ctx, raw: Any, maximum: Decimal, readings: Mapping[str, str]) -> 
 _RUBRIC_KEYS = (
     ("edition", "version", "form", "total", "grades", "sections"),
     ("title", "tolerance", "score_tolerance", "rate_decimals", "score_decimals")
-    + ("readings", "identities", "plausibility", "prior_year"),
+    + ("readings", "identities", "plausibility", "prior_year", "narrative"),
 )
 
 
@@ -289,6 +299,7 @@ def load_rubric(path: Path) -> Rubric:
         source=str(path),
         plausibility=_plausibility(ctx.at("plausibility"), data.get("plausibility") or {}),
         prior_year=_prior_year(ctx.at("prior_year"), data.get("prior_year") or {}),
+        lexicon=load_lexicon(ctx.at("narrative"), data["narrative"]) if "narrative" in data else None,
     )
 
 
@@ -389,3 +400,21 @@ def _check_references(ed: Edition) -> None:
         for ref in [*expr.refs(ident.left), *expr.refs(ident.right), *ident.when_filled]:
             if ref not in known:
                 raise ctx.at(f"identities.{ident.id}").fail(f"引用了表样中不存在的字段 “{ref}”")
+    if ed.rubric.lexicon is not None:
+        _check_lexicon(ed, ctx)
+
+
+def _check_lexicon(ed: Edition, ctx: Ctx) -> None:
+    """A phrase names numbers of one kind (amounts, or counts of people, or percentages) that exist."""
+    assert ed.rubric.lexicon is not None
+    types = known_field_types(ed.form)
+    for i, fig in enumerate(ed.rubric.lexicon.figures):
+        kinds = set()
+        for ref in expr.refs(fig.value):
+            if ref not in types:
+                raise ctx.at(f"narrative.figures.{i}.field").fail(f"引用了表样中不存在的字段 “{ref}”")
+            kinds.add(types[ref])
+        if len(kinds) != 1 or not kinds <= {"amount", "integer", "percent"}:
+            raise ctx.at(f"narrative.figures.{i}.field").fail(
+                f"只能是同一类数字（金额、人数或百分比）的字段，实际为 {', '.join(sorted(kinds))}"
+            )

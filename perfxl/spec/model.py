@@ -8,9 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perfxl.spec import expr
+
+if TYPE_CHECKING:
+    from perfxl.spec.narrative import Lexicon, Narrative
 
 FIELD_TYPES = {
     "text": None,
@@ -90,6 +93,7 @@ class Form:
     rubric_sheet: Mapping[str, Any]
     instructions: Mapping[str, Any]
     source: str
+    narrative: Narrative | None = None  # the 评价报告 sheet, where the edition has one
 
 
 # ---------------------------------------------------------------- rubric
@@ -206,6 +210,7 @@ class Rubric:
     source: str
     plausibility: Mapping[str, Any] = field(default_factory=dict)
     prior_year: Mapping[str, str] = field(default_factory=dict)  # this year's input <- last year's field
+    lexicon: Lexicon | None = None  # phrases of the 评价报告 that name table values
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -227,7 +232,12 @@ class Edition:
 
 def known_field_ids(form: Form) -> set[str]:
     """Ids that rules may read: inputs and the 汇总-row/total cells of the tables."""
-    ids = {f.id for row in form.basic_rows for f in row}
-    ids |= {f.id for _, fs in form.basis_groups for f in fs}
-    ids |= {f"{t.id}.total.{c.id}" for t in form.tables for c in t.columns}
-    return ids
+    return set(known_field_types(form))
+
+
+def known_field_types(form: Form) -> dict[str, str]:
+    """The type of every id rules may read (the tables' cells are amounts)."""
+    types = {f.id: f.type for row in form.basic_rows for f in row}
+    types |= {f.id: f.type for _, fs in form.basis_groups for f in fs}
+    types |= {f"{t.id}.total.{c.id}": "amount" for t in form.tables for c in t.columns}
+    return types
