@@ -43,6 +43,7 @@ __all__ = [
     "Unit",
     "check_files",
     "consolidate",
+    "database_name",
     "editions",
     "fields",
     "write_reports",
@@ -223,13 +224,22 @@ def _prior_year_values(db: str | None, ed: Edition, units: list[Unit], year: int
         raise PerfxlError("按上年报表预填（--from-db）需要年度：请给 --year，或在名册中填写年度")
     from sqlalchemy.exc import SQLAlchemyError
 
-    from perfxl.batch.store import StoreError, open_store, prefill_from_store
+    from perfxl.batch.store import StoreError, describe, open_store, prefill_from_store
 
     try:
         with open_store(db) as store:
             return prefill_from_store(store, ed, units, year)
     except (SQLAlchemyError, StoreError) as e:
-        raise PerfxlError(f"无法读取数据库 {db}：{e}") from None
+        raise PerfxlError(f"无法读取数据库 {database_name(db)}：{describe(e)}") from None
+
+
+def database_name(db: str) -> str:
+    """A ``--db`` as it may be shown: a URL's password masked (***), a file path as given."""
+    if "://" not in db:
+        return db
+    from perfxl.batch.store import shown
+
+    return shown(db)
 
 
 # ------------------------------------------------------------------ checking
@@ -390,10 +400,12 @@ def consolidate(
     if db is not None:
         from sqlalchemy.exc import SQLAlchemyError
 
-        from perfxl.batch.store import save_consolidation
+        from perfxl.batch.store import describe, save_consolidation
 
         try:
             stored = save_consolidation(con, db)
         except (SQLAlchemyError, OSError, ValueError) as e:  # the workbook is written; say why the db is not
-            raise PerfxlError(f"汇总工作簿已写出，但无法存入数据库 {db}：{e}") from None
+            raise PerfxlError(
+                f"汇总工作簿已写出，但无法存入数据库 {database_name(db)}：{describe(e)}"
+            ) from None
     return Consolidated(con, out, stored)

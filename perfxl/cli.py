@@ -169,9 +169,9 @@ def template(
         click.echo(f"注意：{note}", err=True)
     if db is not None and not done.prefilled_from_db:
         unit = done.unit
+        last = f"{unit.year - 1} " if unit.year else ""
         click.echo(
-            f"数据库 {db} 中没有 {unit.name or unit.code} {unit.year - 1 if unit.year else ''} "
-            "年度的报表，未按上年预填",
+            f"数据库 {api.database_name(db)} 中没有 {unit.name or unit.code} {last}年度的报表，未按上年预填",
             err=True,
         )
     click.echo(f"已生成：{output}", err=True)
@@ -421,7 +421,7 @@ def consolidate_command(
             "skipped": "无法使用未存",
         }
         said = "，".join(f"{words.get(k, k)} {v} 份" for k, v in done.stored.items() if v)
-        click.echo(f"数据库 {db}：{said}", err=True)
+        click.echo(f"数据库 {api.database_name(db or '')}：{said}", err=True)
     if json_path is not None:
         text = json.dumps({**con.to_json(), "output": str(output)}, ensure_ascii=False, indent=2)
         if json_path == "-":

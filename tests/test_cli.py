@@ -181,3 +181,40 @@ def test_template_from_db_that_does_not_exist_is_a_usage_error(tmp_path: Path) -
         str(tmp_path / "none.sqlite"),
     )
     assert code == 2 and "不存在" in err
+
+
+def test_db_url_password_is_never_printed(tmp_path: Path, postgres_url: str) -> None:
+    """--db on a real PostgreSQL server with a password in the URL (the test server trusts anyone):
+    stored, and the line saying so masks the password."""
+    import sqlalchemy as sa
+
+    returns = tmp_path / "2020"
+    returns.mkdir()
+    shutil.copy(SEED, returns / "信访局.xlsx")
+    url = sa.engine.make_url(postgres_url).set(password="s3cret-口令").render_as_string(hide_password=False)
+    code, out, err = run("consolidate", str(returns), "-o", str(tmp_path / "汇总.xlsx"), "--db", url)
+    assert code == 1, err  # the seed's one 错误
+    assert "新增 1 份" in err or "已存在" in err
+    assert "s3cret" not in out + err and ":***@" in err
+
+
+def test_db_url_whose_driver_is_missing_says_which_extra(tmp_path: Path) -> None:
+    returns = tmp_path / "2020"
+    returns.mkdir()
+    shutil.copy(SEED, returns / "信访局.xlsx")
+    url = "postgresql+pg8000://绩效股:s3cret@127.0.0.1:5/perfxl"
+    code, out, err = run("consolidate", str(returns), "-o", str(tmp_path / "汇总.xlsx"), "--db", url)
+    assert code == 2 and "Traceback" not in err
+    assert "pg8000" in err and 'pip install "perfxl[postgres]"' in err
+    assert "s3cret" not in out + err
+
+
+def test_db_that_cannot_be_reached_says_so_without_the_password(tmp_path: Path) -> None:
+    returns = tmp_path / "2020"
+    returns.mkdir()
+    shutil.copy(SEED, returns / "信访局.xlsx")
+    url = "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/perfxl"  # nothing listens on port 1
+    code, out, err = run("consolidate", str(returns), "-o", str(tmp_path / "汇总.xlsx"), "--db", url)
+    assert code == 2 and "Traceback" not in err
+    assert "汇总工作簿已写出，但无法存入数据库 postgresql+psycopg://postgres:***@127.0.0.1:1/perfxl" in err
+    assert "无法连接" in err and "s3cret" not in out + err

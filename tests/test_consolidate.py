@@ -224,13 +224,15 @@ def test_returns_units_and_reasons(batch: Batch) -> None:
 
 def test_facts_are_long_text_rows_with_inputs_and_recomputed_totals(batch: Batch) -> None:
     facts = batch.con.facts
-    assert list(facts.columns) == ["sha256", "field", "value"]
+    assert list(facts.columns) == ["sha256", "field", "value", "numeric"]
     one = batch.con.units.iloc[0]
     own = facts[facts["sha256"] == one["sha256"]]
     mine = dict(zip(own["field"], own["value"], strict=True))
+    numeric = dict(zip(own["field"], own["numeric"], strict=True))
     result = check_file(one["file"])
-    assert mine["unit.name"] == result.facts["unit.name"]
+    assert mine["unit.name"] == result.facts["unit.name"] and not numeric["unit.name"]
     assert D(mine["income.total.total"]) == result.computed["income.total.total"]
+    assert numeric["income.total.total"]
     assert all(isinstance(v, str) for v in mine.values())
 
 

@@ -1,13 +1,16 @@
 """The store: versions of a return (unchanged / superseded / outdated), exact Decimals and Chinese
 text, counts, prior-year values and prefilling next year's templates from the store.
 
-Every store test runs twice: against a SQLite file opened by plain path and by an explicit
-``sqlite:///`` URL (both under a directory with a Chinese name and a space).
+Every store test runs three times: against a SQLite file opened by plain path and by an explicit
+``sqlite:///`` URL (both under a directory with a Chinese name and a space), and against a fresh
+database on a real PostgreSQL server (the session's throwaway cluster, see tests/pgserver.py).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,6 +32,7 @@ from perfxl.batch.store import (
     prior_year_map,
     save_consolidation,
     save_result,
+    shown,
 )
 from perfxl.form.meta import Unit
 from perfxl.spec import Edition, SpecError, data_dirs, load_edition
@@ -40,12 +44,33 @@ NAME = "岳阳市君山区信访局"
 CODE = "430611-XFJ"
 
 
-@pytest.fixture(params=["path", "url"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+@pytest.fixture(params=["path", "url", "postgresql"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "postgresql":
+        with fresh_database(request.getfixturevalue("postgres_url")) as url:
+            yield url
+        return
     folder = tmp_path / "汇总 数据"
     folder.mkdir()
     path = folder / "perfxl.sqlite"
-    return str(path) if request.param == "path" else f"sqlite:///{path}"
+    yield str(path) if request.param == "path" else f"sqlite:///{path}"
+
+
+@contextmanager
+def fresh_database(server: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server for one test; dropped afterwards."""
+    name = f"perfxl_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
+        try:
+            yield sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture
@@ -307,6 +332,188 @@ def test_decimals_round_trip_exactly(store: Store) -> None:
         same = conn.execute(sa.select(facts.c.field).where(facts.c.value == "256.7")).scalars().all()
     assert sorted(same) == ["b", "c"]
     assert canonical(D("5.20")) == "5.2" and canonical(D("0E-7")) == "0"
+
+
+def test_amounts_and_scores_are_exact_numeric_columns(store: Store) -> None:
+    """Totals, scores and numeric facts are NUMERIC(38, 18) on PostgreSQL (read back as the same
+    Decimal, added up exactly in SQL); SQLite keeps their canonical text, exact too."""
+    sha = "e" * 64
+    facts = {
+        "income.total.total": D("259.99"),
+        "x": D("0.1"),
+        "y": D("0.2"),
+        "big": D("12345678901234567890.123456789012345678"),  # 20 + 18 digits: the most that fits
+        "long": D("0.1234567890123456789"),  # 19 decimals: kept as exact text, no number
+        "unit.name": NAME,
+    }
+    score = {"item": "P3", "max": D(3), "self": D("2.75"), "recomputed": D("2.00")}
+    store.save_return(ret(sha, reported_total=D("98.25")), [score], [], facts)
+    table = metadata.tables["facts"]
+    with store.engine.connect() as conn:
+        numbers = dict(conn.execute(sa.select(table.c.field, table.c.number)).all())
+        if store.engine.dialect.name == "postgresql":
+            total = conn.execute(sa.select(sa.func.sum(table.c.number)).where(table.c.field.in_(["x", "y"])))
+            assert total.scalar_one() == D("0.3")  # exact decimal arithmetic in the database
+            types = dict(
+                conn.exec_driver_sql(
+                    "SELECT table_name || '.' || column_name,"
+                    " data_type || '(' || numeric_precision || ',' || numeric_scale || ')'"
+                    " FROM information_schema.columns WHERE data_type = 'numeric'"
+                ).all()
+            )
+            for column in (
+                "returns.reported_total",
+                "returns.recomputed_total",
+                "scores.self",
+                "facts.number",
+            ):
+                assert types[column] == "numeric(38,18)", column
+    assert numbers["income.total.total"] == D("259.99") and numbers["big"] == facts["big"]
+    assert numbers["long"] is None and numbers["unit.name"] is None
+    assert store.facts(sha, typed=True)["long"] == facts["long"]  # the text keeps it exactly
+    assert store.scores(sha) == [{"item": "P3", "max": D(3), "self": D("2.75"), "recomputed": D(2)}]
+    assert store.current_returns()[0]["reported_total"] == D("98.25")
+    with pytest.raises(StoreError, match="无法精确存入数据库"):
+        store.save_return(ret("f" * 64), [{**score, "self": D("1E-25")}], [], {})
+
+
+def test_a_version_1_store_is_upgraded_in_place(target: str) -> None:
+    """Version 1 kept totals and scores as text everywhere; opening it upgrades the columns and adds
+    the facts' exact numbers, keeping every value."""
+    old = sa.MetaData()
+    sa.Table("perfxl_schema", old, sa.Column("version", sa.Integer, primary_key=True, autoincrement=False))
+    sa.Table(
+        "units",
+        old,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("code", sa.String(64)),
+        sa.Column("name", sa.String(255)),
+        sa.Column("name_key", sa.String(255)),
+        sa.Column("unit_key", sa.String(300), unique=True),
+    )
+    sa.Table(
+        "returns",
+        old,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("unit_id", sa.Integer),
+        sa.Column("year", sa.Integer),
+        sa.Column("file", sa.Text),
+        sa.Column("sha256", sa.String(64)),
+        sa.Column("edition", sa.String(64)),
+        sa.Column("status", sa.String(16)),
+        sa.Column("generated_at", sa.String(40)),
+        sa.Column("modified_at", sa.String(40)),
+        sa.Column("checked_at", sa.String(40)),
+        sa.Column("loaded_at", sa.String(40)),
+        sa.Column("reported_total", sa.String(40)),
+        sa.Column("recomputed_total", sa.String(40)),
+        sa.Column("reported_grade", sa.String(16)),
+        sa.Column("recomputed_grade", sa.String(16)),
+        sa.Column("superseded_by", sa.Integer),
+        sa.Column("is_current", sa.Boolean),
+    )
+    sa.Table(
+        "facts",
+        old,
+        sa.Column("return_id", sa.Integer, primary_key=True),
+        sa.Column("field", sa.String(120), primary_key=True),
+        sa.Column("value", sa.Text),
+        sa.Column("numeric", sa.Boolean),
+    )
+    sa.Table(
+        "scores",
+        old,
+        sa.Column("return_id", sa.Integer, primary_key=True),
+        sa.Column("item", sa.String(32), primary_key=True),
+        sa.Column("max", sa.String(40)),
+        sa.Column("self", sa.String(40)),
+        sa.Column("recomputed", sa.String(40)),
+    )
+    engine = sa.create_engine(target if "://" in target else f"sqlite:///{target}")
+    try:
+        old.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(old.tables["perfxl_schema"].insert().values(version=1))
+            conn.execute(
+                old.tables["units"]
+                .insert()
+                .values(id=1, code=CODE, name=NAME, name_key=NAME, unit_key=f"c:{CODE}")
+            )
+            conn.execute(
+                old.tables["returns"]
+                .insert()
+                .values(
+                    id=1,
+                    unit_id=1,
+                    year=2020,
+                    file="a.xlsx",
+                    sha256="a" * 64,
+                    status="errors",
+                    loaded_at="x",
+                    reported_total="98",
+                    recomputed_total="97.5",
+                    is_current=True,
+                )
+            )
+            conn.execute(
+                old.tables["facts"].insert(),
+                [
+                    {"return_id": 1, "field": "sangong.total.total", "value": "4.79", "numeric": True},
+                    {"return_id": 1, "field": "unit.name", "value": NAME, "numeric": False},
+                ],
+            )
+            conn.execute(
+                old.tables["scores"].insert(),
+                [{"return_id": 1, "item": "P3", "max": "3", "self": "3", "recomputed": "2"}],
+            )
+    finally:
+        engine.dispose()
+    with open_store(target) as st:
+        (row,) = st.returns()
+        assert (row["reported_total"], row["recomputed_total"]) == (D(98), D("97.5"))
+        assert st.scores("a" * 64) == [{"item": "P3", "max": D(3), "self": D(3), "recomputed": D(2)}]
+        assert st.facts("a" * 64, typed=True) == {"sangong.total.total": D("4.79"), "unit.name": NAME}
+        with st.engine.connect() as conn:
+            facts = metadata.tables["facts"]
+            number = conn.execute(sa.select(facts.c.number).where(facts.c.field == "sangong.total.total"))
+            assert number.scalar_one() == D("4.79")
+            versions = conn.execute(sa.select(metadata.tables["perfxl_schema"].c.version)).scalars().all()
+        assert max(versions) == 2
+        assert save(st, "b" * 64, generated_at="2021-04-05T09:00:00+08:00") == "superseded"
+
+
+# ------------------------------------------------------------------ where the database is
+
+
+def test_password_in_a_url_is_masked() -> None:
+    assert shown("postgresql+psycopg://绩效股:s3cret@db.example/perfxl") == (
+        "postgresql+psycopg://绩效股:***@db.example/perfxl"
+    )
+    assert shown("汇总/perfxl.sqlite") == "汇总/perfxl.sqlite"  # a file path has nothing to hide
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgresql+pg8000://u:s3cret@127.0.0.1/perfxl", ("pg8000", 'pip install "perfxl[postgres]"')),
+        ("nosuchdb://u:s3cret@host/perfxl", ("不认识的数据库类型", "nosuchdb")),
+        ("postgresql+psycopg://u:s3cret@host:端口/perfxl", ("格式不对",)),
+    ],
+)
+def test_a_url_that_cannot_be_used_says_why_in_chinese(url: str, says: tuple[str, ...]) -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store(url)
+    message = str(caught.value)
+    assert "s3cret" not in message and all(s in message for s in says), message
+
+
+def test_psycopg_missing_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if perfxl[postgres] were not installed
+    with pytest.raises(StoreError, match=r"psycopg.*perfxl\[postgres\]") as caught:
+        open_store("postgresql+psycopg://u:s3cret@127.0.0.1/perfxl")
+    assert "s3cret" not in str(caught.value)
 
 
 def test_chinese_text_round_trips_exactly(store: Store) -> None:

@@ -120,7 +120,7 @@ DUPLICATE_COLUMNS = [
     "used",
     "reason",
 ]
-FACT_COLUMNS = ["sha256", "field", "value"]
+FACT_COLUMNS = ["sha256", "field", "value", "numeric"]
 
 
 class ConsolidateError(ValueError):
@@ -146,7 +146,8 @@ class Consolidation:
     missing     roster units without a used return (empty without a roster)
     duplicates  every return of a unit that sent several, which one was used and why
     facts       long: every input read and every recomputed formula value of each usable return,
-                as text (sha256, field, value), e.g. ``sangong.total.total`` for next year's prefill
+                as text (sha256, field, value) and whether it is a number (numeric), e.g.
+                ``sangong.total.total`` for next year's prefill
     elapsed     seconds the consolidation took
     """
 
@@ -264,13 +265,14 @@ def _key(p: Path) -> str:
 #   items    tuples (item, name, max, self, recomputed, consistent, reading)
 #   finance  dict "<table>.total.<col>" -> Decimal
 #   findings tuples (rule, severity, sheet, cell, item, reported, expected, difference, message)
-#   facts    (field ids, values as text) of CheckResult.fact_values, two equal-length tuples
+#   facts    (field ids, values as text, whether each is a number) of CheckResult.fact_values,
+#            three equal-length tuples
 Row = tuple[
     dict[str, Any],
     list[tuple[Any, ...]],
     dict[str, Decimal],
     list[tuple[Any, ...]],
-    tuple[tuple[str, ...], tuple[str, ...]],
+    tuple[tuple[str, ...], tuple[str, ...], tuple[bool, ...]],
 ]
 Job = tuple[str, str, "str | None", "Decimal | None"]
 
@@ -353,7 +355,8 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
     known = result.fact_values()
     fields = tuple(known)
     values = tuple(_text(known[k]) for k in fields)
-    return summary, items, finance, findings, (fields, values)
+    numeric = tuple(isinstance(known[k], Decimal) for k in fields)
+    return summary, items, finance, findings, (fields, values, numeric)
 
 
 def _unusable_reason(path: Path, size: int, reason: str) -> str:
@@ -507,7 +510,7 @@ def _crashed(job: Job, reason: str) -> Row:
         [],
         {},
         [("file.unusable", ERROR, None, None, None, None, None, None, f"{Path(path).name}：{reason}")],
-        ((), ()),
+        ((), (), ()),
     )
 
 
@@ -544,11 +547,11 @@ class _Accumulator:
         self.items: dict[str, list[tuple[Any, ...]]] = {}
         self.finance: dict[str, dict[str, Decimal]] = {}
         self.findings: list[tuple[Any, ...]] = []
-        self.facts: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self.facts: dict[int, tuple[tuple[str, ...], tuple[str, ...], tuple[bool, ...]]] = {}
         self._names: dict[Any, Any] = {}
 
     def add(self, row: Row) -> None:
-        summary, items, finance, findings, (fields, values) = row
+        summary, items, finance, findings, (fields, values, numeric) = row
         index = len(self.returns)
         summary["_index"] = index
         self.returns.append(summary)
@@ -577,7 +580,7 @@ class _Accumulator:
                 )
             )
         if fields:
-            self.facts[index] = (tuple(one(k) for k in fields), values)
+            self.facts[index] = (tuple(one(k) for k in fields), values, numeric)
 
     def build(self, roster: list[Unit] | None) -> Consolidation:
         rows = self.returns
@@ -653,14 +656,21 @@ class _Accumulator:
         sha: list[str] = []
         fields: list[str] = []
         values: list[str] = []
+        numeric: list[bool] = []
         for i in order:
             if i in self.facts:
-                f, v = self.facts.pop(i)
+                f, v, n = self.facts.pop(i)
                 sha.extend([rows[i].get("sha256") or ""] * len(f))
                 fields.extend(f)
                 values.extend(v)
+                numeric.extend(n)
         return pd.DataFrame(
-            {"sha256": pd.Categorical(sha), "field": pd.Categorical(fields), "value": values},
+            {
+                "sha256": pd.Categorical(sha),
+                "field": pd.Categorical(fields),
+                "value": values,
+                "numeric": pd.array(numeric, dtype=bool),
+            },
             columns=FACT_COLUMNS,
         )
 

@@ -17,21 +17,27 @@ Schema (created on first open; ``perfxl_schema`` holds its version):
   (the file's mtime, optional), checked_at, loaded_at, reported_total, recomputed_total,
   reported_grade, recomputed_grade, superseded_by (NULL or returns.id), is_current.
   Indexes: (unit_id, year), (year, is_current).
-- ``facts``    (return_id, field) PRIMARY KEY, value TEXT, numeric BOOLEAN. Facts are the inputs
-  read from the workbook *and* the recomputed formula values (汇总 rows, totals, scores), so a
-  later year can be prefilled from a computed cell such as ``sangong.total.total``.
-- ``scores``   (return_id, item) PRIMARY KEY, max, self, recomputed.
+- ``facts``    (return_id, field) PRIMARY KEY, value TEXT, numeric BOOLEAN, number (exact, NULL for
+  text). Facts are the inputs read from the workbook *and* the recomputed formula values (汇总
+  rows, totals, scores), so a later year can be prefilled from a computed cell such as
+  ``sangong.total.total``, and amounts can be added up in SQL.
+- ``scores``   (return_id, item) PRIMARY KEY, max, self, recomputed (exact).
 - ``findings`` id, return_id, rule, item, severity, sheet, cell, reported, expected, message.
   Indexes: (return_id), (rule).
 
 Decisions:
 
-- **Exact numbers.** Every Decimal is stored as TEXT in its canonical form: plain notation, no
-  exponent, no trailing zeros (``Decimal("256.70")`` → ``"256.7"``, ``0.1 + 0.2`` → ``"0.3"``,
-  ``Decimal("1E+2")`` → ``"100"``). Equal values always have equal text (SQL equality and
-  GROUP BY work) and read back as an equal Decimal; the display scale (2 decimals for 万元) is
-  the form's business, not the store's. Binary floating point is never involved (SQLite has no
-  exact NUMERIC type). For arithmetic in SQL, ``CAST(x AS NUMERIC)`` (exact in PostgreSQL).
+- **Exact numbers.** Amounts and scores (``returns.reported_total``/``recomputed_total``,
+  ``scores.*``, ``facts.number``) are exact decimals, never binary floating point: on PostgreSQL
+  (and any database with a decimal type) ``NUMERIC(38, 18)`` (``EXACT``: 20 digits before the
+  point, 18 after), read back as ``Decimal``; SQLite has no exact decimal type (its NUMERIC is a
+  float), so there the same columns hold the canonical text of the value, which is exact too. A
+  value with more than 18 decimals does not fit: a score is refused (StoreError), a fact keeps its
+  exact text in ``value`` and no ``number``. ``facts.value`` is always the canonical text: plain
+  notation, no exponent, no trailing zeros (``Decimal("256.70")`` → ``"256.7"``, ``0.1 + 0.2`` →
+  ``"0.3"``, ``Decimal("1E+2")`` → ``"100"``), so equal values have equal text.
+- **Schema versions.** 1 kept totals and scores as text everywhere; opening a version-1 store
+  upgrades it in place (on PostgreSQL the columns become NUMERIC; ``facts.number`` is added).
 - **Same file twice** (same sha256): nothing is written, the outcome is ``"unchanged"``, even if
   the checker has changed since; the stored findings are those of the first load.
 - **Versions.** All returns of one unit and year are versions of each other. Exactly one is
@@ -56,6 +62,9 @@ Decisions:
   must not be used for a database on a network drive, so it is off by default.
 - SQLite connections enforce foreign keys. ``Store`` owns its engine: close it (or use it as a
   context manager) so the connections are released.
+- **Where the database is** is shown with its password masked (``shown``); a URL whose driver is
+  not installed, a database type SQLAlchemy does not know and a database that cannot be reached
+  are StoreErrors with a Chinese message (naming the ``perfxl[postgres]`` extra for PostgreSQL).
 """
 
 from __future__ import annotations
@@ -76,9 +85,42 @@ from perfxl.engine.text import squash_spaces
 from perfxl.form.meta import Unit
 from perfxl.spec import Edition
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 OUTCOMES = ("inserted", "superseded", "outdated", "unchanged")
 DEFAULT_PATH = "perfxl.sqlite"
+
+PRECISION, SCALE = 38, 18  # NUMERIC(38, 18): 20 digits before the point, 18 after
+
+
+class StoreError(ValueError):
+    """A row cannot be stored (e.g. no sha256) or the database is not a perfxl store."""
+
+
+class Exact(sa.types.TypeDecorator[Decimal]):
+    """An exact decimal column: NUMERIC(38, 18) where the database has one, the canonical text on SQLite
+    (whose NUMERIC is a binary float). Values come back as ``Decimal`` either way."""
+
+    impl = sa.Numeric(PRECISION, SCALE, asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.String(PRECISION + 3))
+        return dialect.type_descriptor(sa.Numeric(PRECISION, SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        number = exact(value)
+        if number is None:
+            raise StoreError(
+                f"数值 {value} 的小数超过 {SCALE} 位或整数超过 {PRECISION - SCALE} 位，无法精确存入数据库"
+            )
+        return canonical(number) if dialect.name == "sqlite" else number
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Decimal | None:
+        return None if value is None else Decimal(canonical(Decimal(value)))
+
 
 metadata = sa.MetaData()
 
@@ -112,8 +154,8 @@ returns_t = sa.Table(
     sa.Column("modified_at", sa.String(40)),
     sa.Column("checked_at", sa.String(40)),
     sa.Column("loaded_at", sa.String(40), nullable=False),
-    sa.Column("reported_total", sa.String(40)),
-    sa.Column("recomputed_total", sa.String(40)),
+    sa.Column("reported_total", Exact),
+    sa.Column("recomputed_total", Exact),
     sa.Column("reported_grade", sa.String(16)),
     sa.Column("recomputed_grade", sa.String(16)),
     sa.Column("superseded_by", sa.Integer, sa.ForeignKey("returns.id")),
@@ -129,6 +171,7 @@ facts_t = sa.Table(
     sa.Column("field", sa.String(120), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("numeric", sa.Boolean, nullable=False),
+    sa.Column("number", Exact),
 )
 
 scores_t = sa.Table(
@@ -136,9 +179,9 @@ scores_t = sa.Table(
     metadata,
     sa.Column("return_id", sa.Integer, sa.ForeignKey("returns.id"), primary_key=True),
     sa.Column("item", sa.String(32), primary_key=True),
-    sa.Column("max", sa.String(40)),
-    sa.Column("self", sa.String(40)),
-    sa.Column("recomputed", sa.String(40)),
+    sa.Column("max", Exact),
+    sa.Column("self", Exact),
+    sa.Column("recomputed", Exact),
 )
 
 findings_t = sa.Table(
@@ -157,10 +200,6 @@ findings_t = sa.Table(
 )
 
 
-class StoreError(ValueError):
-    """A row cannot be stored (e.g. no sha256) or the database is not a perfxl store."""
-
-
 # ------------------------------------------------------------------ values
 
 
@@ -170,7 +209,25 @@ def canonical(value: Decimal) -> str:
         raise StoreError(f"无法保存非有限数值 {value}")
     if value.is_zero():
         return "0"
-    return format(value.normalize(), "f")
+    text = format(value, "f")  # every digit as stored: no rounding to the context's 28 digits
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def exact(value: Any) -> Decimal | None:
+    """``value`` as a Decimal that fits NUMERIC(38, 18) exactly, or None if it does not."""
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | float | str):
+        return None
+    try:
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except ArithmeticError:
+        return None
+    if not number.is_finite():
+        return None
+    text = canonical(number)
+    whole, _, places = text.lstrip("-").partition(".")
+    if len(places) > SCALE or len(whole.lstrip("0")) > PRECISION - SCALE:
+        return None
+    return Decimal(text)
 
 
 def to_text(value: Any) -> str | None:
@@ -194,8 +251,17 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, Decimal | int | float) and not isinstance(value, bool)
 
 
-def _dec(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
+def _number(value: Any, what: str = "数值") -> Decimal | None:
+    """A value for an exact column: None for missing (None, NaN), else the exact Decimal; a value that
+    does not fit NUMERIC(38, 18) is refused before anything is written."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    number = exact(value)
+    if number is None:
+        raise StoreError(
+            f"{what} {value} 的小数超过 {SCALE} 位或整数超过 {PRECISION - SCALE} 位，无法精确存入数据库"
+        )
+    return number
 
 
 def _when(value: Any) -> str | None:
@@ -237,19 +303,64 @@ def engine_for(url_or_path: str | Path, *, wal: bool = False) -> Engine:
     SQLite connections enforce foreign keys; ``wal`` switches a SQLite file to write-ahead
     logging (one fsync per commit instead of several: loads several times faster on a busy
     disk; every commit stays durable). Do not use it for a database on a network drive.
+    A URL that cannot be used (malformed, unknown database type, driver not installed) is a
+    StoreError saying so in Chinese, with the password masked.
     """
     text = str(url_or_path)
-    if "://" in text:
-        url = sa.engine.make_url(text)
-    else:
-        path = Path(text).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        url = sa.URL.create("sqlite", database=str(path))
-    engine = sa.create_engine(url)
+    try:
+        if "://" in text:
+            url = sa.engine.make_url(text)
+        else:
+            path = Path(text).expanduser()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            url = sa.URL.create("sqlite", database=str(path))
+        engine = sa.create_engine(url)
+    except sa.exc.NoSuchModuleError:
+        kind = text.split("://", 1)[0]
+        raise StoreError(
+            f"数据库 {shown(text)}：不认识的数据库类型“{kind}”（可用如 sqlite:///文件 或 postgresql+psycopg://…）"
+        ) from None
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: e.g. a port that is no number
+        raise StoreError(
+            f"数据库地址 {shown(text)} 的格式不对（应如 postgresql+psycopg://用户@主机/库名）"
+        ) from None
+    except ImportError as e:  # the URL's driver is not installed
+        raise StoreError(f"数据库 {shown(text)}：{_missing_driver(text, e)}") from None
     if engine.dialect.name == "sqlite":
         pragmas = ["foreign_keys=ON", *(["journal_mode=WAL"] if wal else [])]
         sa.event.listen(engine, "connect", lambda dbapi_conn, _record: _sqlite_pragmas(dbapi_conn, pragmas))
     return engine
+
+
+def shown(url_or_path: str | Path) -> str:
+    """A database as it may be printed: a URL with its password masked (***), a path as is."""
+    text = str(url_or_path)
+    scheme, sep, rest = text.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in userinfo:
+        return text
+    return f"{scheme}://{userinfo.partition(':')[0]}:***@{host}"
+
+
+def _missing_driver(url: str, error: ImportError) -> str:
+    module = (error.name or "").split(".")[0] or "数据库驱动"
+    if url.startswith(("postgresql", "postgres")):
+        return (
+            f"没有安装 PostgreSQL 驱动 {module}；请安装 perfxl 的 postgres 扩展："
+            'pip install "perfxl[postgres]"（并使用 postgresql+psycopg:// 开头的地址）'
+        )
+    return f"没有安装数据库驱动 {module}；请先用 pip 安装它"
+
+
+def describe(error: Exception) -> str:
+    """Why the database refused, in one line: Chinese, with the driver's own first line for detail."""
+    if isinstance(error, StoreError):
+        return str(error)
+    detail = str(getattr(error, "orig", None) or error).strip().splitlines()
+    first = detail[0] if detail else ""
+    if isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return f"无法连接或操作数据库（{first}）"
+    return f"数据库出错（{first}）"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, pragmas: list[str]) -> None:
@@ -282,6 +393,9 @@ class Store:
                     raise StoreError(
                         f"数据库结构版本 {max(found)} 新于本程序支持的 {SCHEMA_VERSION}，请升级 perfxl"
                     )
+                elif max(found) < SCHEMA_VERSION:
+                    _upgrade_from_1(conn)
+                    conn.execute(sa.insert(schema_table).values(version=SCHEMA_VERSION))
         except BaseException:
             engine.dispose()
             raise
@@ -323,10 +437,14 @@ class Store:
             raise StoreError(f"{ret.get('file')}：评分项重复：{', '.join(dup)}")
         finding_rows = [_finding_row(r) for r in findings]
         fact_rows = _fact_rows(facts)
+        totals = (
+            _number(ret.get("reported_total"), "自评总分"),
+            _number(ret.get("recomputed_total"), "复核总分"),
+        )
         for attempt in range(2):  # a concurrent writer may win a UNIQUE race once; then re-read
             try:
                 with self.engine.begin() as conn:
-                    return self._save(conn, sha, ret, score_rows, finding_rows, fact_rows)
+                    return self._save(conn, sha, ret, totals, score_rows, finding_rows, fact_rows)
             except sa.exc.IntegrityError:
                 if attempt:
                     raise
@@ -337,6 +455,7 @@ class Store:
         conn: Connection,
         sha: str,
         ret: Mapping[str, Any],
+        totals: tuple[Decimal | None, Decimal | None],
         score_rows: list[dict[str, Any]],
         finding_rows: list[dict[str, Any]],
         fact_rows: list[dict[str, Any]],
@@ -359,8 +478,8 @@ class Store:
                 modified_at=_when(ret.get("modified_at")),
                 checked_at=_when(ret.get("checked_at")) or _now(),
                 loaded_at=_now(),
-                reported_total=to_text(ret.get("reported_total")),
-                recomputed_total=to_text(ret.get("recomputed_total")),
+                reported_total=totals[0],
+                recomputed_total=totals[1],
                 reported_grade=ret.get("reported_grade"),
                 recomputed_grade=ret.get("recomputed_grade"),
                 superseded_by=None,
@@ -441,8 +560,6 @@ class Store:
             d = dict(r._mapping)
             del d["unit_id"]
             d["is_current"] = bool(d["is_current"])
-            for key in ("reported_total", "recomputed_total"):
-                d[key] = _dec(d[key])
             d.update({k: counts.get(r.id, {}).get(k, 0) for k in COUNT_KEYS.values()})
             out.append(d)
         return out
@@ -471,10 +588,7 @@ class Store:
                 .where(returns_t.c.sha256 == sha256.lower())
                 .order_by(scores_t.c.item)
             ).all()
-        return [
-            {"item": r.item, "max": _dec(r.max), "self": _dec(r.self), "recomputed": _dec(r.recomputed)}
-            for r in rows
-        ]
+        return [{"item": r.item, "max": r.max, "self": r.self, "recomputed": r.recomputed} for r in rows]
 
     def findings(self, sha256: str) -> list[dict[str, Any]]:
         """Finding rows of one return in the order they were given (reported/expected as text)."""
@@ -515,6 +629,32 @@ class Store:
                 )
             ).all()
         return {f: (v, bool(n)) for f, v, n in rows}
+
+
+def _upgrade_from_1(conn: Connection) -> None:
+    """Schema 1 → 2: totals and scores become NUMERIC where the database has it (SQLite keeps their
+    canonical text, which is what version 2 stores there too); facts get their exact ``number``."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"ALTER TABLE facts ADD COLUMN number VARCHAR({PRECISION + 3})")
+        conn.exec_driver_sql("UPDATE facts SET number = value WHERE numeric")
+        return
+    numeric = f"NUMERIC({PRECISION}, {SCALE})"
+    for table, column in (
+        ("returns", "reported_total"),
+        ("returns", "recomputed_total"),
+        ("scores", "max"),
+        ("scores", "self"),
+        ("scores", "recomputed"),
+    ):
+        conn.exec_driver_sql(
+            f'ALTER TABLE {table} ALTER COLUMN "{column}" TYPE {numeric} USING CAST("{column}" AS {numeric})'
+        )
+    conn.exec_driver_sql(f"ALTER TABLE facts ADD COLUMN number {numeric}")
+    # a value with more decimals than fit keeps only its exact text, as version 2 stores it
+    conn.exec_driver_sql(
+        f"UPDATE facts SET number = CAST(value AS {numeric}) "
+        f"WHERE numeric AND scale(CAST(value AS NUMERIC)) <= {SCALE}"
+    )
 
 
 def _now() -> str:
@@ -584,9 +724,9 @@ def _score_row(row: Mapping[str, Any]) -> dict[str, Any]:
         raise StoreError(f"评分行缺少 item：{dict(row)}")
     return {
         "item": str(item),
-        "max": to_text(row.get("max")),
-        "self": to_text(row.get("self")),
-        "recomputed": to_text(row.get("recomputed")),
+        "max": _number(row.get("max"), f"评分项 {item} 的分值"),
+        "self": _number(row.get("self"), f"评分项 {item} 的自评得分"),
+        "recomputed": _number(row.get("recomputed"), f"评分项 {item} 的复核得分"),
     }
 
 
@@ -604,15 +744,29 @@ def _finding_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _fact_rows(rows: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> list[dict[str, Any]]:
-    pairs = rows.items() if isinstance(rows, Mapping) else ((r["field"], r["value"]) for r in rows)
+    """Rows of the facts table. A number is kept as its canonical text and, where it fits, exactly
+    in ``number``; rows may say ``numeric`` for a number given as text (consolidation's facts)."""
+    if isinstance(rows, Mapping):
+        triples: Iterable[tuple[Any, Any, Any]] = ((f, v, None) for f, v in rows.items())
+    else:
+        triples = ((r["field"], r["value"], r.get("numeric")) for r in rows)
     out: dict[str, dict[str, Any]] = {}
-    for fid, value in pairs:
+    for fid, value, numeric in triples:
         if value is None or (isinstance(value, float) and value != value):  # None / NaN: nothing known
             continue
+        if isinstance(value, str) and numeric is True:
+            value = exact(value) or value  # a number written as text by consolidation
         if isinstance(value, str):
-            out[str(fid)] = {"field": str(fid), "value": value, "numeric": False}
+            out[str(fid)] = {"field": str(fid), "value": value, "numeric": False, "number": None}
         else:
-            out[str(fid)] = {"field": str(fid), "value": to_text(value), "numeric": _is_number(value)}
+            is_number = _is_number(value)
+            number = exact(value) if is_number else None
+            out[str(fid)] = {
+                "field": str(fid),
+                "value": to_text(value),
+                "numeric": is_number,
+                "number": number,
+            }
     return list(out.values())
 
 
