@@ -43,7 +43,6 @@ __all__ = [
     "Unit",
     "check_files",
     "consolidate",
-    "database_name",
     "editions",
     "fields",
     "write_reports",
