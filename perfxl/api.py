@@ -62,6 +62,7 @@ class EditionInfo:
     title: str
     form_version: int
     rubric_version: int
+    problem: str | None = None  # why the edition's data files cannot be used (then the rest is empty)
 
 
 @dataclass(frozen=True)
@@ -124,10 +125,15 @@ def _edition(name: str = DEFAULT_EDITION) -> Edition:
 
 
 def editions() -> list[EditionInfo]:
-    """Every edition shipped (or placed in the data folders), with its versions."""
+    """Every edition shipped (or placed in the data folders), with its versions; one whose data
+    files have a mistake is listed with the mistake (file and key) as its ``problem``."""
     out = []
     for name in available_editions():
-        ed = _edition(name)
+        try:
+            ed = _edition(name)
+        except PerfxlError as e:
+            out.append(EditionInfo(name, "", "", 0, 0, problem=str(e)))
+            continue
         out.append(EditionInfo(name, ed.form.region, ed.form.title, ed.form.version, ed.rubric.version))
     return out
 
@@ -199,12 +205,20 @@ def write_templates(
     try:
         rows = load_roster(Path(roster), {c.id for c in build_plan(ed).inputs()})
         units = [Unit(row.unit.name, row.unit.code, row.unit.year or year) for row in rows]
+        paths = [Path(out_dir) / file_name(unit) for unit in units]
+        first: dict[Path, int] = {}
+        for row, path in zip(rows, paths, strict=True):  # a unit listed twice would overwrite itself
+            if path in first:
+                twice = f"第 {row.line} 行与第 {first[path]} 行是同一个单位（{path.name}）"
+                raise PerfxlError(f"{roster} {twice}，请删去重复的一行")
+            first[path] = row.line
+        existing = [p for p in paths if p.exists()]
+        if existing and not force:
+            more = f"等 {len(existing)} 个文件" if len(existing) > 1 else ""
+            raise PerfxlError(f"{existing[0]}{more}已存在，未生成任何模板；如需覆盖请加 --force")
         prior = _prior_year_values(prior_db, ed, units, year)
         made = []
-        for row, unit in zip(rows, units, strict=True):
-            path = Path(out_dir) / file_name(unit)
-            if path.exists() and not force:
-                raise PerfxlError(f"{path} 已存在；如需覆盖请加 --force")
+        for row, unit, path in zip(rows, units, paths, strict=True):
             values = {**prior.get(unit, {}), **row.values}
             plan = write(path, ed, unit, values, {**(options or {}), **row.options})
             made.append(TemplateWritten(path, unit, unit in prior, tuple(converted(plan, values))))

@@ -13,8 +13,10 @@ from typing import Any
 
 import click
 
-from perfxl import __version__, api
+from perfxl import __version__, api, cli_chinese
 from perfxl.spec import DEFAULT_EDITION
+
+cli_chinese.install()  # before the commands are declared: click looks some texts up as they are
 
 # api imports the heavy modules (xlsxwriter, openpyxl, pandas) only in the jobs that need them: `perfxl check`
 # starts fast.
@@ -24,11 +26,56 @@ class UsageError(click.ClickException):
     exit_code = 2
 
 
+class Formatter(click.HelpFormatter):
+    """Help with Chinese punctuation: ``用法：perfxl check …``, ``选项：``."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, "用法：" if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+
+class Context(click.Context):
+    formatter_class = Formatter
+
+
+class Command(click.Command):
+    """A command whose usage line reads ``perfxl check [选项] 报表...``."""
+
+    context_class = Context
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(*args, **kwargs)
+
+
+class Group(click.Group):
+    command_class = Command
+    context_class = Context
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        super().__init__(*args, **kwargs)
+
+
+def xlsx_output(path: Path | None, what: str) -> None:
+    """-o must name an .xlsx: the content is .xlsx whatever the name says, and Excel warns about a
+    file whose name and format disagree (.xls), or does not know what to open it with (no suffix)."""
+    if path is not None and path.suffix.lower() != ".xlsx":
+        shown = f"“{path.suffix}”" if path.suffix else "没有扩展名"
+        raise UsageError(
+            f"{what}的文件名应以 .xlsx 结尾（现为{shown}），例如 {path.with_suffix('.xlsx').name}"
+        )
+
+
 def edition_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--edition",
         default=DEFAULT_EDITION,
         show_default=True,
+        metavar="版本",
         help="表样与评分规则版本（见 perfxl editions）",
     )(f)
 
@@ -41,9 +88,9 @@ def layout_options(f: Callable[..., Any]) -> Callable[..., Any]:
         metavar="类别=行数",
         help="定量目标某类指标的行数，如 quality=4（可重复）",
     )(f)
-    f = click.option("--reviewers", type=int, help="评价人员行数")(f)
-    f = click.option("--qualitative", type=int, help="定性目标行数")(f)
-    f = click.option("--sub-units", type=int, help="二级机构行数（默认 2）")(f)
+    f = click.option("--reviewers", type=int, metavar="行数", help="评价人员行数")(f)
+    f = click.option("--qualitative", type=int, metavar="行数", help="定性目标行数")(f)
+    f = click.option("--sub-units", type=int, metavar="行数", help="二级机构行数（默认 2）")(f)
     return f
 
 
@@ -62,7 +109,7 @@ def _options(
     return opts
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="perfxl")
 def cli() -> None:
     """perfxl：部门整体支出绩效自评——生成模板、审核报表、汇总全区。"""
@@ -70,40 +117,60 @@ def cli() -> None:
 
 @cli.command()
 def editions() -> None:
-    """列出可用的表样与评分规则版本。
+    """列出可用的表样与评分规则版本；数据文件有误的版本列出文件、键和原因（退出码 2）。
 
-    Example:
+    示例：
 
-        perfxl editions
+    \b
+      perfxl editions
     """
+    broken = 0
     for ed in _run(api.editions):
+        if ed.problem:
+            broken += 1
+            click.echo(f"{ed.name}\t无法使用：{ed.problem}", err=True)
+            continue
         click.echo(
             f"{ed.name}\t{ed.region}\t{ed.title}（表样 v{ed.form_version}，评分规则 v{ed.rubric_version}）"
         )
+    sys.exit(2 if broken else 0)
 
 
 @cli.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="输出的 .xlsx 文件")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="文件.xlsx",
+    help="输出的 .xlsx 文件",
+)
 @click.option(
     "--roster",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="单位名册 CSV（批量生成，每个单位一个工作簿）",
+    metavar="名册",
+    help="单位名册（Excel 的 .xlsx 或 CSV；批量生成，每个单位一个工作簿）",
 )
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), help="批量生成的输出目录")
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="文件夹",
+    help="批量生成的输出文件夹",
+)
 @edition_option
-@click.option("--unit", "unit_name", help="单位名称（写入表头与页脚）")
-@click.option("--code", help="预算编码")
-@click.option("--year", type=int, help="年度")
+@click.option("--unit", "unit_name", metavar="名称", help="单位名称（写入表头与页脚）")
+@click.option("--code", metavar="编码", help="预算编码")
+@click.option("--year", type=int, metavar="年度", help="年度，如 2020")
 @click.option(
     "--values",
     "values_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="文件",
     help="预填数据（JSON/YAML/CSV，按字段 id），如部门决算数",
 )
 @click.option(
     "--from-db",
     "db",
-    metavar="PATH|URL",
+    metavar="数据库",
     help="从汇总数据库按上年报表预填（如上年“三公”经费；字段见评分规则的 prior_year）",
 )
 @layout_options
@@ -126,16 +193,22 @@ def template(
 ) -> None:
     """生成空白（或预填）的自评工作簿。
 
-    Example:
+    示例：
 
-        perfxl template -o 信访局.xlsx --unit 岳阳市君山区信访局 --code 430611 --year 2020
-
-        perfxl template --roster 单位名册.csv --out-dir 模板/ --year 2021 --from-db perfxl.sqlite
+    \b
+      perfxl template -o 信访局.xlsx --unit 君山区信访局 --year 2020
+      perfxl template --roster 名册.xlsx --out-dir 模板/ --year 2021
+      perfxl template --roster 名册.xlsx --out-dir 模板/ --from-db 库.sqlite
     """
     opts = _options(sub_units, qualitative, reviewers, indicators)
+    xlsx_output(output, "-o ")
     if roster is not None:
-        if output is not None or out_dir is None:
-            raise UsageError("批量生成请用 --roster 名册.csv --out-dir 目录（不要同时给 -o）")
+        if output is not None:
+            raise UsageError("批量生成时每个单位写一个文件，请用 --out-dir 指定文件夹，不要用 -o")
+        if out_dir is None:
+            raise UsageError(
+                "批量生成还需要用 --out-dir 指定输出文件夹，如 --roster 名册.xlsx --out-dir 模板/"
+            )
         made = _run(
             api.write_templates,
             roster,
@@ -199,9 +272,11 @@ def fields(
 ) -> None:
     """列出模板的全部填写项：字段 id、定义名称、工作表、单元格、类型、单位和标签。
 
-    Example:
+    示例：
 
-        perfxl fields --json > fields.json
+    \b
+      perfxl fields
+      perfxl fields --json > 字段.json
     """
     from perfxl.form.fields import text_table
 
@@ -214,19 +289,21 @@ def fields(
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path), metavar="报表...")
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
+    metavar="文件.xlsx",
     help="审核副本的文件名（只审一个文件时）",
 )
 @click.option(
     "--out-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="审核副本的输出目录（默认与原文件同目录）",
+    metavar="文件夹",
+    help="审核副本的输出文件夹（默认与原文件同一文件夹）",
 )
-@click.option("--json", "json_path", metavar="PATH|-", help="机器可读的审核结果（- 表示输出到标准输出）")
+@click.option("--json", "json_path", metavar="文件|-", help="机器可读的审核结果（- 表示输出到标准输出）")
 @click.option(
     "--tolerance",
     type=str,
@@ -249,16 +326,19 @@ def check(
 
     退出码：0 无错误；1 有“错误”级问题；2 有文件无法使用。原文件从不改动。
 
-    Example:
+    示例：
 
-        perfxl check 信访局.xlsx
-
-        perfxl check 报表/*.xlsx --out-dir 审核/ --json 审核结果.json
+    \b
+      perfxl check 信访局.xlsx
+      perfxl check 报表/*.xlsx --out-dir 审核/ --json 审核结果.json
     """
     from decimal import Decimal, InvalidOperation
 
     from perfxl.atomic import write_text
 
+    if not files:
+        raise UsageError("请给出要审核的报表文件，如：perfxl check 信访局.xlsx")
+    xlsx_output(output, "审核副本（-o）")
     tol = None
     if tolerance is not None:
         try:
@@ -273,6 +353,8 @@ def check(
         if done.review_problem:
             click.echo(f"{done.result.file}：{done.review_problem}", err=True)
         click.echo(summary_line(done.result), err=True)
+        if done.review is not None:
+            click.echo(f"  审核副本：{done.review}", err=True)
         reports.append(done.result.to_json())
         worst = max(worst, done.exit_code)
     if json_path is not None:
@@ -313,30 +395,37 @@ def _num(value: Any) -> str:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="报表或文件夹...")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="报告的文件名（只给一个文件时）"
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="文件.docx",
+    help="报告的文件名（只给一个文件时）",
 )
 @click.option(
     "--out-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="报告的输出目录（默认与原文件同目录）；给文件夹时每个单位一份",
+    metavar="文件夹",
+    help="报告的输出文件夹（默认与原文件同一文件夹）；给文件夹时每个单位一份",
 )
 @click.option("--force", is_flag=True, help="覆盖已存在的报告")
 def report(paths: tuple[Path, ...], output: Path | None, out_dir: Path | None, force: bool) -> None:
     """把报表中的“评价报告”写成 Word 版《绩效评价报告》：正文一至六、收支表、三公经费表和评分表。
 
-    单位未填写的节按报表数据自动生成的参考文字写出，并注明“本节未填写”。PATH 可以是文件或文件夹；
+    单位未填写的节按报表数据自动生成的参考文字写出，并注明“本节未填写”。可以给报表文件或文件夹；
     同一单位同一年度报送多份的，只为采用的一份（同 consolidate）生成报告。原文件从不改动。
 
     退出码：0 完成且报表无错误；1 报表有“错误”级问题；2 有文件无法使用、报告写不出或用法错误。
 
-    Example:
+    示例：
 
-        perfxl report 信访局.xlsx -o 信访局_绩效评价报告.docx
-
-        perfxl report 报表/ --out-dir 报告/
+    \b
+      perfxl report 信访局.xlsx -o 信访局_绩效评价报告.docx
+      perfxl report 报表/ --out-dir 报告/
     """
+    if not paths:
+        raise UsageError("请给出报表文件或文件夹，如：perfxl report 信访局.xlsx")
     worst = 0
     for done in _each(api.write_reports(paths, output=output, out_dir=out_dir, force=force)):
         name = Path(done.result.file).name
@@ -352,30 +441,36 @@ def report(paths: tuple[Path, ...], output: Path | None, out_dir: Path | None, f
 
 
 @cli.command("consolidate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="报表或文件夹...")
 @click.option(
     "-o",
     "--output",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
+    metavar="文件.xlsx",
     help="汇总工作簿（.xlsx，已存在则替换）",
 )
 @click.option(
     "--roster",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="单位名册 CSV（预算编码、单位名称、年度），用于列出未报送单位",
+    metavar="名册",
+    help="单位名册（.xlsx 或 CSV：预算编码、单位名称、年度），用于列出未报送单位",
 )
-@click.option("--db", metavar="PATH|URL", help="同时存入数据库：SQLite 文件或 SQLAlchemy URL")
+@click.option(
+    "--db", metavar="数据库", help="同时存入数据库：SQLite 文件，或 SQLAlchemy 地址（如 PostgreSQL）"
+)
 @click.option(
     "--review-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="同时为每份报表写出审核副本（<文件名>_审核.xlsx）到此目录",
+    metavar="文件夹",
+    help="同时为每份报表写出审核副本（<文件名>_审核.xlsx）到此文件夹",
 )
-@click.option("--workers", type=click.IntRange(min=1), help="并行进程数（默认 CPU 核数；1 为不并行）")
-@click.option("--json", "json_path", metavar="PATH|-", help="机器可读的汇总结果（- 表示输出到标准输出）")
+@click.option(
+    "--workers", type=click.IntRange(min=1), metavar="个数", help="并行进程数（默认为处理器核数；1 为不并行）"
+)
+@click.option("--json", "json_path", metavar="文件|-", help="机器可读的汇总结果（- 表示输出到标准输出）")
 def consolidate_command(
     paths: tuple[Path, ...],
-    output: Path,
+    output: Path | None,
     roster: Path | None,
     db: str | None,
     review_dir: Path | None,
@@ -384,20 +479,25 @@ def consolidate_command(
 ) -> None:
     """汇总一批报回的自评表：逐份审核，写出汇总工作簿（汇总、得分、收支、问题、规则统计、图表）。
 
-    PATH 可以是文件或文件夹（递归查找 .xlsx/.xlsm/.xls/.et，跳过 ~$ 临时文件和 *_审核.xlsx）。
+    可以给报表文件或文件夹（递归查找 .xlsx/.xlsm/.xls/.et，跳过 ~$ 临时文件和 *_审核.xlsx）。
     无法使用的文件不会中断汇总，在“汇总”表中注明原因；同一单位同一年度报送多份的，采用模板
     生成时间最新（其次文件修改时间最新）的一份，其余列入“重复报送”，不计入合计。
 
     退出码：0 无错误；1 采用的报表中有“错误”级问题；2 有文件无法使用、审核副本写不出或用法错误。
 
-    Example:
+    示例：
 
-        perfxl consolidate 报表/ -o 汇总.xlsx --roster 单位名册.csv
-
-        perfxl consolidate 报表/ -o 汇总.xlsx --db perfxl.sqlite --review-dir 审核/ --json -
+    \b
+      perfxl consolidate 报表/ -o 汇总.xlsx --roster 名册.xlsx
+      perfxl consolidate 报表/ -o 汇总.xlsx --db 库.sqlite --review-dir 审核/
     """
     from perfxl.atomic import write_text
 
+    if not paths:
+        raise UsageError("请给出报表文件夹（或文件），如：perfxl consolidate 报表/ -o 汇总.xlsx")
+    if output is None:
+        raise UsageError("请用 -o 指定汇总工作簿，如：perfxl consolidate 报表/ -o 汇总.xlsx")
+    xlsx_output(output, "汇总工作簿（-o）")
     done = _run(
         api.consolidate,
         paths,
