@@ -625,6 +625,23 @@ def test_typed_identity_never_reassigns_the_return(
     )
 
 
+def test_root_cause_comes_first_and_its_consequences_point_to_it(
+    broken: Callable[[Mutation], CheckResult],
+) -> None:
+    """收入合计 typed over with 300: the 警告 that says so is listed before the 错误 it causes (the row's
+    identity no longer holds), and the 错误 names it, in the message and in the JSON's ``cause``."""
+    result = broken(_set("income.org.total", 300))
+    rules = [f.rule for f in result.findings]
+    assert rules.index("formula.overwritten") < rules.index("identity.income.total")
+    n = rules.index("identity.income.total")
+    consequence = result.findings[n]
+    assert consequence.cause is not None and result.findings[consequence.cause].rule == "formula.overwritten"
+    assert "（起因：收支情况!B7 公式被改为固定数值）" in consequence.message
+    assert result.to_json()["findings"][n]["cause"] == consequence.cause
+    p3 = next(f for f in result.findings if f.rule == "score.P3")
+    assert p3.cause is None  # the unit's own self-score is no consequence of the typed total
+
+
 def test_cleared_formula_says_so(broken: Callable[[Mutation], CheckResult]) -> None:
     f = _only(broken(_set("income.org.total", None)), "formula.overwritten")
     assert "“”" not in f.message

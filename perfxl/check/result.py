@@ -116,7 +116,10 @@ class CheckResult:
             **{k: plain(row[k]) for k in RETURN_KEYS},
             "counts": self.counts,
             "items": [{k: plain(v) for k, v in r.items()} for r in self.item_rows()],
-            "findings": [{k: plain(v) for k, v in r.items()} for r in self.finding_rows()],
+            "findings": [
+                {**{k: plain(v) for k, v in r.items()}, "cause": f.cause}
+                for r, f in zip(self.finding_rows(), self.findings, strict=True)
+            ],
         }
 
 

@@ -23,6 +23,7 @@ class Finding:
     reported: Any = None
     expected: Any = None
     difference: Decimal | None = None
+    cause: int | None = None  # index (in its result's findings) of the root cause it follows from
 
     @property
     def where(self) -> str:
