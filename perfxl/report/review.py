@@ -1,8 +1,9 @@
-"""The annotated copy of a return: a 审核意见 sheet in front, and every flagged cell marked.
+"""The annotated copy of a return: a 审核意见 sheet in front, then 评分项复核, and every flagged cell marked.
 
 ``write_review`` loads the return with openpyxl (formulas kept), adds the review sheet as the
-first and active sheet, gives each flagged cell a fill by severity and a comment with its
-findings, and writes the copy atomically. The input file is only read, never written.
+first and active sheet and the item table as the second (a sheet of its own, so each prints under
+its own header), gives each flagged cell a fill by severity and a comment with its findings, and
+writes the copy atomically. The input file is only read, never written.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.hyperlink import Hyperlink
-from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from perfxl import __version__
@@ -33,15 +33,16 @@ from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
 from perfxl.form.styles import BODY_FONT, HEADER_FILL, LINE_HEIGHT, SEVERITY_FILLS, TITLE_FONT, wrapped_lines
 
 SHEET = "审核意见"
+ITEMS_SHEET = "评分项复核"
 AUTHOR = "perfxl 审核"
 FILLS = {s: colour.lstrip("#") for s, colour in SEVERITY_FILLS.items()}  # openpyxl takes RRGGBB
 # A flagged cell's frame: INFO's fill is the template's own formula-cell colour, and fills fade
 # on a black-and-white printer, so the mark must also show in the cell's outline.
 FRAMES = {ERROR: "C00000", WARNING: "BF8F00", INFO: "2F75B5"}
-# Column widths of the review sheet; both tables use the same seven columns:
-#   findings: 序号 级别 位置 规则 填报值 复核值 说明
-#   items:    评分项 名称 分值 自评 复核 可接受得分 说明
+# Column widths of the review sheet (序号 级别 位置 规则 填报值 复核值 说明); 规则 is widened to the
+# longest rule id shown, so no id breaks mid-word; and of the item sheet.
 WIDTHS = (7, 22, 16, 19, 13, 13, 56)
+ITEM_WIDTHS = (8, 30, 8, 8, 8, 14, 56)
 FINDING_HEADER = ("序号", "级别", "位置", "规则", "填报值", "复核值", "说明")
 ITEM_HEADER = ("评分项", "名称", "分值", "自评", "复核", "可接受得分", "说明")
 _FORMULA_START = ("=", "+", "-", "@")
@@ -69,6 +70,7 @@ def write_review(source: Path, result: CheckResult, output: Path, checked_at: da
         _mark_cells(wb, result.findings)
         ws = wb.create_sheet(SHEET, 0)
         _draw(ws, result, source.name, sha256, checked_at or datetime.now())
+        _draw_items(wb.create_sheet(ITEMS_SHEET, 1), result)
         for other in wb.worksheets:
             other.sheet_view.tabSelected = other is ws
         wb.active = 0
@@ -124,7 +126,8 @@ def _target(ws: Worksheet, ref: str) -> Cell | None:
 
 
 def _draw(ws: Worksheet, result: CheckResult, file_name: str, sha256: str, checked_at: datetime) -> None:
-    for i, width in enumerate(WIDTHS):
+    widths = _widths(result)
+    for i, width in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = width
     ws.sheet_view.showGridLines = False
     ws.sheet_view.zoomScale = 100
@@ -147,7 +150,7 @@ def _draw(ws: Worksheet, result: CheckResult, file_name: str, sha256: str, check
     for label, value in (("文件", file_name), ("SHA-256", sha256)):
         _label(ws, row, 1, label, span=2)
         _put(ws, row, 3, value, span=5, border=True)
-        _fit(ws, row, value, sum(WIDTHS[2:]))
+        _fit(ws, row, value, sum(widths[2:]))
         row += 1
 
     # totals: 项目 | 自评 | 复核 | 差异 | 结论 (F:G)
@@ -197,7 +200,7 @@ def _draw(ws: Worksheet, result: CheckResult, file_name: str, sha256: str, check
     sheets = set(ws.parent.sheetnames)
     for n, f in enumerate(result.findings, 1):
         row += 1
-        _finding_row(ws, row, n, f, sheets)
+        _finding_row(ws, row, n, f, sheets, widths)
     if not result.findings:
         row += 1
         _put(ws, row, 1, "未发现问题", span=7, border=True, align="center")
@@ -205,22 +208,35 @@ def _draw(ws: Worksheet, result: CheckResult, file_name: str, sha256: str, check
     ws.freeze_panes = f"A{head + 1}"
     ws.print_title_rows = f"{head}:{head}"
 
-    # items, on a page of their own: the repeated findings header row tops every printed page,
-    # so the item table's own header must follow it at once, not half a page further down
-    row += 2
-    ws.row_breaks.append(Break(id=row - 1))
-    _put(ws, row, 1, "评分项复核", font=section, span=7)
-    row += 1
-    _header(ws, row, ITEM_HEADER)
+    _page(ws, result.unit, SHEET)
+
+
+def _draw_items(ws: Worksheet, result: CheckResult) -> None:
+    """评分项复核: each item's self-score and ours, on a sheet of its own (its own printed header)."""
+    for i, width in enumerate(ITEM_WIDTHS):
+        ws.column_dimensions[chr(ord("A") + i)].width = width
+    ws.sheet_view.showGridLines = False
+    _put(ws, 1, 1, ITEMS_SHEET, font=_font(TITLE_FONT, 16, bold=True), align="center", span=7)
+    ws.row_dimensions[1].height = 30
+    _header(ws, 2, ITEM_HEADER)
     labels = _reading_labels(result.edition)
-    for item in result.items:
-        row += 1
+    for row, item in enumerate(result.items, start=3):
         _item_row(ws, row, item, labels)
+    ws.freeze_panes = "A3"
+    ws.print_title_rows = "2:2"
+    _page(ws, result.unit, ITEMS_SHEET)
 
-    _page(ws, result.unit)
+
+def _widths(result: CheckResult) -> tuple[float, ...]:
+    """The review sheet's column widths, 规则 as wide as the longest rule id shown (up to a limit)."""
+    longest = max((len(f.rule) for f in result.findings), default=0)
+    rule = min(max(WIDTHS[3], longest * 1.1 + 2), 36)
+    return (*WIDTHS[:3], rule, *WIDTHS[4:])
 
 
-def _finding_row(ws: Worksheet, row: int, n: int, f: Finding, sheets: set[str]) -> None:
+def _finding_row(
+    ws: Worksheet, row: int, n: int, f: Finding, sheets: set[str], widths: tuple[float, ...]
+) -> None:
     _put(ws, row, 1, n, border=True, align="center")
     level = _put(ws, row, 2, f.severity, border=True, align="center")
     if f.severity in FILLS:
@@ -235,23 +251,25 @@ def _finding_row(ws: Worksheet, row: int, n: int, f: Finding, sheets: set[str]) 
     elif f.sheet and f.sheet not in sheets:
         place.value = f"{_clean(f.where)}（工作表不存在）"
         place.data_type = "s"
-    _put(ws, row, 4, f.rule, border=True)
+    rule = _put(ws, row, 4, f.rule, border=True)
+    rule.alignment = Alignment(horizontal="left", vertical="center", wrap_text=False, shrink_to_fit=True)
     _put(ws, row, 5, _short(f.reported), border=True, align="center", number="auto")
     _put(ws, row, 6, _short(f.expected), border=True, align="center", number="auto")
-    _put(ws, row, 7, f.message, border=True)
+    message = f.message
+    if f.cause is not None and message.endswith("）") and "（起因：" in message:
+        message = f"{message[:-1]}，见第 {f.cause + 1} 条）"  # the cause's 序号 in this table
+    _put(ws, row, 7, message, border=True)
     _fit(
         ws,
         row,
-        f.message,
-        WIDTHS[6],
-        f.rule,
-        WIDTHS[3],
+        message,
+        widths[6],
         place.value,
-        WIDTHS[2],
+        widths[2],
         _text_or_none(_short(f.reported)),
-        WIDTHS[4],
+        widths[4],
         _text_or_none(_short(f.expected)),
-        WIDTHS[5],
+        widths[5],
     )
 
 
@@ -272,7 +290,7 @@ def _item_row(ws: Worksheet, row: int, item: ItemResult, labels: dict[str, str])
         notes.append(f"自评符合“{labels.get(item.reading, item.reading)}”的读法")
     text = "；".join(notes) or None
     _put(ws, row, 7, text, border=True)
-    _fit(ws, row, text, WIDTHS[6], item.name, WIDTHS[1])
+    _fit(ws, row, text, ITEM_WIDTHS[6], item.name, ITEM_WIDTHS[1])
     if item.self != item.recomputed:
         colour = FILLS[WARNING] if own_ok else FILLS[ERROR]
         for col in range(1, 8):
@@ -288,7 +306,7 @@ def _verdict(result: CheckResult) -> tuple[str, bool]:
     return "未发现错误", False
 
 
-def _page(ws: Worksheet, unit: str | None) -> None:
+def _page(ws: Worksheet, unit: str | None, title: str) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
     ws.page_setup.fitToWidth = 1
@@ -300,7 +318,7 @@ def _page(ws: Worksheet, unit: str | None) -> None:
     name = _clean(unit or "")[:100].replace("&", "&&")
     ws.oddFooter.left.text, ws.oddFooter.left.size = name, 8
     ws.oddFooter.center.text, ws.oddFooter.center.size = "第 &P 页，共 &N 页", 8
-    ws.oddFooter.right.text, ws.oddFooter.right.size = SHEET, 8
+    ws.oddFooter.right.text, ws.oddFooter.right.size = title, 8
     ws.oddFooter.left.font = ws.oddFooter.center.font = ws.oddFooter.right.font = BODY_FONT
 
 
