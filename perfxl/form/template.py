@@ -18,12 +18,12 @@ from xlsxwriter.worksheet import Worksheet
 
 from perfxl.atomic import atomic_target
 from perfxl.engine.compute import Scalar, compute
-from perfxl.engine.formulas import formula
-from perfxl.engine.layout import META_SHEET, Cell, Plan, SheetPlan, build_plan, col_letter
+from perfxl.engine.formulas import cell_ref, formula
+from perfxl.engine.layout import MARGINS, META_SHEET, Cell, Plan, SheetPlan, build_plan, col_letter
 from perfxl.form.meta import Unit, metadata
 from perfxl.form.prefill import coerce
 from perfxl.form.styles import BODY_FONT, FORMULA_FILL, HEADER_FILL, INPUT_FILL, TITLE_FONT
-from perfxl.spec import Edition, load_edition
+from perfxl.spec import Edition, expr, load_edition
 
 NUMBER_FORMATS = {
     "amount": "#,##0.00",
@@ -54,6 +54,7 @@ class _Styles:
             "note": wb.add_format({**base, "font_size": 10, "align": "left", "valign": "top"}),
             "blank": wb.add_format(boxed),
         }
+        self.hidden = wb.add_format({"num_format": ";;;"})  # shows nothing, whatever the value
         self._wb = wb
         self._boxed = boxed
         self._cache: dict[tuple[str, bool], Format] = {}
@@ -180,9 +181,42 @@ def _draw(
             _validate(ws, cell, plan)
         else:
             ws.write_formula(cell.row, cell.col, formula(plan, cell), fmt, _cached(values.get(cell.id)))
+    _blank_while_unfilled(ws, sp, plan, styles)
     _fit_text_rows(ws, sp, {**inputs, **values})
     _page(ws, sp, plan, unit)
     ws.protect("", {"format_columns": True, "format_rows": True})
+
+
+def _blank_while_unfilled(ws: Worksheet, sp: SheetPlan, plan: Plan, styles: _Styles) -> None:
+    """A metric read straight off inputs (满意度) shows blank, not “0.00”, until they are filled in.
+
+    Only its look: the formula and its value stay (a blank counts as 0, as Excel counts it), so the
+    参考得分 and the checker see what they always saw.
+    """
+    rubric = plan.edition.rubric
+    for cell in sp.cells:
+        calc = cell.calc
+        if calc is None or calc.kind != "metric" or calc.item is None:
+            continue
+        metric = rubric.item(calc.item).rule.metric
+        refs = list(expr.refs(metric.value)) if metric is not None and metric.value is not None else []
+        if not refs or not all(plan.cells[r].is_input for r in refs):
+            continue
+        blank = ",".join(f"ISBLANK({_absolute(cell_ref(plan, r, cell.sheet))})" for r in refs)
+        ws.conditional_format(
+            cell.row,
+            cell.col,
+            cell.row,
+            cell.col,
+            {"type": "formula", "criteria": f"=AND({blank})", "format": styles.hidden},
+        )
+
+
+def _absolute(ref: str) -> str:
+    """B16 -> $B$16 (a sheet prefix kept): the same cell wherever the rule is evaluated from."""
+    sheet, bang, a1 = ref.rpartition("!")
+    col = a1.rstrip("0123456789")
+    return f"{sheet}{bang}${col}${a1[len(col) :]}"
 
 
 def _fit_text_rows(ws: Worksheet, sp: SheetPlan, texts: Mapping[str, Scalar]) -> None:
@@ -308,7 +342,7 @@ def _page(ws: Worksheet, sp: SheetPlan, plan: Plan, unit: Unit) -> None:
         ws.set_portrait()
     ws.fit_to_pages(1, 0)
     ws.center_horizontally()
-    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
+    ws.set_margins(**MARGINS)
     if sp.repeat:
         ws.repeat_rows(*sp.repeat)
     if sp.breaks:
