@@ -137,12 +137,16 @@ def test_a_short_deduction_reason_is_one_line(pdfs: dict[str, Path]) -> None:
 
 @pytest.mark.libreoffice
 @needs_pdf
-def test_blank_satisfaction_shows_blank(pdfs: dict[str, Path]) -> None:
+def test_blank_inputs_show_blank(pdfs: dict[str, Path]) -> None:
     """On the blank template the 满意度 result is empty, not “0.00”; on the sample it is 95."""
     for which, shown in (("blank", None), ("seed", "95.00")):
         text = "\n".join(pages(pdfs[which]))
         (row,) = [line for line in text.splitlines() if line.strip().startswith("满意度") and "E4" in line]
         assert ("0.00" not in row) if shown is None else (shown in row), (which, row)
+    # nor a 自评 total before any self-score is given (the 参考 column shows what the rules give)
+    blank = "\n".join(pages(pdfs["blank"])).splitlines()
+    (overall,) = [line for line in blank if "绩效自评综合得分" in line]
+    assert not re.search(r"\d", overall), overall
 
 
 @pytest.mark.libreoffice

@@ -17,7 +17,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from perfxl.atomic import atomic_target
-from perfxl.engine.compute import Scalar, compute
+from perfxl.engine.compute import Scalar, compute, input_dependencies
 from perfxl.engine.formulas import cell_ref, formula
 from perfxl.engine.layout import MARGINS, META_SHEET, Cell, Plan, SheetPlan, build_plan, col_letter
 from perfxl.form.meta import Unit, metadata
@@ -188,27 +188,35 @@ def _draw(
 
 
 def _blank_while_unfilled(ws: Worksheet, sp: SheetPlan, plan: Plan, styles: _Styles) -> None:
-    """A metric read straight off inputs (满意度) shows blank, not “0.00”, until they are filled in.
+    """A result read straight off inputs shows blank, not 0, until they are filled in: a metric such
+    as 满意度, and the 自评 totals (总分, 小计, 绩效自评综合得分) before any self-score is given.
 
-    Only its look: the formula and its value stay (a blank counts as 0, as Excel counts it), so the
-    参考得分 and the checker see what they always saw.
+    Only its look (a conditional number format): the formula and its value stay (a blank counts as
+    0, as Excel counts it), so the 参考得分 and the checker see what they always saw.
     """
     rubric = plan.edition.rubric
+    deps = input_dependencies(plan)
     for cell in sp.cells:
         calc = cell.calc
-        if calc is None or calc.kind != "metric" or calc.item is None:
+        if calc is None:
             continue
-        metric = rubric.item(calc.item).rule.metric
-        refs = list(expr.refs(metric.value)) if metric is not None and metric.value is not None else []
-        if not refs or not all(plan.cells[r].is_input for r in refs):
+        refs: list[str] = []
+        if calc.kind == "metric" and calc.item is not None:
+            metric = rubric.item(calc.item).rule.metric
+            refs = list(expr.refs(metric.value)) if metric is not None and metric.value is not None else []
+            refs = refs if all(plan.cells[r].is_input for r in refs) else []
+        elif calc.kind in ("sum", "copy") and cell.type == "score":
+            scores = sorted(deps[cell.id])
+            refs = scores if scores and all(plan.cells[r].type == "score" for r in scores) else []
+        if not refs:
             continue
-        blank = ",".join(f"ISBLANK({_absolute(cell_ref(plan, r, cell.sheet))})" for r in refs)
+        filled = ",".join(_absolute(cell_ref(plan, r, cell.sheet)) for r in refs)
         ws.conditional_format(
             cell.row,
             cell.col,
             cell.row,
             cell.col,
-            {"type": "formula", "criteria": f"=AND({blank})", "format": styles.hidden},
+            {"type": "formula", "criteria": f"=COUNTA({filled})=0", "format": styles.hidden},
         )
 
 
