@@ -33,6 +33,7 @@ from perfxl.form.styles import (
     MUTED_TEXT,
     SEVERITY_FILLS,
     TITLE_FONT,
+    text_width,
     wrapped_lines,
 )
 from perfxl.report.words import STATUS_TEXT, local_time
@@ -386,8 +387,8 @@ class _Summary:
                 end += 1
             if end > c:
                 ws.merge_range(0, lead + c, 0, lead + end, cols[c][1], self.header)
-            else:
-                ws.write_string(0, lead + c, cols[c][1], self.header)
+            else:  # a title over one column: two even lines, not a word left alone on the second
+                ws.write_string(0, lead + c, _two_lines(cols[c][1], 11), self.header)
             c = end + 1
         ws.merge_range(0, note_col, 1, note_col, "说明", self.header)
         self.headers(ws, 1, ["预算编码", "单位名称", "年度", *[h for _k, _t, h in cols]])
@@ -837,6 +838,15 @@ def _lines(text: str, width: float) -> int:
     if len(text) * 1.9 <= room and "\n" not in text:
         return 1
     return min(wrapped_lines(text, room), 30)
+
+
+def _two_lines(text: str, width: float) -> str:
+    """``text`` broken near the middle when it clearly does not fit one line of a column ``width`` wide
+    (a wrap at the column's edge would leave a word alone on the second line)."""
+    if text_width(text) <= 1.3 * (width - 1):
+        return text
+    half = (len(text) + 2) // 2
+    return f"{text[:half]}\n{text[half:]}"
 
 
 def _time(text: Any) -> str | None:
