@@ -272,28 +272,52 @@ def check_files(
     An existing copy is kept unless ``force``; a copy that cannot be written is said in the
     ``Checked``, and the next file goes on. The input files are never modified."""
     files = [Path(p) for p in paths]
-    if output is not None and len(files) > 1:
+    if len({_same(p) for p in files}) > 1 and output is not None:
         raise PerfxlError("-o 只能用于单个文件；多个文件请用 --out-dir")
+    done: dict[str, Checked] = {}  # a file given twice is checked once and reported twice
     for path in files:
-        result = check_file(path, tolerance)
-        if not review or result.status == "unusable":
-            yield Checked(result)
-            continue
-        from perfxl.report.review import write_review
-        from perfxl.report.words import review_path
+        key = _same(path)
+        if key not in done:
+            done[key] = _check_one(path, review, output, out_dir, force, tolerance)
+        yield done[key]
 
-        target = Path(output) if output is not None else review_path(path, out_dir)
-        if target.resolve() == path.resolve():
+
+def _same(path: Path) -> str:
+    """One key for every spelling of a path (``a.xlsx``, ``./a.xlsx``, ``/full/a.xlsx``)."""
+    try:
+        return os.path.normcase(os.path.realpath(path))
+    except (OSError, ValueError):
+        return str(path)
+
+
+def _check_one(
+    path: Path,
+    review: bool,
+    output: Source | None,
+    out_dir: Source | None,
+    force: bool,
+    tolerance: Decimal | None,
+) -> Checked:
+    from perfxl.oserror import os_reason
+
+    result = check_file(path, tolerance)
+    if not review or result.status == "unusable":
+        return Checked(result)
+    from perfxl.report.review import write_review
+    from perfxl.report.words import review_path
+
+    target = Path(output) if output is not None else review_path(path, out_dir)
+    try:
+        if _same(target) == _same(path):
             raise PerfxlError(f"审核副本不能覆盖原文件：{path}")
         if target.exists() and not force:
-            yield Checked(result, None, f"审核副本 {target} 已存在，未覆盖（加 --force 覆盖）")
-            continue
-        try:
-            write_review(path, result, target)
-        except (OSError, ValueError) as e:  # e.g. the copy is open in Excel: go on with the next file
-            yield Checked(result, None, f"无法写出审核副本 {target}（{e}）")
-            continue
-        yield Checked(result, target)
+            return Checked(result, None, f"审核副本 {target} 已存在，未覆盖（加 --force 覆盖）")
+        write_review(path, result, target)
+    except OSError as e:  # e.g. the copy is open in Excel, a read-only folder: go on with the next file
+        return Checked(result, None, f"无法写出审核副本 {target}：{os_reason(e)}")
+    except ValueError as e:
+        return Checked(result, None, f"无法写出审核副本 {target}：{e}")
+    return Checked(result, target)
 
 
 # ------------------------------------------------------------------ the Word report

@@ -6,6 +6,7 @@ Exit codes: 0 done / no 错误; 1 findings with 错误; 2 unusable input or wron
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import click
 
 from perfxl import __version__, api, cli_chinese
+from perfxl.oserror import shown
 from perfxl.spec import DEFAULT_EDITION
 
 cli_chinese.install()  # before the commands are declared: click looks some texts up as they are
@@ -109,10 +111,68 @@ def _options(
     return opts
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(Group):
+    """The command group: user-level problems end in one Chinese line (exit 2), never a traceback;
+    ``--debug`` shows the traceback of anything unexpected."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        debug = "--debug" in (args[0] if args else sys.argv[1:])
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.Exit as e:
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("已中止", err=True)
+            sys.exit(130)
+        except click.ClickException as e:  # click's own texts are Chinese (cli_chinese)
+            e.show()
+            sys.exit(2)
+        except OSError as e:
+            if debug:
+                raise
+            from perfxl.oserror import os_reason
+
+            where = f"：{shown(str(e.filename))}" if e.filename else ""
+            click.echo(f"错误：{os_reason(e)}{where}", err=True)
+            sys.exit(2)
+        except Exception as e:
+            if debug:
+                raise
+            click.echo(
+                f"错误：程序出错（{type(e).__name__}）；加 --debug 可查看详细信息，请反馈给软件维护人员",
+                err=True,
+            )
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="perfxl")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="出错时显示程序的详细出错信息（供维护人员排查）")
+def cli(debug: bool) -> None:
     """perfxl：部门整体支出绩效自评——生成模板、审核报表、汇总全区。"""
+    if debug:
+        from perfxl.check import run
+
+        run.DEBUG = True
+
+
+def existing(path: Path | None, what: str, *, folder_ok: bool = False) -> Path | None:
+    """``path`` if it can be read; else a usage error in Chinese (click's own check is English)."""
+    if path is None:
+        return None
+    try:
+        if not path.exists():
+            raise UsageError(f"{what} {shown(str(path))} 不存在")
+        if path.is_dir() and not folder_ok:
+            raise UsageError(f"{what} {shown(str(path))} 是文件夹，不是文件")
+        if not os.access(path, os.R_OK):
+            raise UsageError(f"{what} {shown(str(path))} 没有读取权限")
+    except OSError as e:
+        from perfxl.oserror import os_reason
+
+        raise UsageError(f"{what} {shown(str(path))}：{os_reason(e)}") from None
+    return path
 
 
 @cli.command()
@@ -146,7 +206,7 @@ def editions() -> None:
 )
 @click.option(
     "--roster",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     metavar="名册",
     help="单位名册（Excel 的 .xlsx 或 CSV；批量生成，每个单位一个工作簿）",
 )
@@ -163,7 +223,7 @@ def editions() -> None:
 @click.option(
     "--values",
     "values_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     metavar="文件",
     help="预填数据（JSON/YAML/CSV，按字段 id），如部门决算数",
 )
@@ -202,6 +262,8 @@ def template(
     """
     opts = _options(sub_units, qualitative, reviewers, indicators)
     xlsx_output(output, "-o ")
+    existing(roster, "名册")
+    existing(values_path, "预填数据文件")
     if roster is not None:
         if output is not None:
             raise UsageError("批量生成时每个单位写一个文件，请用 --out-dir 指定文件夹，不要用 -o")
@@ -351,7 +413,7 @@ def check(
     )
     for done in _each(checked):
         if done.review_problem:
-            click.echo(f"{done.result.file}：{done.review_problem}", err=True)
+            click.echo(f"{shown(done.result.file)}：{shown(done.review_problem)}", err=True)
         click.echo(summary_line(done.result), err=True)
         if done.review is not None:
             click.echo(f"  审核副本：{done.review}", err=True)
@@ -377,7 +439,7 @@ def _each(jobs: Iterator[Any]) -> Iterator[Any]:
 
 def summary_line(result: Any) -> str:
     """One line per file: unit, 自评总分, 复核总分, counts per severity."""
-    name = Path(result.file).name
+    name = shown(Path(result.file).name)
     if result.status == "unusable":
         return f"✗ {name}：无法审核——{result.reason}"
     c = result.counts
@@ -441,7 +503,7 @@ def report(paths: tuple[Path, ...], output: Path | None, out_dir: Path | None, f
 
 
 @cli.command("consolidate")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="报表或文件夹...")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="报表或文件夹...")
 @click.option(
     "-o",
     "--output",
@@ -451,7 +513,7 @@ def report(paths: tuple[Path, ...], output: Path | None, out_dir: Path | None, f
 )
 @click.option(
     "--roster",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     metavar="名册",
     help="单位名册（.xlsx 或 CSV：预算编码、单位名称、年度），用于列出未报送单位",
 )
@@ -498,6 +560,9 @@ def consolidate_command(
     if output is None:
         raise UsageError("请用 -o 指定汇总工作簿，如：perfxl consolidate 报表/ -o 汇总.xlsx")
     xlsx_output(output, "汇总工作簿（-o）")
+    for path in paths:
+        existing(path, "报表文件或文件夹", folder_ok=True)
+    existing(roster, "名册")
     done = _run(
         api.consolidate,
         paths,
@@ -523,12 +588,12 @@ def consolidate_command(
         said = "，".join(f"{words.get(k, k)} {v} 份" for k, v in done.stored.items() if v)
         click.echo(f"数据库 {api.database_name(db or '')}：{said}", err=True)
     if json_path is not None:
-        text = json.dumps({**con.to_json(), "output": str(output)}, ensure_ascii=False, indent=2)
+        text = json.dumps({**con.to_json(), "output": shown(str(output))}, ensure_ascii=False, indent=2)
         if json_path == "-":
             click.echo(text)
         else:
             write_text(Path(json_path), text + "\n")
-    click.echo(f"{con.summary_line()} → {output}", err=True)
+    click.echo(f"{con.summary_line()} → {shown(str(output))}", err=True)
     sys.exit(done.exit_code)
 
 

@@ -12,6 +12,7 @@ a store keeps every version, the summary shows the used ones.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -34,10 +35,11 @@ from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING
 from perfxl.engine.layout import finance_columns
 from perfxl.engine.text import squash_spaces
 from perfxl.form.meta import Unit
+from perfxl.oserror import os_reason, shown
 from perfxl.report.words import is_review_copy, local_time, review_path
 from perfxl.spec import Edition, SpecError, available_editions, load_edition
 
-SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")  # .xls/.et are picked up so they get an "unusable" row
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".et")  # .et is picked up so it gets an "unusable" row
 # Findings that keep a return's amounts out of the district totals (收支汇总), and what the sheet says:
 # a return in 元 would swell every total ten-thousandfold.
 OUT_OF_TOTALS = {"plausible.yuan": "金额疑似以元填报，需核实"}
@@ -226,7 +228,7 @@ def find_returns(
 ) -> list[tuple[Path, str]]:
     """(path, display name) of every return under ``paths``, sorted, each once.
 
-    Folders are searched recursively for .xlsx/.xlsm/.xls/.et; Office lock files (``~$*``), hidden
+    Folders are searched recursively for .xlsx/.xlsm/.xls/.ods/.et; Office lock files (``~$*``), hidden
     files, our own annotated copies (``*_审核.xlsx``) and ``exclude`` (e.g. the summary being
     written) are skipped, also when named directly (a shell glob picks them up). A file named
     directly is taken whatever its extension: it gets an "unusable" row if it is no workbook.
@@ -296,7 +298,7 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
         result = CheckResult(file=path, status="unusable", reason=reason)
     if result.status == "unusable":
         result.reason = _unusable_reason(Path(path), size, result.reason or "无法读取")
-        result.findings = [finding("file.unusable", file=Path(path).name, reason=result.reason)]
+        result.findings = [finding("file.unusable", file=shown(Path(path).name), reason=result.reason)]
     review_done, review_error = None, None
     if review and result.status != "unusable":
         try:
@@ -305,9 +307,13 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
             if _key(Path(review)) == _key(Path(path)):
                 raise ValueError("审核副本不能覆盖原文件")
             write_review(Path(path), result, Path(review))
-            review_done = review
+            review_done = shown(review)
+        except OSError as e:
+            review_error = f"审核副本未能写出：{os_reason(e)}"
+        except ValueError as e:  # the copy cannot be made safely: the reason is Chinese
+            review_error = f"审核副本未能写出：{e}"
         except Exception as e:  # the check itself is done; report the copy that could not be written
-            review_error = f"审核副本未能写出（{type(e).__name__}: {e}）"
+            review_error = f"审核副本未能写出（程序出错：{type(e).__name__}）"
     kept_out = next((f for f in result.findings if f.rule in OUT_OF_TOTALS), None)
     summary = {
         **result.return_row(),
@@ -317,8 +323,8 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
             if kept_out is not None
             else None
         ),
-        "file": path,  # as the job names it, whatever the checker made of it
-        "name": name,
+        "file": shown(path),  # as the job names it (printable), whatever the checker made of it
+        "name": shown(name),
         "size": size,
         "mtime": mtime_text(mtime) if mtime else None,
         "checked_at": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
@@ -365,8 +371,6 @@ def _unusable_reason(path: Path, size: int, reason: str) -> str:
         return "文件为空（0 字节），可能是保存或传送失败，请重新报送"
     if suffix == ".et":
         return "这是 WPS 表格专用格式（.et），请用 WPS 另存为 .xlsx 后重新报送"
-    if suffix == ".xls" and "旧版" not in reason:
-        return f"扩展名为 .xls，但{reason}；请用 Excel/WPS 另存为 .xlsx 后重新报送"
     return reason
 
 
@@ -376,6 +380,8 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN/∞ are never amounts: as text, so no writer chokes on them
     if isinstance(value, (int, float)):
         return Decimal(str(value))
     return str(value)
@@ -413,7 +419,7 @@ def consolidate(
     files = find_returns(paths, skip)
     if not files:
         raise ConsolidateError(
-            "没有找到任何报表文件（.xlsx/.xlsm/.xls/.et）：" + "、".join(str(p) for p in paths)
+            "没有找到任何报表文件（.xlsx/.xlsm/.xls/.ods/.et）：" + "、".join(str(p) for p in paths)
         )
     jobs = _jobs(files, Path(review_dir) if review_dir is not None else None, tolerance)
     acc = _Accumulator()
@@ -495,8 +501,8 @@ def _collect(pending: dict[Any, list[Job]]) -> Iterator[Row]:
 def _crashed(job: Job, reason: str) -> Row:
     path, name = job[0], job[1]
     summary = {
-        "file": path,
-        "name": name,
+        "file": shown(path),
+        "name": shown(name),
         "size": 0,
         "mtime": None,
         "status": "unusable",
@@ -509,7 +515,7 @@ def _crashed(job: Job, reason: str) -> Row:
         summary,
         [],
         {},
-        [("file.unusable", ERROR, None, None, None, None, None, None, f"{Path(path).name}：{reason}")],
+        [("file.unusable", ERROR, None, None, None, None, None, None, f"{shown(Path(path).name)}：{reason}")],
         ((), (), ()),
     )
 
@@ -924,7 +930,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 def _json(value: Any) -> Any:
     if value is None or value is pd.NA or value is pd.NaT:
         return None
-    if isinstance(value, float) and value != value:
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, Decimal):
         return plain(value)

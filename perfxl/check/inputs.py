@@ -1,4 +1,8 @@
-"""Read every input cell of a return: parse hand-typed numbers and 是/否, flag unreadable and blank ones."""
+"""Read every input cell of a return: parse hand-typed numbers and 是/否, flag unreadable and blank ones.
+
+An input cell holding a formula is noted (its result is used); one whose formula reaches outside
+the workbook is an 错误 and its value is not used. A number shown as a date is noted too.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from perfxl.check.text import fmt, int_text, where
 from perfxl.engine.catalogue import finding
 from perfxl.engine.compute import Scalar, formula_inputs
 from perfxl.engine.findings import Finding
+from perfxl.engine.formula_risk import danger
 from perfxl.engine.layout import Cell, Plan
 from perfxl.engine.numbers import parse_number, parse_yesno
 from perfxl.spec import NUMBER_UNITS
@@ -66,6 +71,8 @@ def read_inputs(plan: Plan, ret: Return, out: list[Finding]) -> Read:
 
 def _parse(cell: Cell, found: Located, out: list[Finding], in_formulas: bool) -> tuple[Scalar, str]:
     """(value, status): status is ok | error (unreadable) | text (a number Excel holds as text)."""
+    if found.formula is not None and not _formula_ok(cell, found, out):
+        return None, "error"
     raw = found.value
     if cell.type in ("text", "longtext"):
         if raw is None:
@@ -125,6 +132,17 @@ def _parse(cell: Cell, found: Located, out: list[Finding], in_formulas: bool) ->
                 expected=value,
             )
         )
+    if found.date and isinstance(value, Decimal) and isinstance(raw, float):
+        out.append(
+            finding(
+                "input.date",
+                f"{where(found)} {cell.label}：单元格设置成了日期格式（显示为 {_as_date(raw)}），"
+                f"按数值 {fmt(value)} 读取；请核对所填内容，并把单元格格式改为“常规”或“数值”",
+                sheet=found.sheet,
+                cell=found.ref,
+                reported=value,
+            )
+        )
     if isinstance(value, Decimal):
         bad = _out_of_range(cell, value)
         if bad:
@@ -148,3 +166,43 @@ def _out_of_range(cell: Cell, value: Decimal) -> str | None:
     if cell.type == "percent" and value > 100:
         return f"百分比不应超过 100（填报 {fmt(value)}）"
     return None
+
+
+def _formula_ok(cell: Cell, found: Located, out: list[Finding]) -> bool:
+    """Report a formula typed into an input cell; False if it reaches outside (its value unused)."""
+    formula = found.formula or ""
+    shown = formula if len(formula) <= 60 else formula[:60] + "…"
+    why = danger(formula)
+    if why:
+        out.append(
+            finding(
+                "input.formula_dangerous",
+                f"{where(found)} {cell.label}：填写格中的公式 ={shown} 会访问工作簿以外的资源（{why}）；"
+                "审核没有执行它、未采用其结果，审核副本中已去掉该公式；请直接填写数值后重新报送",
+                sheet=found.sheet,
+                cell=found.ref,
+                reported="=" + shown,
+            )
+        )
+        return False
+    out.append(
+        finding(
+            "input.formula",
+            f"{where(found)} {cell.label}：填写格中是公式 ={shown}（已按其计算结果读取）；"
+            "填写格应直接填写数值或文字",
+            sheet=found.sheet,
+            cell=found.ref,
+            reported="=" + shown,
+        )
+    )
+    return True
+
+
+def _as_date(serial: float) -> str:
+    """An Excel serial number as the date it shows (1900 date system)."""
+    from datetime import datetime, timedelta
+
+    try:
+        return (datetime(1899, 12, 30) + timedelta(days=serial)).strftime("%Y-%m-%d")
+    except (OverflowError, ValueError):
+        return "日期"

@@ -1,8 +1,10 @@
 """Read a returned workbook: identify it, then find every field of its plan.
 
-Fields are found by their defined names; where names were lost (re-saved by other tools) or
-point nowhere (rows deleted), by the form's own labels, row by row. How each field was found,
-and every sheet or label that could not be, is reported as a finding, never as a crash.
+Fields are found by their defined names; where names were lost (re-saved by other tools, or a
+.xls/.ods return, which has none we read) or point nowhere (rows deleted), by the form's own
+labels, row by row. How each field was found, and every sheet or label that could not be, is
+reported as a finding, never as a crash. Every formula of the workbook that reaches outside it
+(DDE, other files, the network) is listed on the return for the checker to report.
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from perfxl.check.xlsxread import Sheet, Workbook, XlsxReadError, read_xlsx, resolve_name
+from perfxl.check.formats import read_workbook
+from perfxl.check.limits import LIMITS, Budget, LimitExceeded, Limits
+from perfxl.check.package import XlsxReadError, read_source
+from perfxl.check.xlsxread import Sheet, Workbook, resolve_name
 from perfxl.engine.catalogue import finding
 from perfxl.engine.findings import Finding
+from perfxl.engine.formula_risk import danger
 from perfxl.engine.layout import META_SHEET, Plan, SheetPlan, a1, build_plan, parse_a1
 from perfxl.engine.text import squash_spaces
 from perfxl.spec import SpecError, available_editions, load_edition
@@ -36,6 +42,7 @@ class Located:
     formula: str | None
     how: str  # name | label
     cached: bool = True  # False: a formula saved without its result (openpyxl and some tools do that)
+    date: bool = False  # a number the cell's format shows as a date
 
 
 @dataclass
@@ -48,34 +55,55 @@ class Return:
     sheet_names: dict[str, str]  # plan sheet name -> the name it has in the return
     findings: list[Finding] = field(default_factory=list)
     sheets: dict[str, Sheet] = field(default_factory=dict)  # every sheet as read, by its name in the return
+    kind: str = "xlsx"  # xlsx | xls | ods: the format the return was read from
+    values_only: bool = False  # no formulas or defined names could be read (.xls/.ods)
+    # Formulas that reach outside the workbook: (sheet or None for a defined name, cell or name,
+    # formula text, why).
+    dangerous: list[tuple[str | None, str, str, str]] = field(default_factory=list)
+    external_links: tuple[str, ...] = ()
+    macros: bool = False
 
 
-def read_return(path: str | Path) -> Return:
+def read_return(path: str | Path, limits: Limits = LIMITS) -> Return:
     path = Path(path)
+    budget = Budget(limits)
     try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise UnusableInput(f"无法读取文件（{e.strerror}）") from None
-    if not data:
-        raise UnusableInput("文件是空的（0 字节），可能没有上传或下载完整，请重新报送")
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise UnusableInput("这是旧版 .xls（或加密的）工作簿，请用 Excel/WPS 另存为 .xlsx 后重新报送")
-    try:
-        wb = read_xlsx(data)
-    except XlsxReadError as e:
+        data = read_source(path, limits)
+        if not data:
+            raise UnusableInput("文件是空的（0 字节），可能没有上传或下载完整，请重新报送")
+        wb = read_workbook(data, path, limits, budget)
+    except (XlsxReadError, LimitExceeded) as e:
         raise UnusableInput(str(e)) from None
     meta = _metadata(wb)
     plan = _plan(meta)
     ret = Return(str(path), hashlib.sha256(data).hexdigest(), meta, plan, {}, {}, sheets=wb.sheets)
+    ret.kind, ret.values_only = wb.kind, wb.values_only
+    ret.external_links, ret.macros = wb.external_links, wb.macros
+    ret.dangerous = _dangerous(wb)
     if meta.get("fingerprint") != plan.fingerprint:
         ret.findings.append(
             finding(
-                "layout.fingerprint", sheet=META_SHEET, theirs=meta.get("fingerprint"), ours=plan.fingerprint
+                "layout.fingerprint",
+                sheet=META_SHEET,
+                theirs=_cut(meta.get("fingerprint") or "（无）"),
+                ours=plan.fingerprint,
             )
         )
     _map_sheets(wb, ret)
     _locate(wb, ret)
     return ret
+
+
+def _dangerous(wb: Workbook) -> list[tuple[str | None, str, str, str]]:
+    found: list[tuple[str | None, str, str, str]] = []
+    for name, text in wb.defined_names.items():
+        if why := danger(text):
+            found.append((None, name, text, why))
+    for sheet in wb.sheets.values():
+        for ref, cell in sheet.cells.items():
+            if cell.formula is not None and (why := danger(cell.formula)):
+                found.append((sheet.name, ref, cell.formula, why))
+    return found
 
 
 def _metadata(wb: Workbook) -> dict[str, str]:
@@ -88,7 +116,7 @@ def _metadata(wb: Workbook) -> dict[str, str]:
         for ref, cell in sheet.cells.items():
             if ref.startswith("A") and isinstance(cell.value, str):
                 beside = sheet.cells.get("B" + ref[1:])
-                meta[cell.value] = "" if beside is None or beside.value is None else str(beside.value)
+                meta[cell.value] = "" if beside is None or beside.value is None else _meta_text(beside.value)
     if "edition" not in meta:
         raise UnusableInput(
             "不是 perfxl 生成的自评表（缺少隐藏的版本信息），无法审核；请使用财政部门下发的模板填报"
@@ -96,23 +124,38 @@ def _metadata(wb: Workbook) -> dict[str, str]:
     return meta
 
 
+def _cut(text: str, limit: int = 40) -> str:
+    """Untrusted text quoted in a message: one line, at most ``limit`` characters."""
+    one = " ".join(str(text).split())
+    return one if len(one) <= limit else one[:limit] + "…"
+
+
+def _meta_text(value: str | float | bool) -> str:
+    """A metadata value as the template wrote it (a version read back from .xls/.ods is 1.0)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _plan(meta: dict[str, str]) -> Plan:
     name = meta["edition"]
     if name not in available_editions():
-        raise UnusableInput(f"未知的表样版本“{name}”；本程序支持：{'、'.join(available_editions())}")
+        raise UnusableInput(f"未知的表样版本“{_cut(name)}”；本程序支持：{'、'.join(available_editions())}")
     edition = load_edition(name)
     for key, mine in (("form_version", edition.form.version), ("rubric_version", edition.rubric.version)):
         try:
             theirs = int(meta.get(key) or mine)
         except ValueError:
-            raise UnusableInput(f"隐藏的版本信息已损坏（{key}={meta.get(key)!r}）") from None
+            raise UnusableInput(f"隐藏的版本信息已损坏（{key}=“{_cut(meta.get(key) or '')}”）") from None
         if theirs > mine:
             raise UnusableInput(
                 f"该表由更新版本的 perfxl 生成（{name} {key} v{theirs}，本程序为 v{mine}），请升级 perfxl"
             )
     try:
         options = json.loads(meta.get("options") or "{}")
-    except ValueError:
+        if not isinstance(options, dict):
+            raise ValueError("not an object")
+    except (ValueError, RecursionError):
         raise UnusableInput(
             "隐藏的模板选项已损坏，无法确定表格行数；请使用财政部门下发的模板重新填报"
         ) from None
@@ -120,6 +163,10 @@ def _plan(meta: dict[str, str]) -> Plan:
         return build_plan(edition, options)
     except SpecError as e:
         raise UnusableInput(f"隐藏的模板选项已损坏：{e}") from None
+    except (TypeError, ValueError, AttributeError, OverflowError):  # options are untrusted data
+        raise UnusableInput(
+            "隐藏的模板选项已损坏，无法确定表格行数；请使用财政部门下发的模板重新填报"
+        ) from None
 
 
 def _map_sheets(wb: Workbook, ret: Return) -> None:
@@ -205,8 +252,9 @@ def _locate(wb: Workbook, ret: Return) -> None:
                 found.formula if found else None,
                 how,
                 cached=found is None or found.formula is None or bool(found.raw),
+                date=found is not None and found.date,
             )
-    if by_label:
+    if by_label and not ret.values_only:  # a values-only format has no names: its own note says so
         ret.findings.append(finding("layout.by_label", n=by_label))
 
 

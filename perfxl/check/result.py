@@ -8,6 +8,7 @@ converting the values for its own medium: JSON numbers, DataFrame cells, canonic
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -124,9 +125,14 @@ class CheckResult:
 
 
 def plain(value: Any) -> Any:
-    """JSON-safe: Decimals become numbers (ints when whole), tuples lists, everything else as is."""
+    """JSON-safe: Decimals become numbers (ints when whole), tuples lists, a number that is not
+    finite (NaN, ∞: never a real amount) its text, everything else as is."""
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            return str(value)
         return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if isinstance(value, tuple):
         return [plain(v) for v in value]
     return value

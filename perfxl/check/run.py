@@ -14,35 +14,51 @@ from perfxl.check.causes import ordered
 from perfxl.check.formula_cells import check_formulas
 from perfxl.check.inputs import read_inputs
 from perfxl.check.items import check_item
+from perfxl.check.limits import LIMITS, Limits
 from perfxl.check.narrative import check_narrative
 from perfxl.check.plausible import check_meta, grade_edge, plausibility
 from perfxl.check.reader import Return, UnusableInput, read_return
 from perfxl.check.result import CheckResult
+from perfxl.check.safety import check_safety
 from perfxl.check.tables import check_blank_tables, check_identities
 from perfxl.check.text import number, text_of, year_of
 from perfxl.engine.catalogue import finding
 from perfxl.engine.compute import compute, grade_bands
 from perfxl.engine.findings import ERROR
+from perfxl.oserror import shown
 from perfxl.spec.kinds.common import grade
 
+# Set by ``perfxl --debug``: a fault of the checker itself raises (with its traceback) instead of
+# making the file "unusable" with a Chinese reason.
+DEBUG = False
 
-def check_file(path: str | Path, tolerance: Decimal | None = None) -> CheckResult:
+
+def check_file(path: str | Path, tolerance: Decimal | None = None, limits: Limits = LIMITS) -> CheckResult:
     """Check one file; an unusable file gives a result with status "unusable", never an exception."""
-    return read_and_check(path, tolerance)[1]
+    return read_and_check(path, tolerance, limits)[1]
 
 
-def read_and_check(path: str | Path, tolerance: Decimal | None = None) -> tuple[Return | None, CheckResult]:
+def read_and_check(
+    path: str | Path, tolerance: Decimal | None = None, limits: Limits = LIMITS
+) -> tuple[Return | None, CheckResult]:
     """The return as read (None if unusable) and its check, for jobs that need both (the Word report)."""
+    name = shown(Path(path).name)
     try:
-        ret = read_return(path)
+        ret = read_return(path, limits)
+        ret.path = shown(ret.path)
+        return ret, check_return(ret, tolerance)
     except UnusableInput as e:
-        return None, CheckResult(
-            file=str(path),
-            status="unusable",
-            reason=str(e),
-            findings=[finding("file.unusable", file=Path(path).name, reason=e)],
-        )
-    return ret, check_return(ret, tolerance)
+        reason = str(e)
+    except Exception as e:  # a fault of ours must not stop a batch nor show a traceback
+        if DEBUG:
+            raise
+        reason = f"审核时程序出错（{type(e).__name__}），请将此文件反馈给软件维护人员"
+    return None, CheckResult(
+        file=shown(str(path)),
+        status="unusable",
+        reason=reason,
+        findings=[finding("file.unusable", file=name, reason=reason)],
+    )
 
 
 def check_return(ret: Return, tolerance: Decimal | None = None) -> CheckResult:
@@ -70,6 +86,7 @@ def check_return(ret: Return, tolerance: Decimal | None = None) -> CheckResult:
         reported = sum(selfs, Decimal(0)) if selfs else None
     findings += grade_edge(plan, recomputed)
     findings += check_meta(ret, inputs)
+    findings += check_safety(ret)
     grade_cell = ret.cells.get("grade.self")
     reported_grade = grade_cell.value if grade_cell and isinstance(grade_cell.value, str) else None
     result = CheckResult(

@@ -1,24 +1,22 @@
 """The annotated copy of a return: a 审核意见 sheet in front, then 评分项复核, and every flagged cell marked.
 
-``write_review`` loads the return with openpyxl (formulas kept), adds the review sheet as the
-first and active sheet and the item table as the second (a sheet of its own, so each prints under
-its own header), gives each flagged cell a fill by severity and a comment with its findings, and
-writes the copy atomically. The input file is only read, never written.
+``write_review`` loads the return with openpyxl (formulas kept, but nothing from the return live:
+see ``sanitize``), adds the review sheet as the first and active sheet and the item table as the
+second (a sheet of its own, so each prints under its own header), gives each flagged cell a fill by
+severity and a comment with its findings, and writes the copy (always .xlsx) atomically. The input
+file is only read, never written.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import math
-import warnings
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -28,9 +26,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from perfxl import __version__
 from perfxl.atomic import atomic_target
+from perfxl.check.limits import LIMITS, Budget, LimitExceeded, Limits
+from perfxl.check.package import XlsxReadError, read_source
 from perfxl.check.result import CheckResult, ItemResult
 from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
 from perfxl.form.styles import BODY_FONT, HEADER_FILL, LINE_HEIGHT, SEVERITY_FILLS, TITLE_FONT, wrapped_lines
+from perfxl.oserror import shown
+from perfxl.report.sanitize import open_for_review
 
 SHEET = "审核意见"
 ITEMS_SHEET = "评分项复核"
@@ -50,26 +52,35 @@ _THIN = Side(style="thin", color="808080")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
-def write_review(source: Path, result: CheckResult, output: Path, checked_at: datetime | None = None) -> Path:
-    """Write ``source`` annotated with ``result`` to ``output`` (atomically); return ``output``."""
+def write_review(
+    source: Path,
+    result: CheckResult,
+    output: Path,
+    checked_at: datetime | None = None,
+    limits: Limits = LIMITS,
+) -> Path:
+    """Write ``source`` annotated with ``result`` to ``output`` (atomically); return ``output``.
+
+    Raises ``ValueError`` (Chinese message) when the copy cannot be made, ``OSError`` when it
+    cannot be written."""
     source, output = Path(source), Path(output)
     if result.status == "unusable":
         raise ValueError(f"{source.name}：无法读取的文件不生成审核意见（{result.reason or '不可用'}）")
     if output.exists() and output.resolve() == source.resolve():
         raise ValueError(f"审核意见不能覆盖被审核的文件本身：{source}")
-    data = source.read_bytes()  # read once: the bytes hashed are the bytes annotated
+    budget = Budget(limits)
+    try:
+        data = read_source(source, limits)  # read once: the bytes hashed are the bytes annotated
+    except (XlsxReadError, LimitExceeded) as e:
+        raise ValueError(str(e)) from None
     sha256 = hashlib.sha256(data).hexdigest()
     if result.sha256 and result.sha256.lower() != sha256:
         raise ValueError(f"{source.name} 在审核之后已被改动（SHA-256 不符），请重新审核")
-    with warnings.catch_warnings():
-        # openpyxl warns that it drops x14 data-validation extensions it cannot read; the
-        # template writes none, and a warning must not abort a review.
-        warnings.simplefilter("ignore", UserWarning)
-        wb = load_workbook(io.BytesIO(data))
+    wb = open_for_review(data, limits, budget)
     try:
         _mark_cells(wb, result.findings)
         ws = wb.create_sheet(SHEET, 0)
-        _draw(ws, result, source.name, sha256, checked_at or datetime.now())
+        _draw(ws, result, shown(source.name), sha256, checked_at or datetime.now())
         _draw_items(wb.create_sheet(ITEMS_SHEET, 1), result)
         for other in wb.worksheets:
             other.sheet_view.tabSelected = other is ws

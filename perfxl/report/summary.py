@@ -804,7 +804,11 @@ def _val(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     if hasattr(value, "item") and not isinstance(value, (Decimal, str)):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # ±∞ from a hostile cell: shown as text, never passed to write_number
+    if isinstance(value, Decimal) and not value.is_finite():
+        return str(value)
     return value
 
 

@@ -11,10 +11,19 @@ REPORT_SUFFIX = "_绩效评价报告"
 STATUS_TEXT = {"ok": "通过", "errors": "有错误", "unusable": "无法使用"}
 
 
+# Longest file name most file systems take (ext4, NTFS in UTF-16 units; UTF-8 bytes are the stricter).
+NAME_MAX = 255
+
+
 def review_path(source: Path, out_dir: str | os.PathLike[str] | None = None, n: int = 1) -> Path:
     """The annotated copy's name: ``<stem>_审核.xlsx`` (``<stem>_<n>_审核.xlsx`` for the n-th of one name)
-    beside the input or in ``out_dir``. The one place this name is made; consolidation skips such files."""
-    return Path(out_dir or source.parent) / f"{source.stem}{f'_{n}' if n > 1 else ''}{REVIEW_SUFFIX}.xlsx"
+    beside the input or in ``out_dir``. The one place this name is made; consolidation skips such files.
+    A stem so long that the name would not fit in a file name is shortened (its end cut off)."""
+    tail = f"{f'_{n}' if n > 1 else ''}{REVIEW_SUFFIX}.xlsx"
+    stem = source.stem
+    while stem and len((stem + tail).encode("utf-8", "surrogateescape")) > NAME_MAX:
+        stem = stem[:-1]
+    return Path(out_dir or source.parent) / f"{stem}{tail}"
 
 
 def report_path(source: Path, out_dir: str | os.PathLike[str] | None = None) -> Path:
