@@ -114,6 +114,9 @@ SLIPS = [
     pytest.param(["editions", "多余"], "多余的参数", id="extra-argument"),
     pytest.param(["check", "--tolerance", "很小", str(SEED)], "--tolerance 应为数字", id="tolerance"),
     pytest.param(["--version"], "perfxl 版本", id="version"),
+    # what the operating system says, in Chinese
+    pytest.param(["check", "不存在的报表.xlsx"], "不存在", id="check-missing-file"),
+    pytest.param(["check", "."], "文件夹", id="check-a-folder"),
 ]
 
 
