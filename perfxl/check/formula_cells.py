@@ -22,7 +22,14 @@ from perfxl.spec import expr
 def check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal, read: Read) -> Iterator[Finding]:
     rubric = plan.edition.rubric
     expected = _expected_parts(plan)
+    written = _expected_texts(plan)
     locate = _locator(ret)
+    # Where every field sits where the template put it, a formula written as we wrote it reads
+    # what ours reads: only one written otherwise needs resolving (most returns: none).
+    in_place = all(
+        loc.sheet == plan.cells[fid].sheet and loc.ref == plan.cells[fid].ref
+        for fid, loc in ret.cells.items()
+    )
     deps = input_dependencies(plan)
     # A result built on an unreadable input, or on a number Excel holds as text, is not the
     # return's fault twice: the input's own finding says it; comparing would only cascade.
@@ -58,7 +65,7 @@ def check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal, rea
                 cell=found.ref,
                 reported=found.value,
             )
-        else:
+        elif not (in_place and _plain(found.formula) == written[cell.id]):
             found_parts = references.resolve(found.formula, found.sheet, locate)
             if not references.same(expected[cell.id], found_parts):
                 yield _changed(plan, ret, cell, found, found.formula, found_parts)
@@ -100,6 +107,19 @@ def _expected_parts(plan: Plan) -> dict[str, list[references.Part]]:
         fid: references.resolve(text, plan.cells[fid].sheet, locate)
         for fid, text in formulas_of(plan).items()
     }
+
+
+_NOISE = str.maketrans("", "", " \t\r\n$'")
+
+
+def _plain(formula: str) -> str:
+    """Formula text without what re-saving tools change: spaces, $, sheet-name quotes, case."""
+    return formula.lstrip("=").translate(_NOISE).upper()
+
+
+@lru_cache(maxsize=64)
+def _expected_texts(plan: Plan) -> dict[str, str]:
+    return {fid: _plain(text) for fid, text in formulas_of(plan).items()}
 
 
 def _locator(ret: Return) -> references.Locate:
