@@ -38,6 +38,7 @@ __all__ = [
     "Consolidated",
     "EditionInfo",
     "PerfxlError",
+    "Round",
     "ReportWritten",
     "TemplateWritten",
     "Unit",
@@ -45,6 +46,7 @@ __all__ = [
     "consolidate",
     "editions",
     "fields",
+    "history",
     "write_reports",
     "write_template",
     "write_templates",
@@ -80,10 +82,34 @@ class Checked:
     result: CheckResult
     review: Path | None = None
     review_problem: str | None = None  # the copy was asked for but not written: why
+    stored: str | None = None  # with a store: inserted | superseded | outdated | unchanged | skipped
 
     @property
     def exit_code(self) -> int:
         return max(self.result.exit_code, 2 if self.review_problem else 0)
+
+
+@dataclass(frozen=True)
+class Round:
+    """One return of a unit and year, as the store remembers it (``perfxl history``)."""
+
+    round: int
+    year: int
+    file: str
+    sha256: str
+    checked_at: str | None
+    status: str
+    reported_total: Decimal | None
+    recomputed_total: Decimal | None
+    reported_grade: str | None
+    recomputed_grade: str | None
+    counts: dict[str, int]  # open findings per severity
+    explained: int  # 已说明
+    fixed: int  # the previous round's findings this round no longer has (已修正)
+    new: int  # this round's findings the previous round did not have (新增)
+    is_current: bool
+    unit: str | None
+    code: str | None
 
 
 @dataclass(frozen=True)
@@ -266,20 +292,31 @@ def check_files(
     out_dir: Source | None = None,
     force: bool = False,
     tolerance: Decimal | None = None,
+    db: str | None = None,
 ) -> Iterator[Checked]:
     """Check each file, yielding as each is done; with ``review``, write its annotated copy
     (``output`` for a single file, else ``<原名>_审核.xlsx`` in ``out_dir`` or beside it).
     An existing copy is kept unless ``force``; a copy that cannot be written is said in the
-    ``Checked``, and the next file goes on. The input files are never modified."""
+    ``Checked``, and the next file goes on. The input files are never modified.
+
+    With ``db`` (a SQLite path or SQLAlchemy URL) each usable return is stored as its unit's next
+    round before its copy is written: the unit's explanations from earlier rounds carry over, and
+    the result (and the copy) say which round it is and what it fixed since the previous one."""
     files = [Path(p) for p in paths]
     if len({_same(p) for p in files}) > 1 and output is not None:
         raise PerfxlError("-o 只能用于单个文件；多个文件请用 --out-dir")
-    done: dict[str, Checked] = {}  # a file given twice is checked once and reported twice
-    for path in files:
-        key = _same(path)
-        if key not in done:
-            done[key] = _check_one(path, review, output, out_dir, force, tolerance)
-        yield done[key]
+    store = _open_store(db) if db is not None else None
+    try:
+        done: dict[str, Checked] = {}  # a file given twice is checked once and reported twice
+        for path in files:
+            key = _same(path)
+            if key not in done:
+                stored = _Stored(store, db)
+                done[key] = _check_one(path, review, output, out_dir, force, tolerance, stored)
+            yield done[key]
+    finally:
+        if store is not None:
+            store.close()
 
 
 def _same(path: Path) -> str:
@@ -297,12 +334,14 @@ def _check_one(
     out_dir: Source | None,
     force: bool,
     tolerance: Decimal | None,
+    store: _Stored,
 ) -> Checked:
     from perfxl.oserror import os_reason
 
     result = check_file(path, tolerance)
+    stored = store.save(result)  # before the copy is written: the copy says which round it is
     if not review or result.status == "unusable":
-        return Checked(result)
+        return Checked(result, stored=stored)
     from perfxl.report.review import write_review
     from perfxl.report.words import review_path
 
@@ -311,13 +350,85 @@ def _check_one(
         if _same(target) == _same(path):
             raise PerfxlError(f"审核副本不能覆盖原文件：{path}")
         if target.exists() and not force:
-            return Checked(result, None, f"审核副本 {target} 已存在，未覆盖（加 --force 覆盖）")
+            return Checked(result, None, f"审核副本 {target} 已存在，未覆盖（加 --force 覆盖）", stored)
         write_review(path, result, target)
     except OSError as e:  # e.g. the copy is open in Excel, a read-only folder: go on with the next file
-        return Checked(result, None, f"无法写出审核副本 {target}：{os_reason(e)}")
+        return Checked(result, None, f"无法写出审核副本 {target}：{os_reason(e)}", stored)
     except ValueError as e:
-        return Checked(result, None, f"无法写出审核副本 {target}：{e}")
-    return Checked(result, target)
+        return Checked(result, None, f"无法写出审核副本 {target}：{e}", stored)
+    return Checked(result, target, stored=stored)
+
+
+def _open_store(db: str) -> Any:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from perfxl.batch.store import StoreError, describe, open_store
+
+    try:
+        return open_store(db)
+    except (SQLAlchemyError, StoreError, OSError) as e:
+        raise PerfxlError(f"无法打开数据库 {database_name(db)}：{describe(e)}") from None
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """Where ``check_files`` stores each result, if anywhere."""
+
+    store: Any
+    db: str | None
+
+    def save(self, result: CheckResult) -> str | None:
+        """The store's outcome for ``result`` (which takes its round), or None without a store."""
+        if self.store is None:
+            return None
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from perfxl.batch.store import StoreError, describe, save_result
+
+        try:
+            return save_result(self.store, result)
+        except (SQLAlchemyError, StoreError) as e:
+            raise PerfxlError(f"无法存入数据库 {database_name(self.db or '')}：{describe(e)}") from None
+
+
+def history(db: str, unit: str, *, year: int | None = None) -> list[Round]:
+    """Every round (报送) of one unit — by 预算编码, else by name — in the store, oldest first: its
+    counts, scores, and what it fixed and added since the round before."""
+    if "://" not in db and not Path(db).is_file():
+        raise PerfxlError(f"数据库文件 {db} 不存在")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    store = _open_store(db)
+    try:
+        rows = store.history(code=unit, year=year) or store.history(name=unit, year=year)
+    except SQLAlchemyError as e:
+        from perfxl.batch.store import describe
+
+        raise PerfxlError(f"无法读取数据库 {database_name(db)}：{describe(e)}") from None
+    finally:
+        store.close()
+    return [
+        Round(
+            round=r["round"],
+            year=r["year"],
+            file=r["file"],
+            sha256=r["sha256"],
+            checked_at=r["checked_at"],
+            status=r["status"],
+            reported_total=r["reported_total"],
+            recomputed_total=r["recomputed_total"],
+            reported_grade=r["reported_grade"],
+            recomputed_grade=r["recomputed_grade"],
+            counts={"错误": r["errors"], "警告": r["warnings"], "提示": r["infos"]},
+            explained=r["explained"],
+            fixed=len(r["fixed"]),
+            new=len(r["new"]),
+            is_current=r["is_current"],
+            unit=r["unit"],
+            code=r["code"],
+        )
+        for r in rows
+    ]
 
 
 # ------------------------------------------------------------------ the Word report
@@ -412,11 +523,16 @@ def consolidate(
     progress: bool | None = False,
 ) -> Consolidated:
     """Check every return under ``paths``, write the summary workbook to ``output`` and, with
-    ``db`` (a SQLite path or SQLAlchemy URL), store every usable return."""
+    ``db`` (a SQLite path or SQLAlchemy URL), store every usable return as its unit's next round
+    first, so the summary (and the review copies) say which round each is and what it fixed."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from perfxl.batch.consolidate import ConsolidateError
     from perfxl.batch.consolidate import consolidate as run
+    from perfxl.batch.store import StoreError, describe
 
     out = Path(output)
+    store = _open_store(db) if db is not None else None
     try:
         con = run(
             paths,
@@ -426,23 +542,18 @@ def consolidate(
             workers=workers,
             tolerance=tolerance,
             progress=progress,
+            db=store,
         )
     except ConsolidateError as e:
         raise PerfxlError(str(e)) from None
+    except (SQLAlchemyError, StoreError) as e:
+        where = database_name(db or "")
+        raise PerfxlError(f"无法存入数据库 {where}：{describe(e)}（汇总工作簿未写出）") from None
     except OSError as e:  # the summary could not be written (open in Excel? read-only folder?)
         raise PerfxlError(
             f"无法写出汇总工作簿 {out}：{e.strerror or e}（文件是否正在 Excel/WPS 中打开？）"
         ) from None
-    stored = None
-    if db is not None:
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from perfxl.batch.store import describe, save_consolidation
-
-        try:
-            stored = save_consolidation(con, db)
-        except (SQLAlchemyError, OSError, ValueError) as e:  # the workbook is written; say why the db is not
-            raise PerfxlError(
-                f"汇总工作簿已写出，但无法存入数据库 {database_name(db)}：{describe(e)}"
-            ) from None
-    return Consolidated(con, out, stored)
+    finally:
+        if store is not None:
+            store.close()
+    return Consolidated(con, out, con.stored)

@@ -16,6 +16,7 @@ import click
 
 from perfxl import __version__, api, cli_chinese
 from perfxl.oserror import shown
+from perfxl.report.words import STATUS_TEXT, local_time
 from perfxl.spec import DEFAULT_EDITION
 
 cli_chinese.install()  # before the commands are declared: click looks some texts up as they are
@@ -375,6 +376,11 @@ def fields(
 )
 @click.option("--no-review", is_flag=True, help="不写审核副本，只输出结果")
 @click.option("--force", is_flag=True, help="覆盖已存在的审核副本")
+@click.option(
+    "--db",
+    metavar="数据库",
+    help="登记到数据库（SQLite 文件或 SQLAlchemy 地址）：每次报送为一轮，沿用单位说明，列出已修正的问题",
+)
 def check(
     files: tuple[Path, ...],
     output: Path | None,
@@ -383,8 +389,11 @@ def check(
     tolerance: str | None,
     no_review: bool,
     force: bool,
+    db: str | None,
 ) -> None:
     """审核报回的自评表：独立重算全部合计、勾稽关系和评分，写出带“审核意见”的副本。
+
+    报回的审核副本（填了“单位说明”）也可直接审核：经说明的“警告”“提示”列为“已说明”。
 
     退出码：0 无错误；1 有“错误”级问题；2 有文件无法使用。原文件从不改动。
 
@@ -393,6 +402,7 @@ def check(
     \b
       perfxl check 信访局.xlsx
       perfxl check 报表/*.xlsx --out-dir 审核/ --json 审核结果.json
+      perfxl check 信访局_审核.xlsx --db 库.sqlite
     """
     from decimal import Decimal, InvalidOperation
 
@@ -409,7 +419,7 @@ def check(
             raise UsageError(f"--tolerance 应为数字（万元），实际为 “{tolerance}”") from None
     worst, reports = 0, []
     checked = api.check_files(
-        files, review=not no_review, output=output, out_dir=out_dir, force=force, tolerance=tol
+        files, review=not no_review, output=output, out_dir=out_dir, force=force, tolerance=tol, db=db
     )
     for done in _each(checked):
         if done.review_problem:
@@ -444,16 +454,66 @@ def summary_line(result: Any) -> str:
         return f"✗ {name}：无法审核——{result.reason}"
     c = result.counts
     mark = "✗" if c["错误"] else "✓"
-    return (
+    line = (
         f"{mark} {name}  {result.unit or '（未填单位）'}  自评 {_num(result.reported_total)} 分 / "
         f"复核 {_num(result.recomputed_total)} 分  错误 {c['错误']}  警告 {c['警告']}  提示 {c['提示']}"
     )
+    if result.explained:
+        line += f"  已说明 {result.explained}"
+    if result.round is not None:
+        line += f"（第 {result.round} 次报送"
+        line += f"，已修正 {len(result.fixed)} 条，新增 {len(result.new)} 条）" if result.round > 1 else "）"
+    return line
 
 
 def _num(value: Any) -> str:
     if value is None:
         return "—"
     return format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
+
+
+@cli.command()
+@click.option("--db", metavar="数据库", help="数据库：SQLite 文件，或 SQLAlchemy 地址（如 PostgreSQL）")
+@click.option("--unit", metavar="编码或名称", help="单位的预算编码（或单位名称）")
+@click.option("--year", type=int, metavar="年度", help="年度（默认列出各年度）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def history(db: str | None, unit: str | None, year: int | None, as_json: bool) -> None:
+    """列出一个单位各次报送（每次为一轮）的审核结果：问题数、得分、已说明、已修正与新增。
+
+    示例：
+
+    \b
+      perfxl history --db 库.sqlite --unit 430611 --year 2020
+      perfxl history --db 库.sqlite --unit 君山区信访局 --json
+    """
+    if db is None or not unit:
+        raise UsageError(
+            "请用 --db 指定数据库、--unit 指定单位，如：perfxl history --db 库.sqlite --unit 430611"
+        )
+    rounds = _run(api.history, db, unit, year=year)
+    if as_json:
+        from dataclasses import asdict
+
+        from perfxl.check.result import plain
+
+        rows = [{k: plain(v) for k, v in asdict(r).items()} for r in rounds]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rounds:
+        where = api.database_name(db)
+        click.echo(f"数据库 {where} 中没有单位“{unit}”{f' {year} 年度' if year else ''}的报送记录", err=True)
+        sys.exit(1)
+    first = rounds[0]
+    click.echo(f"{first.unit or ''}（{first.code or '无编码'}）")
+    for r in rounds:
+        c = r.counts
+        click.echo(
+            f"{r.year} 年度 第 {r.round} 次报送  {local_time(r.checked_at) or ''}  {Path(r.file).name}  "
+            f"{STATUS_TEXT.get(r.status, r.status)}  "
+            f"自评 {_num(r.reported_total)} / 复核 {_num(r.recomputed_total)} 分  "
+            f"错误 {c['错误']}  警告 {c['警告']}  提示 {c['提示']}  已说明 {r.explained}  "
+            f"已修正 {r.fixed}  新增 {r.new}{'  （当前有效）' if r.is_current else ''}"
+        )
 
 
 @cli.command()

@@ -28,6 +28,7 @@ def test_the_api_has_a_function_for_every_job() -> None:
         "consolidate",
         "editions",
         "fields",
+        "history",
         "write_reports",
         "write_template",
         "write_templates",

@@ -277,5 +277,22 @@ def test_db_that_cannot_be_reached_says_so_without_the_password(tmp_path: Path) 
     url = "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/perfxl"  # nothing listens on port 1
     code, out, err = run("consolidate", str(returns), "-o", str(tmp_path / "汇总.xlsx"), "--db", url)
     assert code == 2 and "Traceback" not in err
-    assert "汇总工作簿已写出，但无法存入数据库 postgresql+psycopg://postgres:***@127.0.0.1:1/perfxl" in err
+    # the database is opened first (each return is stored as a round before the summary is written)
+    assert "无法打开数据库 postgresql+psycopg://postgres:***@127.0.0.1:1/perfxl" in err
     assert "无法连接" in err and "s3cret" not in out + err
+    assert not (tmp_path / "汇总.xlsx").exists()
+
+
+def test_check_and_history_mask_the_password_of_a_db_that_cannot_be_reached(tmp_path: Path) -> None:
+    """check --db and history open the store first: a refusal names it with the password masked."""
+    shutil.copy(SEED, tmp_path / "信访局.xlsx")
+    url = "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/perfxl"
+    for args in (
+        ["check", str(tmp_path / "信访局.xlsx"), "--db", url],
+        ["history", "--db", url, "--unit", "430611"],
+    ):
+        code, out, err = run(*args)
+        assert code == 2 and "Traceback" not in err, (args, err)
+        assert "无法打开数据库 postgresql+psycopg://postgres:***@127.0.0.1:1/perfxl" in err, (args, err)
+        assert "s3cret" not in out + err
+    assert not (tmp_path / "信访局_审核.xlsx").exists()

@@ -103,6 +103,7 @@ SLIPS = [
     pytest.param(["check", "--jsn", "-", "a.xlsx"], "是不是要输入", id="option-misspelt"),
     pytest.param(["check"], "请给出要审核的报表文件", id="check-without-files"),
     pytest.param(["consolidate", "."], "请用 -o 指定汇总工作簿", id="consolidate-without-o"),
+    pytest.param(["history", "--unit", "430611"], "请用 --db 指定数据库", id="history-without-db"),
     pytest.param(["consolidate", "不存在的文件夹", "-o", "a.xlsx"], "不存在", id="path-does-not-exist"),
     pytest.param(["template", "--roster", "不存在.csv"], "不存在", id="file-does-not-exist"),
     pytest.param(["template", "-o", "."], "是文件夹", id="output-is-a-folder"),

@@ -317,7 +317,7 @@ def test_summary_row_per_file_and_totals_row(batch: Batch) -> None:
     assert head[:6] == ["序号", "预算编码", "单位名称", "年度", "文件", "状态"]
     assert [r[4] for r in body] == list(con.returns["name"])
     assert {r[5] for r in body if r[4] in batch.broken} == {"无法使用"}
-    assert [r[14] for r in body].count("是") == len(con.units)
+    assert [r[18] for r in body].count("是") == len(con.units)
     xml = _cells(_sheet_xml(batch.output, "汇总"))
     n = len(body) + 2
     used = con.units[con.units["status"] != "unusable"]
@@ -329,7 +329,7 @@ def test_summary_row_per_file_and_totals_row(batch: Batch) -> None:
     cell = xml[f"L{n}"]
     assert cell.find("m:f", NS).text.startswith("SUMIFS(")
     assert int(cell.find("m:v", NS).text) == con.counts["错误"]
-    assert total[14].startswith("=COUNTIF(") and int(xml[f"O{n}"].find("m:v", NS).text) == len(con.units)
+    assert total[18].startswith("=COUNTIF(") and int(xml[f"S{n}"].find("m:v", NS).text) == len(con.units)
 
 
 def test_finance_totals_equal_the_sum_of_units(batch: Batch) -> None:
@@ -389,8 +389,9 @@ def test_a_return_in_yuan_is_left_out_of_the_district_totals(tmp_path: Path) -> 
     assert any("未计入合计的单位（1 个）" in str(r[0]) for r in below)
     listed = next(r for r in below if r[1] == "岳阳市君山区财政局")
     assert "疑似以元填报" in listed[-1]
-    summary = next(r for r in _rows(out, "汇总") if r[1] == "430611-CZJ")
-    assert "未计入收支汇总的合计" in summary[15]
+    sheet = _rows(out, "汇总")
+    summary = next(r for r in sheet if r[1] == "430611-CZJ")
+    assert "未计入收支汇总的合计" in summary[sheet[0].index("说明")]
 
 
 def test_every_finding_is_listed(batch: Batch) -> None:

@@ -23,7 +23,9 @@ import openpyxl
 import pytest
 from inputgen import PROFILES, edge_targets, named_edge_cases, random_inputs
 from lo_recalc import recalc_many, soffice_available
+from test_selfcheck import disagreements
 
+from perfxl.engine import selfcheck
 from perfxl.engine.compute import Computation, Scalar, compute
 from perfxl.engine.layout import Plan, build_plan
 from perfxl.form.prefill import coerce
@@ -219,6 +221,38 @@ def test_libreoffice_agrees_with_compute(
 def test_cached_values_equal_compute(name: str, written: dict[str, Written]) -> None:
     w = written[name]
     assert _check(w, "cached value", w.path) == len(w.plan.formulas()) > 0
+
+
+def _sheet_values(path: Path, sheet: str) -> dict[str, object]:
+    wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
+    try:
+        return {
+            c.coordinate: c.value
+            for row in wb[sheet].iter_rows()
+            for c in row
+            if getattr(c, "coordinate", None) and c.value not in (None, "")
+        }
+    finally:
+        wb.close()
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("name", IDS)
+def test_selfcheck_cached_values_are_libreoffices_and_say_what_the_checker_says(
+    name: str, written: dict[str, Written], recalculated: dict[str, Path]
+) -> None:
+    """The 自查 sheet a fresh workbook opens with is what LibreOffice computes, and its statuses are
+    the checker's verdicts (tests/test_selfcheck.py proves the same for broken returns)."""
+    w = written[name]
+    cached, lo = _sheet_values(w.path, selfcheck.SHEET), _sheet_values(recalculated[name], selfcheck.SHEET)
+    assert set(cached) == set(lo)
+    differ = {
+        ref: (v, lo[ref])
+        for ref, v in cached.items()
+        if not (v == lo[ref] or _agrees(Decimal(str(v)) if isinstance(v, int | float) else v, lo[ref]))
+    }
+    assert differ == {}
+    assert disagreements(recalculated[name], w.plan)[0] == {}
 
 
 # ----------------------------------------------------------------------------- the generator

@@ -144,7 +144,7 @@ def test_findings_table_filter_freeze_print(reviewed: dict) -> None:
     with _open(reviewed["out"]) as wb:
         ws = wb["审核意见"]
         head = next(r for r in ws.iter_rows() if r[0].value == "序号")[0].row
-        assert ws.auto_filter.ref == f"A{head}:G{head + len(reviewed['result'].findings)}"
+        assert ws.auto_filter.ref == f"A{head}:I{head + len(reviewed['result'].findings)}"
         assert ws.freeze_panes == f"A{head + 1}"
         assert ws.print_title_rows == f"${head}:${head}"
         assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9

@@ -23,6 +23,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from perfxl.batch.store import (
+    EXACT_COLUMNS,
+    SCHEMA_VERSION,
     Store,
     StoreError,
     canonical,
@@ -478,8 +480,155 @@ def test_a_version_1_store_is_upgraded_in_place(target: str) -> None:
             number = conn.execute(sa.select(facts.c.number).where(facts.c.field == "sangong.total.total"))
             assert number.scalar_one() == D("4.79")
             versions = conn.execute(sa.select(metadata.tables["perfxl_schema"].c.version)).scalars().all()
-        assert max(versions) == 2
+        assert versions == [SCHEMA_VERSION] == [3]
+        assert row["round"] == 1  # the version-1 return is its unit's first round
         assert save(st, "b" * 64, generated_at="2021-04-05T09:00:00+08:00") == "superseded"
+        assert [r["round"] for r in st.history(code=CODE, year=2020)] == [1, 2]
+
+
+def old_schema(*, exact: bool, rounds: bool) -> sa.MetaData:
+    """The tables as an older perfxl made them: version 1 (neither), or one of the two versions
+    called 2 — the exact-amounts line (NUMERIC totals and scores, ``facts.number``) or the rounds
+    line (``returns.round`` and its unique index, the findings' explanation columns, ``explanations``)."""
+    old = sa.MetaData()
+    dropped = set() if exact else {"number"}
+    dropped |= set() if rounds else {"round", "explanation", "explained"}
+    for table in metadata.sorted_tables:
+        if table.name == "explanations" and not rounds:
+            continue
+        cols = []
+        for c in table.columns:
+            if c.name in dropped:
+                continue
+            copy = c._copy()
+            if not exact and (table.name, c.name) in EXACT_COLUMNS:
+                copy.type = sa.String(40)  # as text, as version 1 kept them
+            cols.append(copy)
+        indexes = [
+            sa.Index(i.name, *[c.name for c in i.columns], unique=i.unique)
+            for i in table.indexes
+            if i.name and not (i.name == "uq_returns_round" and not rounds) and not i.name.startswith("ix_")
+        ]
+        sa.Table(table.name, old, *cols, *indexes)
+    return old
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["exact", "rounds"],
+    ids=["version-2-exact-amounts", "version-2-rounds-and-explanations"],
+)
+def test_a_version_2_store_of_either_line_is_upgraded_in_place(target: str, line: str) -> None:
+    """Both lines of development called their schema 2; whichever a store is, opening it brings the
+    other line's columns in (rounds numbered in load order, amounts exact), keeping every row."""
+    exact, rounds = line == "exact", line == "rounds"
+    old = old_schema(exact=exact, rounds=rounds)
+    t = old.tables
+    engine = sa.create_engine(target if "://" in target else f"sqlite:///{target}")
+    try:
+        old.create_all(engine)
+        with engine.begin() as conn:
+            # the exact line kept the version-1 row beside its own; the rounds line replaced it
+            conn.execute(t["perfxl_schema"].insert(), [{"version": v} for v in ([1, 2] if exact else [2])])
+            # no explicit ids: PostgreSQL's sequences must stay in step with the rows
+            unit = conn.execute(
+                t["units"].insert().values(code=CODE, name=NAME, name_key=NAME, unit_key=f"c:{CODE}")
+            ).inserted_primary_key[0]
+            ids: list[int] = []
+            for n, sha in ((1, "a"), (2, "b")):
+                row = conn.execute(
+                    t["returns"]
+                    .insert()
+                    .values(
+                        unit_id=unit,
+                        year=2020,
+                        file=f"{sha}.xlsx",
+                        sha256=sha * 64,
+                        status="errors",
+                        loaded_at=f"2021-04-0{n}",
+                        reported_total=D("98") if exact else "98",
+                        recomputed_total=D("97.5") if exact else "97.5",
+                        is_current=n == 2,
+                        **({"round": n} if rounds else {}),
+                    )
+                )
+                ids.append(row.inserted_primary_key[0])
+            returns = t["returns"]
+            conn.execute(sa.update(returns).where(returns.c.id == ids[0]).values(superseded_by=ids[1]))
+            fact = {"return_id": ids[1], "field": "sangong.total.total", "value": "4.79", "numeric": True}
+            conn.execute(t["facts"].insert(), [{**fact, **({"number": D("4.79")} if exact else {})}])
+            score = {"return_id": ids[1], "item": "P3", "max": 3, "self": 3, "recomputed": 2}
+            conn.execute(t["scores"].insert(), [score if exact else {k: str(v) for k, v in score.items()}])
+            finding = {
+                "return_id": ids[1],
+                "rule": "input.blank",
+                "severity": "警告",
+                "sheet": "基本概况",
+                "cell": "D6",
+                "message": "必填项未填",
+            }
+            if rounds:
+                finding |= {"explanation": "无固定电话", "explained": True}
+                conn.execute(
+                    t["explanations"]
+                    .insert()
+                    .values(
+                        unit_id=unit,
+                        year=2020,
+                        rule="input.blank",
+                        sheet="基本概况",
+                        cell="D6",
+                        reported=None,
+                        text="无固定电话",
+                        listed=1,
+                        round=2,
+                        return_id=ids[1],
+                        voided=False,
+                    )
+                )
+            conn.execute(t["findings"].insert(), [finding])
+    finally:
+        engine.dispose()
+    with open_store(target) as st:
+        rounds_seen = st.history(code=CODE, year=2020)
+        assert [(r["round"], r["warnings"], r["explained"]) for r in rounds_seen] == (
+            [(1, 0, 0), (2, 0, 1)] if rounds else [(1, 0, 0), (2, 1, 0)]
+        )
+        current = st.current_returns()[0]
+        assert (current["reported_total"], current["recomputed_total"]) == (D(98), D("97.5"))
+        assert st.scores("b" * 64) == [{"item": "P3", "max": D(3), "self": D(3), "recomputed": D(2)}]
+        facts = metadata.tables["facts"]
+        with st.engine.connect() as conn:
+            number = conn.execute(sa.select(facts.c.number).where(facts.c.field == "sangong.total.total"))
+            assert number.scalar_one() == D("4.79")
+            versions = conn.execute(sa.select(metadata.tables["perfxl_schema"].c.version)).scalars().all()
+            if st.engine.dialect.name == "postgresql":
+                types = dict(
+                    conn.exec_driver_sql(
+                        "SELECT table_name || '.' || column_name, data_type FROM information_schema.columns"
+                        " WHERE table_name IN ('returns', 'scores', 'facts')"
+                    ).all()
+                )
+                for table, column in (*EXACT_COLUMNS, ("facts", "number")):
+                    assert types[f"{table}.{column}"] == "numeric", (table, column)
+        assert versions == [SCHEMA_VERSION]
+        # the next return is round 3, and (on the rounds line) the stored explanation carries over
+        scores, _findings, facts_ = parts()
+        saved = st.save_round(
+            ret("c" * 64, generated_at="2021-05-01T09:00:00+08:00"),
+            scores,
+            [{**finding, "return_id": None}],
+            facts_,
+        )
+        assert saved.outcome == "superseded" and saved.round == 3
+        assert saved.findings[0]["explained"] is rounds
+        with pytest.raises(sa.exc.IntegrityError):  # one return per unit, year and round
+            with st.engine.begin() as conn:
+                conn.execute(
+                    sa.update(metadata.tables["returns"])
+                    .where(metadata.tables["returns"].c.sha256 == "a" * 64)
+                    .values(round=3)
+                )
 
 
 # ------------------------------------------------------------------ where the database is
@@ -538,7 +687,7 @@ def test_chinese_text_round_trips_exactly(store: Store) -> None:
     store.save_return(ret(sha, name=name), [], [finding], texts)
     assert store.facts(sha) == texts
     assert store.facts(sha, typed=True) == texts  # text stays text, even when it looks like a number
-    assert store.findings(sha) == [finding]
+    assert store.findings(sha) == [{**finding, "explanation": None, "explained": False}]
     assert store.current_returns()[0]["unit"] == name
 
 

@@ -16,7 +16,7 @@ from perfxl.form.template import input_message, write_template
 from perfxl.spec import load_edition
 
 SHEETS = [
-    *("填报说明", "基本概况", "收支情况", "评分依据", "绩效自评", "评价人员", "评分表", "评价报告"),
+    *("填报说明", "自查", "基本概况", "收支情况", "评分依据", "绩效自评", "评价人员", "评分表", "评价报告"),
     META_SHEET,
 ]
 

@@ -989,7 +989,7 @@ def _nested(text: str, tag: str) -> bool:
 
     try:
         root = ET.fromstring(text.encode())
-    except (ET.ParseError, ValueError):
+    except (ET.ParseError, ValueError, LookupError):  # LookupError: a mutant's encoding="TF-8"
         return False
     return any(len(list(el.iter(f"{{{MAIN}}}{tag}"))) > 1 for el in root.iter(f"{{{MAIN}}}{tag}"))
 

@@ -16,10 +16,10 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +28,9 @@ from typing import Any, TextIO
 import pandas as pd
 
 from perfxl.batch.current import Recency, mtime_text, recency_key
+from perfxl.batch.store import Saved, Store, open_store, save_rounds, take_round
 from perfxl.check import check_file
+from perfxl.check.explanations import pair
 from perfxl.check.result import CheckResult, plain
 from perfxl.engine.catalogue import entry, finding
 from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING
@@ -69,6 +71,10 @@ RETURN_COLUMNS = [
     "errors",
     "warnings",
     "infos",
+    "explained",
+    "round",
+    "fixed",
+    "new",
     "used",
     "in_totals",
     "totals_note",
@@ -104,6 +110,27 @@ FINDING_COLUMNS = [
     "reported",
     "expected",
     "difference",
+    "message",
+    "explanation",
+    "explained",
+    "change",
+]
+# The previous round's findings a return no longer has (已修正), with the return they were fixed in.
+FIXED_COLUMNS = [
+    "sha256",
+    "file",
+    "name",
+    "code",
+    "unit",
+    "year",
+    "used",
+    "rule",
+    "severity",
+    "sheet",
+    "cell",
+    "item",
+    "reported",
+    "expected",
     "message",
 ]
 RULE_COLUMNS = ["rule", "title", "severity", "units", "share", "findings", "flagged", "note", "example"]
@@ -151,6 +178,11 @@ class Consolidation:
                 as text (sha256, field, value) and whether it is a number (numeric), e.g.
                 ``sangong.total.total`` for next year's prefill
     elapsed     seconds the consolidation took
+
+    With a store, each return is also its unit's round: ``returns`` says which (``round``) and how
+    many findings it fixed and added since the previous round (``fixed``, ``new``), ``findings``
+    carry the unit's explanations (``explanation``, ``explained``) and mark the new ones
+    (``change``), ``fixed`` lists the findings fixed, and ``stored`` counts the store's outcomes.
     """
 
     returns: pd.DataFrame
@@ -163,6 +195,8 @@ class Consolidation:
     duplicates: pd.DataFrame
     facts: pd.DataFrame
     elapsed: float
+    fixed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FIXED_COLUMNS))
+    stored: dict[str, int] | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -197,9 +231,11 @@ class Consolidation:
         if kept_out:
             extra.append(f"金额疑似以元填报、未计入收支合计 {kept_out} 个单位")
         tail = "，" + "，".join(extra) if extra else ""
+        explained = int(self.units["explained"].fillna(0).sum())
+        said = f"、已说明 {explained} 条" if explained else ""
         return (
             f"汇总完成：文件 {len(self.returns)} 个，单位 {len(self.units)} 个，错误 {c[ERROR]} 条、"
-            f"警告 {c[WARNING]} 条、提示 {c[INFO]} 条，无法使用 {self.unusable} 个{tail}，"
+            f"警告 {c[WARNING]} 条、提示 {c[INFO]} 条{said}，无法使用 {self.unusable} 个{tail}，"
             f"用时 {self.elapsed:.1f} 秒"
         )
 
@@ -217,6 +253,7 @@ class Consolidation:
             "duplicates": _records(self.duplicates),
             "rules": _records(self.rules),
             "findings": _records(self.findings),
+            "fixed": _records(self.fixed),
         }
 
 
@@ -266,7 +303,8 @@ def _key(p: Path) -> str:
 #   summary  dict of the RETURN_COLUMNS a worker knows (no used/reason of duplicates)
 #   items    tuples (item, name, max, self, recomputed, consistent, reading)
 #   finance  dict "<table>.total.<col>" -> Decimal
-#   findings tuples (rule, severity, sheet, cell, item, reported, expected, difference, message)
+#   findings tuples (rule, severity, sheet, cell, item, reported, expected, difference, message,
+#            explanation, explained)
 #   facts    (field ids, values as text, whether each is a number) of CheckResult.fact_values,
 #            three equal-length tuples
 Row = tuple[
@@ -279,8 +317,8 @@ Row = tuple[
 Job = tuple[str, str, "str | None", "Decimal | None"]
 
 
-def _check_many(jobs: Sequence[Job]) -> list[Row]:
-    return [check_one(*job) for job in jobs]
+def _many(one: Callable[..., Any], jobs: Sequence[tuple[Any, ...]]) -> list[Any]:
+    return [one(*job) for job in jobs]
 
 
 def check_one(path: str, name: str, review: str | None = None, tolerance: Decimal | None = None) -> Row:
@@ -301,19 +339,7 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
         result.findings = [finding("file.unusable", file=shown(Path(path).name), reason=result.reason)]
     review_done, review_error = None, None
     if review and result.status != "unusable":
-        try:
-            from perfxl.report.review import write_review
-
-            if _key(Path(review)) == _key(Path(path)):
-                raise ValueError("审核副本不能覆盖原文件")
-            write_review(Path(path), result, Path(review))
-            review_done = shown(review)
-        except OSError as e:
-            review_error = f"审核副本未能写出：{os_reason(e)}"
-        except ValueError as e:  # the copy cannot be made safely: the reason is Chinese
-            review_error = f"审核副本未能写出：{e}"
-        except Exception as e:  # the check itself is done; report the copy that could not be written
-            review_error = f"审核副本未能写出（程序出错：{type(e).__name__}）"
+        review_done, review_error = _write_review(path, result, review)
     kept_out = next((f for f in result.findings if f.rule in OUT_OF_TOTALS), None)
     summary = {
         **result.return_row(),
@@ -355,6 +381,8 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
             _plain(f["expected"]),
             f["difference"],
             f["message"],
+            f["explanation"],
+            f["explained"],
         )
         for f in result.finding_rows()
     ]
@@ -363,6 +391,46 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
     values = tuple(_text(known[k]) for k in fields)
     numeric = tuple(isinstance(known[k], Decimal) for k in fields)
     return summary, items, finance, findings, (fields, values, numeric)
+
+
+def _write_review(path: str, result: CheckResult, review: str) -> tuple[str | None, str | None]:
+    """(the copy written, or why not): the check itself is done, so nothing is raised."""
+    try:
+        from perfxl.report.review import write_review
+
+        if _key(Path(review)) == _key(Path(path)):
+            raise ValueError("审核副本不能覆盖原文件")
+        write_review(Path(path), result, Path(review))
+        return shown(review), None
+    except OSError as e:
+        return None, f"审核副本未能写出：{os_reason(e)}"
+    except ValueError as e:  # the copy cannot be made safely: the reason is Chinese
+        return None, f"审核副本未能写出：{e}"
+    except Exception as e:  # the check itself is done; report the copy that could not be written
+        return None, f"审核副本未能写出（程序出错：{type(e).__name__}）"
+
+
+ReviewJob = tuple[str, str, "Decimal | None", "Saved | None"]  # path, copy, tolerance, its round
+
+
+def review_one(
+    path: str, review: str, tolerance: Decimal | None = None, saved: Saved | None = None
+) -> tuple[str, str | None, str | None]:
+    """Check one file again and write its review copy as the store numbered its round (the store
+    is written between the two passes, so the copies can say which round); never raises."""
+    try:
+        result = check_file(path, tolerance)
+    except Exception as e:  # pragma: no cover - the first pass checked this very file
+        return path, None, f"审核副本未能写出（{type(e).__name__}: {e}）"
+    if saved is not None:
+        take_round(result, saved)
+    if result.status == "unusable":
+        return path, None, None
+    return path, *_write_review(path, result, review)
+
+
+def _review_crashed(job: ReviewJob, reason: str) -> tuple[str, str | None, str | None]:
+    return job[0], None, f"审核副本未能写出：{reason}"
 
 
 def _unusable_reason(path: Path, size: int, reason: str) -> str:
@@ -404,6 +472,7 @@ def consolidate(
     tolerance: Decimal | None = None,
     progress: bool | None = False,
     exclude: Iterable[str | os.PathLike[str]] = (),
+    db: str | Store | None = None,
 ) -> Consolidation:
     """Check every return under ``paths`` and consolidate them; write the summary workbook to ``output``.
 
@@ -411,6 +480,9 @@ def consolidate(
     ``roster``: a roster CSV (预算编码/单位名称/年度) or Units, to list who has not reported.
     ``review_dir``: also write each return's annotated copy there (by the worker).
     ``progress``: a carriage-return counter on stderr; None shows it when stderr is a terminal.
+    ``db``: a store (path, URL or open ``Store``) every usable return is saved into as its unit's
+    next round, before the summary and the review copies are written, so both can say which round
+    each return is, what it fixed, and the explanations carried over from earlier rounds.
     A file that cannot be used never stops the batch: it gets a row with a Chinese reason.
     """
     started = time.perf_counter()
@@ -421,16 +493,29 @@ def consolidate(
         raise ConsolidateError(
             "没有找到任何报表文件（.xlsx/.xlsm/.xls/.ods/.et）：" + "、".join(str(p) for p in paths)
         )
-    jobs = _jobs(files, Path(review_dir) if review_dir is not None else None, tolerance)
-    acc = _Accumulator()
-    show = sys.stderr.isatty() if progress is None else progress
-    bar = _Progress(len(jobs), sys.stderr if show else None)
-    for row in _run(jobs, workers):
-        acc.add(row)
-        bar.step()
-    bar.close()
-    con = acc.build(expected)
-    del acc  # the rows now live in the frames; free them before the workbook is written
+    # Opened first: a wrong URL fails before the batch is checked, not after.
+    store = open_store(db) if db is not None and not isinstance(db, Store) else db
+    try:
+        folder = Path(review_dir) if review_dir is not None else None
+        # With a store the copies are written in a second pass, once the rounds are known.
+        jobs = _jobs(files, folder if store is None else None, tolerance)
+        acc = _Accumulator()
+        show = sys.stderr.isatty() if progress is None else progress
+        bar = _Progress(len(jobs), sys.stderr if show else None)
+        for row in _run(jobs, workers):
+            acc.add(row)
+            bar.step()
+        bar.close()
+        con = acc.build(expected)
+        del acc  # the rows now live in the frames; free them before the workbook is written
+        if store is not None:
+            con.stored, saved = save_rounds(con, store)
+            _take_rounds(con, saved)
+            if folder is not None:
+                _reviews(con, _jobs(files, folder, tolerance), saved, workers, show)
+    finally:
+        if store is not None and store is not db:
+            store.close()
     con.elapsed = time.perf_counter() - started
     if output is not None:
         from perfxl.report.summary import write_summary
@@ -438,6 +523,88 @@ def consolidate(
         write_summary(con, output)
         con.elapsed = time.perf_counter() - started
     return con
+
+
+def _reviews(
+    con: Consolidation, jobs: list[Job], saved: dict[str, Saved], workers: int | None, show: bool
+) -> None:
+    """The second pass: every usable return's review copy, saying its round."""
+    usable = {r["file"]: r["sha256"] for r in _records(con.returns) if r["status"] != "unusable"}
+    todo = [
+        (path, review, tol, saved.get(usable[path]))
+        for path, _n, review, tol in jobs
+        if path in usable and review
+    ]
+    done: dict[str, tuple[str | None, str | None]] = {}
+    bar = _Progress(len(todo), sys.stderr if show else None, "写审核副本")
+    for path, review, error in _run(todo, workers, review_one, _review_crashed):
+        done[path] = (review, error)
+        bar.step()
+    bar.close()
+    for frame in (con.returns, con.units):
+        frame["review"] = [done.get(f, (None, None))[0] for f in frame["file"]]
+        frame["review_error"] = [done.get(f, (None, None))[1] for f in frame["file"]]
+
+
+def _take_rounds(con: Consolidation, saved: dict[str, Saved]) -> None:
+    """What the store said of each return: its round, what it fixed and added, and the explanations
+    carried over to its findings (so its open 警告 and 提示 are counted again)."""
+    rounds = {sha: s for sha, s in saved.items() if s.round is not None}
+    f = con.findings
+    explanation, explained = list(f["explanation"]), list(f["explained"])
+    change: list[str | None] = [None] * len(f)
+    by_file: dict[str, list[int]] = {}
+    for n, name in enumerate(f["file"]):
+        by_file.setdefault(name, []).append(n)
+    returns = _records(con.returns)
+    fixed_rows = []
+    for r in returns:
+        s = rounds.get(r["sha256"])
+        rows = by_file.get(r["file"], [])
+        if s is None:
+            continue
+        mine = [(f["rule"].iat[n], f["sheet"].iat[n], f["cell"].iat[n]) for n in rows]
+        stored = list(s.findings)
+        matched = pair([(x["rule"], x["sheet"], x["cell"]) for x in stored], [_none(k) for k in mine])
+        new = {(x["rule"], x["sheet"], x["cell"]) for x in s.new}
+        for m, n in enumerate(rows):
+            if m in matched:
+                explanation[n], explained[n] = (
+                    stored[matched[m]]["explanation"],
+                    stored[matched[m]]["explained"],
+                )
+            if _none(mine[m]) in new:
+                change[n] = "新增"
+        fixed_rows += [{**{k: r.get(k) for k in FIXED_COLUMNS[:7]}, **x} for x in s.fixed]
+    f["explanation"], f["explained"], f["change"] = explanation, pd.array(explained, dtype=bool), change
+    open_ = ~f["explained"]
+    for frame in (con.returns, con.units):  # each file's findings are all in ``findings``: count again
+        for key, rows_of in (
+            ("errors", open_ & (f["severity"] == ERROR)),
+            ("warnings", open_ & (f["severity"] == WARNING)),
+            ("infos", open_ & (f["severity"] == INFO)),
+            ("explained", f["explained"]),
+        ):
+            counts = f[rows_of].groupby("file").size()
+            frame[key] = pd.array([int(counts.get(x, 0)) for x in frame["file"]], dtype="Int64")
+        frame["round"] = pd.array([_round(rounds.get(sha)) for sha in frame["sha256"]], dtype="Int64")
+        frame["fixed"] = pd.array([_len(rounds.get(sha), "fixed") for sha in frame["sha256"]], dtype="Int64")
+        frame["new"] = pd.array([_len(rounds.get(sha), "new") for sha in frame["sha256"]], dtype="Int64")
+    con.fixed = pd.DataFrame(
+        [{c: row.get(c) for c in FIXED_COLUMNS} for row in fixed_rows], columns=FIXED_COLUMNS
+    )
+
+
+def _none(k: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(None if v is None or (isinstance(v, float) and v != v) else v for v in k)
+
+
+def _round(s: Saved | None) -> int | None:
+    return s.round if s is not None else None
+
+
+def _len(s: Saved | None, part: str) -> int | None:
+    return len(getattr(s, part)) if s is not None and s.round is not None and s.round > 1 else None
 
 
 def _jobs(files: list[tuple[Path, str]], review_dir: Path | None, tol: Decimal | None) -> list[Job]:
@@ -457,14 +624,22 @@ def _jobs(files: list[tuple[Path, str]], review_dir: Path | None, tol: Decimal |
     return jobs
 
 
-def _run(jobs: list[Job], workers: int | None) -> Iterator[Row]:
+def _run(
+    jobs: Sequence[tuple[Any, ...]],
+    workers: int | None,
+    one: Callable[..., Any] = check_one,
+    crashed: Callable[[Any, str], Any] | None = None,
+) -> Iterator[Any]:
+    """``one(*job)`` for every job, in ``workers`` processes, as each is done; a job whose worker
+    died gets ``crashed(job, reason)``."""
+    crashed = crashed or _crashed
     n = workers if workers is not None else (os.cpu_count() or 1)
     if n < 1:
         raise ConsolidateError(f"进程数应至少为 1（实际为 {n}）")
     n = min(n, len(jobs))
     if n <= 1:
         for job in jobs:
-            yield check_one(*job)
+            yield one(*job)
         return
     for name in available_editions():  # loaded once here: forked workers inherit the cache
         try:
@@ -474,15 +649,15 @@ def _run(jobs: list[Job], workers: int | None) -> Iterator[Row]:
     size = max(1, min(16, len(jobs) // (n * 8)))
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     with ProcessPoolExecutor(max_workers=n) as pool:
-        pending = {pool.submit(_check_many, chunk): chunk for chunk in chunks}
+        pending = {pool.submit(_many, one, chunk): chunk for chunk in chunks}
         try:
-            yield from _collect(pending)
+            yield from _collect(pending, crashed)
         except BaseException:  # Ctrl-C (or the caller stopped): do not wait for the queued files
             pool.shutdown(wait=False, cancel_futures=True)
             raise
 
 
-def _collect(pending: dict[Any, list[Job]]) -> Iterator[Row]:
+def _collect(pending: dict[Any, Sequence[Any]], crashed: Callable[[Any, str], Any]) -> Iterator[Any]:
     while pending:
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
         for fut in done:
@@ -491,10 +666,10 @@ def _collect(pending: dict[Any, list[Job]]) -> Iterator[Row]:
                 rows = fut.result()
             except BrokenProcessPool:  # a worker died (e.g. killed for memory): these files get a row
                 rows = [
-                    _crashed(job, "审核进程意外退出（可能内存不足），请单独重新审核此文件") for job in chunk
+                    crashed(job, "审核进程意外退出（可能内存不足），请单独重新审核此文件") for job in chunk
                 ]
             except Exception as e:  # pragma: no cover - check_one never raises
-                rows = [_crashed(job, f"审核时程序出错（{type(e).__name__}: {e}）") for job in chunk]
+                rows = [crashed(job, f"审核时程序出错（{type(e).__name__}: {e}）") for job in chunk]
             yield from rows
 
 
@@ -510,12 +685,27 @@ def _crashed(job: Job, reason: str) -> Row:
         "errors": 1,
         "warnings": 0,
         "infos": 0,
+        "explained": 0,
     }
     return (
         summary,
         [],
         {},
-        [("file.unusable", ERROR, None, None, None, None, None, None, f"{shown(Path(path).name)}：{reason}")],
+        [
+            (
+                "file.unusable",
+                ERROR,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                f"{shown(Path(path).name)}：{reason}",
+                None,
+                False,
+            )
+        ],
         ((), (), ()),
     )
 
@@ -523,8 +713,8 @@ def _crashed(job: Job, reason: str) -> Row:
 class _Progress:
     """``审核 123/1000（12%）…`` on one terminal line, redrawn at most ten times a second."""
 
-    def __init__(self, total: int, stream: TextIO | None) -> None:
-        self.total, self.done, self.stream = total, 0, stream
+    def __init__(self, total: int, stream: TextIO | None, what: str = "审核") -> None:
+        self.total, self.done, self.stream, self.what = total, 0, stream, what
         self.start = self.last = time.perf_counter()
 
     def step(self) -> None:
@@ -533,7 +723,7 @@ class _Progress:
         if self.stream is not None and (now - self.last >= 0.1 or self.done == self.total):
             self.last = now
             pct = 100 * self.done // self.total if self.total else 100
-            self.stream.write(f"\r审核 {self.done}/{self.total}（{pct}%） {now - self.start:.0f} 秒")
+            self.stream.write(f"\r{self.what} {self.done}/{self.total}（{pct}%） {now - self.start:.0f} 秒")
             self.stream.flush()
 
     def close(self) -> None:
@@ -570,7 +760,7 @@ class _Accumulator:
             ]
         if finance:
             self.finance[str(index)] = finance
-        for rule, sev, sheet, cell, item, reported, expected, diff, message in findings:
+        for rule, sev, sheet, cell, item, reported, expected, diff, message, said, explained in findings:
             self.findings.append(
                 (
                     index,
@@ -583,6 +773,8 @@ class _Accumulator:
                     expected,
                     diff,
                     message,
+                    said,
+                    explained,
                 )
             )
         if fields:
@@ -633,8 +825,10 @@ class _Accumulator:
         for name in FINDING_COLUMNS[:6]:  # the file's columns
             cols[name] = [rows[f[0]].get(name) for f in frows]
         cols["used"] = pd.array([bool(rows[f[0]].get("used")) for f in frows], dtype=bool)
-        for pos, name in enumerate(FINDING_COLUMNS[7:], start=1):  # the finding's own
+        for pos, name in enumerate(FINDING_COLUMNS[7:-1], start=1):  # the finding's own
             cols[name] = [f[pos] for f in frows]
+        cols["explained"] = pd.array(cols["explained"], dtype=bool)
+        cols["change"] = [None] * len(frows)  # 新增 since the previous round: known with a store
         findings = pd.DataFrame(cols, columns=FINDING_COLUMNS)
         findings["year"] = findings["year"].astype("Int64")
 

@@ -22,8 +22,13 @@ Schema (created on first open; ``perfxl_schema`` holds its version):
   rows, totals, scores), so a later year can be prefilled from a computed cell such as
   ``sangong.total.total``, and amounts can be added up in SQL.
 - ``scores``   (return_id, item) PRIMARY KEY, max, self, recomputed (exact).
-- ``findings`` id, return_id, rule, item, severity, sheet, cell, reported, expected, message.
+- ``findings`` id, return_id, rule, item, severity, sheet, cell, reported, expected, message,
+  explanation (the unit's 单位说明, or NULL), explained (a 警告 or 提示 it explains: 已说明).
   Indexes: (return_id), (rule).
+- ``explanations`` id, unit_id, year, rule, sheet, cell, reported, text, listed, round, return_id,
+  voided: every explanation a unit gave, keyed by unit, year, rule id and cell; the latest row of a
+  key is the one in force, unless voided (the value it explained has changed since).
+  Index: (unit_id, year).
 
 Decisions:
 
@@ -36,8 +41,12 @@ Decisions:
   exact text in ``value`` and no ``number``. ``facts.value`` is always the canonical text: plain
   notation, no exponent, no trailing zeros (``Decimal("256.70")`` → ``"256.7"``, ``0.1 + 0.2`` →
   ``"0.3"``, ``Decimal("1E+2")`` → ``"100"``), so equal values have equal text.
-- **Schema versions.** 1 kept totals and scores as text everywhere; opening a version-1 store
-  upgrades it in place (on PostgreSQL the columns become NUMERIC; ``facts.number`` is added).
+- **Schema versions.** This is version 3. Version 1 kept totals and scores as text everywhere and
+  had no rounds nor explanations. Two versions were called 2: one made amounts exact (totals and
+  scores NUMERIC on PostgreSQL, ``facts.number``), the other added ``returns.round`` (unique per
+  unit, year and round), the two ``findings`` columns and ``explanations``. Opening an older store
+  upgrades it in place, in one transaction: the steps it lacks are read from its columns, so 1 → 3
+  takes both and either 2 → 3 the other (rounds numbered in load order).
 - **Same file twice** (same sha256): nothing is written, the outcome is ``"unchanged"``, even if
   the checker has changed since; the stored findings are those of the first load.
 - **Versions.** All returns of one unit and year are versions of each other. Exactly one is
@@ -51,6 +60,11 @@ Decisions:
   ones count as missing (oldest).
 - Returns with no year, or with neither code nor name, cannot be matched to other versions: each
   is stored as its own current return.
+- **Rounds.** Each return of a unit and year is a round: the n-th one stored is round n (the same
+  file twice is one round). Saving a round carries the unit's explanations over to it (same
+  rule id and cell, or the rule id alone when the cell moved; see ``check.explanations``) and
+  records the explanations it brings, in the same transaction; ``save_round`` also says which of
+  the previous round's findings are gone (已修正) and which are new.
 - **Outcomes** of ``save_return``: ``"inserted"`` (first version of its unit and year),
   ``"superseded"`` (new and current; older versions now point to it), ``"outdated"`` (stored, but a
   newer version stays current), ``"unchanged"`` (already stored).
@@ -70,7 +84,10 @@ Decisions:
 from __future__ import annotations
 
 import os
+import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -80,12 +97,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from perfxl.batch.current import Recency, mtime_text, recency_key
-from perfxl.check.result import COUNT_KEYS, CheckResult
+from perfxl.check.explanations import Explanation, Key, explain, key, pair
+from perfxl.check.result import COUNT_KEYS, EXPLAINED_KEY, CheckResult
+from perfxl.engine.findings import Finding
 from perfxl.engine.text import squash_spaces
 from perfxl.form.meta import Unit
 from perfxl.spec import Edition
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 OUTCOMES = ("inserted", "superseded", "outdated", "unchanged")
 DEFAULT_PATH = "perfxl.sqlite"
 
@@ -160,8 +179,10 @@ returns_t = sa.Table(
     sa.Column("recomputed_grade", sa.String(16)),
     sa.Column("superseded_by", sa.Integer, sa.ForeignKey("returns.id")),
     sa.Column("is_current", sa.Boolean, nullable=False),
+    sa.Column("round", sa.Integer),
     sa.Index("ix_returns_unit_year", "unit_id", "year"),
     sa.Index("ix_returns_year_current", "year", "is_current"),
+    sa.Index("uq_returns_round", "unit_id", "year", "round", unique=True),
 )
 
 facts_t = sa.Table(
@@ -197,6 +218,26 @@ findings_t = sa.Table(
     sa.Column("reported", sa.Text),
     sa.Column("expected", sa.Text),
     sa.Column("message", sa.Text, nullable=False),
+    sa.Column("explanation", sa.Text),
+    sa.Column("explained", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+explanations_t = sa.Table(
+    "explanations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("rule", sa.String(120), nullable=False),
+    sa.Column("sheet", sa.String(64)),
+    sa.Column("cell", sa.String(32)),
+    sa.Column("reported", sa.Text),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("listed", sa.Integer, nullable=False),  # findings of this rule in the round it was given
+    sa.Column("round", sa.Integer),
+    sa.Column("return_id", sa.Integer, sa.ForeignKey("returns.id"), nullable=False),
+    sa.Column("voided", sa.Boolean, nullable=False),
+    sa.Index("ix_explanations_unit_year", "unit_id", "year"),
 )
 
 
@@ -394,8 +435,7 @@ class Store:
                         f"数据库结构版本 {max(found)} 新于本程序支持的 {SCHEMA_VERSION}，请升级 perfxl"
                     )
                 elif max(found) < SCHEMA_VERSION:
-                    _upgrade_from_1(conn)
-                    conn.execute(sa.insert(schema_table).values(version=SCHEMA_VERSION))
+                    _upgrade(conn)
         except BaseException:
             engine.dispose()
             raise
@@ -424,9 +464,20 @@ class Store:
         generated_at, modified_at (optional: the file's mtime), checked_at, reported_total,
         recomputed_total, reported_grade, recomputed_grade. ``scores`` rows: item, max, self,
         recomputed. ``findings`` rows: rule, item, severity, sheet, cell, reported, expected,
-        message. ``facts``: rows with field and value, or a mapping {field: value}. Decimal values
-        are stored exactly.
+        message, and optionally explanation and explained. ``facts``: rows with field and value,
+        or a mapping {field: value}. Decimal values are stored exactly.
         """
+        return self.save_round(ret, scores, findings, facts).outcome
+
+    def save_round(
+        self,
+        ret: Mapping[str, Any],
+        scores: Iterable[Mapping[str, Any]] = (),
+        findings: Iterable[Mapping[str, Any]] = (),
+        facts: Iterable[Mapping[str, Any]] | Mapping[str, Any] = (),
+    ) -> Saved:
+        """``save_return``, saying also which round the return is, its findings with the unit's
+        explanations carried over, and what it fixed and added since the previous round."""
         sha = str(ret.get("sha256") or "").strip().lower()
         if not sha:
             raise StoreError(f"{ret.get('file')}：缺少 sha256，无法入库")
@@ -459,12 +510,25 @@ class Store:
         score_rows: list[dict[str, Any]],
         finding_rows: list[dict[str, Any]],
         fact_rows: list[dict[str, Any]],
-    ) -> str:
-        if conn.execute(sa.select(returns_t.c.id).where(returns_t.c.sha256 == sha)).first() is not None:
-            return "unchanged"
+    ) -> Saved:
+        known = conn.execute(sa.select(returns_t.c.id).where(returns_t.c.sha256 == sha)).scalar()
+        if known is not None:
+            return _saved(conn, "unchanged", known)
         code, name = squash_spaces(ret.get("code"), nfkc=True), str(ret.get("unit") or "").strip()
         year = _year(ret.get("year"))
         unit_id = _unit_for_save(conn, code, name)
+        round_no, carried = None, _Carried({}, [])
+        if unit_id is not None and year is not None:
+            # Lock the unit (portable FOR UPDATE; a no-op on SQLite, which locks the whole file) so two
+            # writers cannot both number this round or decide which version of the year is current.
+            conn.execute(sa.select(units_t.c.id).where(units_t.c.id == unit_id).with_for_update()).first()
+            last = conn.execute(
+                sa.select(sa.func.max(returns_t.c.round)).where(
+                    returns_t.c.unit_id == unit_id, returns_t.c.year == year
+                )
+            ).scalar()
+            round_no = (last or 0) + 1
+            finding_rows, carried = _carry_over(conn, unit_id, year, finding_rows)
         new_id = _insert(
             conn,
             sa.insert(returns_t).values(
@@ -484,37 +548,16 @@ class Store:
                 recomputed_grade=ret.get("recomputed_grade"),
                 superseded_by=None,
                 is_current=True,
+                round=round_no,
             ),
         )
         for table, rows in ((facts_t, fact_rows), (scores_t, score_rows), (findings_t, finding_rows)):
             if rows:
                 conn.execute(sa.insert(table), [{**r, "return_id": new_id} for r in rows])
         if unit_id is None or year is None:
-            return "inserted"
-        # Lock the unit (portable FOR UPDATE; a no-op on SQLite, which locks the whole file) so two
-        # writers cannot both decide which version of this unit's year is current.
-        conn.execute(sa.select(units_t.c.id).where(units_t.c.id == unit_id).with_for_update()).first()
-        same = (returns_t.c.unit_id == unit_id) & (returns_t.c.year == year)
-        policy = (returns_t.c.generated_at, returns_t.c.modified_at, returns_t.c.file, returns_t.c.sha256)
-        versions = conn.execute(sa.select(returns_t.c.id, *policy).where(same)).mappings().all()
-        if len(versions) == 1:
-            return "inserted"
-        current = min(versions, key=_recency)["id"]
-        conn.execute(
-            sa.update(returns_t)
-            .where(same, returns_t.c.id != current)
-            .values(is_current=False, superseded_by=current)
-        )
-        conn.execute(
-            sa.update(returns_t).where(returns_t.c.id == current).values(is_current=True, superseded_by=None)
-        )
-        if current != new_id:
-            return "outdated"
-        if name:  # the current version names the unit
-            conn.execute(
-                sa.update(units_t).where(units_t.c.id == unit_id, units_t.c.name != name).values(name=name)
-            )
-        return "superseded"
+            return _saved(conn, "inserted", new_id)
+        _record_explanations(conn, unit_id, year, round_no, new_id, finding_rows, carried)
+        return _saved(conn, _make_current(conn, unit_id, year, new_id, name), new_id)
 
     # -------------------------------------------------------------- reading
 
@@ -547,22 +590,38 @@ class Store:
             if rows:
                 ids = [r.id for r in rows]
                 for chunk in _chunks(ids, 500):
-                    for rid, severity, n in conn.execute(
-                        sa.select(findings_t.c.return_id, findings_t.c.severity, sa.func.count())
-                        .where(findings_t.c.return_id.in_(chunk))
-                        .group_by(findings_t.c.return_id, findings_t.c.severity)
+                    f = findings_t.c
+                    for rid, severity, explained, n in conn.execute(
+                        sa.select(f.return_id, f.severity, f.explained, sa.func.count())
+                        .where(f.return_id.in_(chunk))
+                        .group_by(f.return_id, f.severity, f.explained)
                     ):
-                        key = COUNT_KEYS.get(severity)
+                        key = (
+                            EXPLAINED_KEY if explained else COUNT_KEYS.get(severity)
+                        )  # open ones per severity
                         if key:
-                            counts.setdefault(rid, {})[key] = n
+                            counts.setdefault(rid, {})[key] = counts.get(rid, {}).get(key, 0) + n
         out = []
         for r in rows:
             d = dict(r._mapping)
             del d["unit_id"]
             d["is_current"] = bool(d["is_current"])
-            d.update({k: counts.get(r.id, {}).get(k, 0) for k in COUNT_KEYS.values()})
+            d.update({k: counts.get(r.id, {}).get(k, 0) for k in (*COUNT_KEYS.values(), EXPLAINED_KEY)})
             out.append(d)
         return out
+
+    def history(
+        self, code: str | None = None, name: str | None = None, year: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Every round of one unit (of one year, or of all), oldest first: its ``returns`` row with
+        ``fixed`` and ``new``, the findings it fixed and added since the round before."""
+        rows = [r for r in self.returns(year, code=code, name=name) if r["round"] is not None]
+        rows.sort(key=lambda r: (r["year"], r["round"]))
+        with self.engine.connect() as conn:
+            for r in rows:
+                saved = _saved(conn, "", r["id"])
+                r["fixed"], r["new"] = list(saved.fixed), list(saved.new)
+        return rows
 
     def current_returns(self, year: int | None = None) -> list[dict[str, Any]]:
         """The current version of every unit's return (of one year, or of every year)."""
@@ -631,30 +690,81 @@ class Store:
         return {f: (v, bool(n)) for f, v, n in rows}
 
 
-def _upgrade_from_1(conn: Connection) -> None:
-    """Schema 1 → 2: totals and scores become NUMERIC where the database has it (SQLite keeps their
-    canonical text, which is what version 2 stores there too); facts get their exact ``number``."""
-    if conn.dialect.name == "sqlite":
+def _upgrade(conn: Connection) -> None:
+    """Bring a store of any older schema version up to this one in place, keeping every row.
+
+    Two lines of development each called their schema "2": one made amounts exact (NUMERIC columns,
+    ``facts.number``), the other added rounds and explanations (``returns.round``, the findings'
+    ``explanation``/``explained``). What a store lacks is therefore read from its columns, not from
+    its version number, and each change is made only where it is missing: 1 → 3 makes them all,
+    either 2 → 3 the other line's. The tables a version lacks (``explanations``) ``create_all`` has
+    already made."""
+    inspector = sa.inspect(conn)
+    columns = {
+        table: {c["name"]: c["type"] for c in inspector.get_columns(table)}
+        for table in ("returns", "facts", "scores", "findings")
+    }
+    _upgrade_exact_numbers(conn, columns)
+    _upgrade_rounds(conn, columns)
+    if "uq_returns_round" not in {i["name"] for i in inspector.get_indexes("returns")}:
+        next(i for i in returns_t.indexes if i.name == "uq_returns_round").create(conn)
+    conn.execute(sa.delete(schema_table))  # one row, whichever versions an older store recorded
+    conn.execute(sa.insert(schema_table).values(version=SCHEMA_VERSION))
+
+
+EXACT_COLUMNS = (
+    ("returns", "reported_total"),
+    ("returns", "recomputed_total"),
+    ("scores", "max"),
+    ("scores", "self"),
+    ("scores", "recomputed"),
+)
+
+
+def _upgrade_exact_numbers(conn: Connection, columns: dict[str, dict[str, Any]]) -> None:
+    """Totals and scores become NUMERIC where the database has it (SQLite keeps their canonical text,
+    which is what this version stores there too); facts get their exact ``number``."""
+    sqlite = conn.dialect.name == "sqlite"
+    numeric = f"NUMERIC({PRECISION}, {SCALE})"
+    for table, column in EXACT_COLUMNS:
+        if not sqlite and not isinstance(columns[table][column], sa.Numeric):
+            cast = f'CAST("{column}" AS {numeric})'
+            conn.exec_driver_sql(f'ALTER TABLE {table} ALTER COLUMN "{column}" TYPE {numeric} USING {cast}')
+    if "number" in columns["facts"]:
+        return
+    if sqlite:
         conn.exec_driver_sql(f"ALTER TABLE facts ADD COLUMN number VARCHAR({PRECISION + 3})")
         conn.exec_driver_sql("UPDATE facts SET number = value WHERE numeric")
         return
-    numeric = f"NUMERIC({PRECISION}, {SCALE})"
-    for table, column in (
-        ("returns", "reported_total"),
-        ("returns", "recomputed_total"),
-        ("scores", "max"),
-        ("scores", "self"),
-        ("scores", "recomputed"),
-    ):
-        conn.exec_driver_sql(
-            f'ALTER TABLE {table} ALTER COLUMN "{column}" TYPE {numeric} USING CAST("{column}" AS {numeric})'
-        )
     conn.exec_driver_sql(f"ALTER TABLE facts ADD COLUMN number {numeric}")
-    # a value with more decimals than fit keeps only its exact text, as version 2 stores it
+    # a value with more decimals than fit keeps only its exact text, as this version stores it
     conn.exec_driver_sql(
         f"UPDATE facts SET number = CAST(value AS {numeric}) "
         f"WHERE numeric AND scale(CAST(value AS NUMERIC)) <= {SCALE}"
     )
+
+
+def _upgrade_rounds(conn: Connection, columns: dict[str, dict[str, Any]]) -> None:
+    """Rounds and explanations: ``returns.round`` (the n-th return loaded of a unit and year is round
+    n, as it would be now) and the findings' ``explanation`` and ``explained``."""
+    quote = conn.dialect.identifier_preparer.quote
+    if "explanation" not in columns["findings"]:
+        conn.execute(sa.text("ALTER TABLE findings ADD COLUMN explanation TEXT"))
+    if "explained" not in columns["findings"]:
+        false = sa.false().compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE findings ADD COLUMN explained BOOLEAN NOT NULL DEFAULT {false}"))
+    if "round" in columns["returns"]:
+        return
+    conn.execute(sa.text(f"ALTER TABLE returns ADD COLUMN {quote('round')} INTEGER"))
+    groups: dict[tuple[int, int], int] = {}
+    rows = conn.execute(
+        sa.select(returns_t.c.id, returns_t.c.unit_id, returns_t.c.year)
+        .where(returns_t.c.unit_id.is_not(None), returns_t.c.year.is_not(None))
+        .order_by(returns_t.c.id)
+    ).all()
+    for rid, unit_id, year in rows:
+        groups[(unit_id, year)] = n = groups.get((unit_id, year), 0) + 1
+        conn.execute(sa.update(returns_t).where(returns_t.c.id == rid).values(round=n))
 
 
 def _now() -> str:
@@ -718,6 +828,200 @@ def _insert(conn: Connection, statement: Any) -> int:
     return int(key[0])
 
 
+@dataclass(frozen=True)
+class Saved:
+    """What storing one return did: its outcome and, with a unit and year, its round."""
+
+    outcome: str
+    round: int | None = None
+    findings: tuple[dict[str, Any], ...] = ()  # as stored: with the unit's explanations carried over
+    fixed: tuple[dict[str, Any], ...] = ()  # the previous round's findings this round no longer has
+    new: tuple[dict[str, Any], ...] = ()  # this round's findings the previous round did not have
+
+
+FINDING_COLUMNS = (
+    "rule",
+    "item",
+    "severity",
+    "sheet",
+    "cell",
+    "reported",
+    "expected",
+    "message",
+    "explanation",
+    "explained",
+)
+
+
+def _findings_of(conn: Connection, return_id: int) -> list[dict[str, Any]]:
+    cols = [findings_t.c[k] for k in FINDING_COLUMNS]
+    rows = conn.execute(
+        sa.select(*cols).where(findings_t.c.return_id == return_id).order_by(findings_t.c.id)
+    ).all()
+    return [{**r._mapping, "explained": bool(r.explained)} for r in rows]
+
+
+def _saved(conn: Connection, outcome: str, return_id: int) -> Saved:
+    """The round of a stored return, its findings, and what changed since the round before."""
+    row = conn.execute(
+        sa.select(returns_t.c.unit_id, returns_t.c.year, returns_t.c.round).where(returns_t.c.id == return_id)
+    ).one()
+    findings = _findings_of(conn, return_id)
+    if row.round is None:
+        return Saved(outcome, None, tuple(findings))
+    before = conn.execute(
+        sa.select(returns_t.c.id).where(
+            returns_t.c.unit_id == row.unit_id,
+            returns_t.c.year == row.year,
+            returns_t.c.round == row.round - 1,
+        )
+    ).scalar()
+    fixed, new = changes(_findings_of(conn, before) if before is not None else None, findings)
+    return Saved(outcome, row.round, tuple(findings), tuple(fixed), tuple(new))
+
+
+def changes(
+    before: Sequence[dict[str, Any]] | None, now: Sequence[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(fixed, new): findings of the round ``before`` that ``now`` no longer has, and the reverse;
+    a finding whose cell moved (one of its rule on each side) is the same finding. No round
+    before: nothing fixed, nothing new."""
+    if before is None:
+        return [], []
+    matched = pair([_key(f) for f in before], [_key(f) for f in now])
+    kept = set(matched.values())
+    return [f for i, f in enumerate(before) if i not in kept], [
+        f for n, f in enumerate(now) if n not in matched
+    ]
+
+
+def _key(row: Mapping[str, Any]) -> Key:
+    return str(row["rule"]), row.get("sheet") or None, row.get("cell") or None
+
+
+@dataclass(frozen=True)
+class _Carried:
+    latest: dict[Key, Any]  # the explanation row in force for each key
+    voided: list[int]  # explanation rows whose value has changed
+
+
+def _carry_over(
+    conn: Connection, unit_id: int, year: int, rows: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], _Carried]:
+    """The finding rows with the unit's stored explanations attached (a finding already explained,
+    by the review copy it came in, keeps its own)."""
+    stored = conn.execute(
+        sa.select(explanations_t)
+        .where(explanations_t.c.unit_id == unit_id, explanations_t.c.year == year)
+        .order_by(explanations_t.c.id)
+    ).all()
+    latest = {(e.rule, e.sheet, e.cell): e for e in stored}
+    live = [e for e in latest.values() if not e.voided]
+    given = [Explanation(e.rule, e.sheet, e.cell, e.reported, e.text, e.listed) for e in live]
+    findings = [_as_finding(r) for r in rows]
+    explained, void = explain(findings, given)
+    ids = {id(g): e.id for g, e in zip(given, live, strict=True)}
+    out = [
+        {**r, "explanation": f.explanation, "explained": f.explained}
+        for r, f in zip(rows, explained, strict=True)
+    ]
+    return out, _Carried(latest, [ids[id(v)] for v in void])
+
+
+def _record_explanations(
+    conn: Connection,
+    unit_id: int,
+    year: int,
+    round_no: int | None,
+    return_id: int,
+    rows: list[dict[str, Any]],
+    carried: _Carried,
+) -> None:
+    """Keep every explanation this round carries (new or moved ones as new rows); void the old ones
+    whose value changed."""
+    if carried.voided:
+        conn.execute(
+            sa.update(explanations_t).where(explanations_t.c.id.in_(carried.voided)).values(voided=True)
+        )
+    listed = Counter(r["rule"] for r in rows)
+    fresh = []
+    for r in rows:
+        if not r.get("explanation"):
+            continue
+        was = carried.latest.get(_key(r))
+        if (
+            was is not None
+            and not was.voided
+            and (was.text, was.reported) == (r["explanation"], r["reported"])
+        ):
+            continue
+        fresh.append(
+            {
+                "unit_id": unit_id,
+                "year": year,
+                "rule": r["rule"],
+                "sheet": r["sheet"],
+                "cell": r["cell"],
+                "reported": r["reported"],
+                "text": r["explanation"],
+                "listed": listed[r["rule"]],
+                "round": round_no,
+                "return_id": return_id,
+                "voided": False,
+            }
+        )
+    if fresh:
+        conn.execute(sa.insert(explanations_t), fresh)
+
+
+def _as_finding(row: Mapping[str, Any]) -> Finding:
+    """A stored finding row as a Finding (a value stored as a plain number is a number again)."""
+    return Finding(
+        row["rule"],
+        row["severity"],
+        row["message"],
+        row.get("sheet"),
+        row.get("cell"),
+        row.get("item"),
+        _number_or_text(row.get("reported")),
+        _number_or_text(row.get("expected")),
+        explanation=row.get("explanation"),
+        explained=bool(row.get("explained")),
+    )
+
+
+_PLAIN_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?")  # the text ``canonical`` writes
+
+
+def _number_or_text(value: Any) -> Any:
+    return Decimal(value) if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value) else value
+
+
+def _make_current(conn: Connection, unit_id: int, year: int, new_id: int, name: str) -> str:
+    """Decide which version of the unit's year is current (``batch.current``); the outcome."""
+    same = (returns_t.c.unit_id == unit_id) & (returns_t.c.year == year)
+    policy = (returns_t.c.generated_at, returns_t.c.modified_at, returns_t.c.file, returns_t.c.sha256)
+    versions = conn.execute(sa.select(returns_t.c.id, *policy).where(same)).mappings().all()
+    if len(versions) == 1:
+        return "inserted"
+    current = min(versions, key=_recency)["id"]
+    conn.execute(
+        sa.update(returns_t)
+        .where(same, returns_t.c.id != current)
+        .values(is_current=False, superseded_by=current)
+    )
+    conn.execute(
+        sa.update(returns_t).where(returns_t.c.id == current).values(is_current=True, superseded_by=None)
+    )
+    if current != new_id:
+        return "outdated"
+    if name:  # the current version names the unit
+        conn.execute(
+            sa.update(units_t).where(units_t.c.id == unit_id, units_t.c.name != name).values(name=name)
+        )
+    return "superseded"
+
+
 def _score_row(row: Mapping[str, Any]) -> dict[str, Any]:
     item = row.get("item", row.get("id"))
     if not item:
@@ -740,7 +1044,15 @@ def _finding_row(row: Mapping[str, Any]) -> dict[str, Any]:
         "reported": to_text(row.get("reported")),
         "expected": to_text(row.get("expected")),
         "message": str(row.get("message") or ""),
+        "explanation": _explanation(row.get("explanation")),
+        "explained": row.get("explained") is True,
     }
+
+
+def _explanation(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):  # a DataFrame's NaN: none
+        return None
+    return str(value).strip() or None
 
 
 def _fact_rows(rows: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -774,7 +1086,9 @@ def _fact_rows(rows: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> list[di
 
 
 def save_result(store: Store, result: CheckResult, checked_at: datetime | str | None = None) -> str:
-    """Store one ``CheckResult`` (unusable files are not stored: outcome ``"skipped"``).
+    """Store one ``CheckResult`` as its unit's next round (unusable files are not stored: outcome
+    ``"skipped"``); the result takes its round, the unit's explanations carried over to its
+    findings, and what it fixed and added since the previous round.
 
     The file's mtime is recorded as consolidation records it, so the same file is as recent
     either way; facts are ``CheckResult.fact_values`` (inputs and recomputed formula values).
@@ -786,7 +1100,26 @@ def save_result(store: Store, result: CheckResult, checked_at: datetime | str | 
         "modified_at": _file_mtime(result.file),
         "checked_at": _when(checked_at) or _now(),
     }
-    return store.save_return(ret, result.item_rows(), result.finding_rows(), result.fact_values())
+    saved = store.save_round(ret, result.item_rows(), result.finding_rows(), result.fact_values())
+    take_round(result, saved)
+    return saved.outcome
+
+
+def take_round(result: CheckResult, saved: Saved) -> None:
+    """Give ``result`` what storing it said: its round, the explanations its findings carry as
+    stored, and the findings fixed and new since the previous round."""
+    result.round = saved.round
+    stored = list(saved.findings)
+    matched = pair([_key(r) for r in stored], [key(f) for f in result.findings])
+    result.findings = [
+        replace(f, explanation=stored[matched[n]]["explanation"], explained=stored[matched[n]]["explained"])
+        if n in matched
+        else f
+        for n, f in enumerate(result.findings)
+    ]
+    result.fixed = [_as_finding(r) for r in saved.fixed]
+    new = {_key(r) for r in saved.new}
+    result.new = [f for f in result.findings if key(f) in new]
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:
@@ -803,8 +1136,17 @@ def save_consolidation(con: Any, url_or_path: str | Path | Store = DEFAULT_PATH)
 
     Every usable file is stored, whether or not the consolidation used it: the store keeps all
     versions and decides which one is current itself. Files are saved oldest first, so the
-    outcomes read naturally (a correction "superseded" its original).
+    outcomes read naturally (a correction "superseded" its original) and rounds are numbered
+    in that order.
     """
+    return save_rounds(con, url_or_path)[0]
+
+
+def save_rounds(
+    con: Any, url_or_path: str | Path | Store = DEFAULT_PATH
+) -> tuple[dict[str, int], dict[str, Saved]]:
+    """``save_consolidation``, with what storing each file said (its round…), by sha256."""
+    saved: dict[str, Saved] = {}
     counts = dict.fromkeys(OUTCOMES, 0)
     counts["skipped"] = 0
     by_sha: dict[str, dict[str, list[dict[str, Any]]]] = {}
@@ -832,11 +1174,12 @@ def save_consolidation(con: Any, url_or_path: str | Path | Store = DEFAULT_PATH)
         for ret in todo:
             parts = by_sha.get(str(ret["sha256"]), {})
             scores, findings, facts = (parts.get(k, []) for k in ("scores", "findings", "facts"))
-            counts[store.save_return(ret, scores, findings, facts)] += 1
+            done = saved[str(ret["sha256"])] = store.save_round(ret, scores, findings, facts)
+            counts[done.outcome] += 1
     finally:
         if store is not url_or_path:
             store.close()
-    return counts
+    return counts, saved
 
 
 # ------------------------------------------------------------------ prior-year prefill

@@ -11,7 +11,7 @@ from perfxl.check import references
 from perfxl.check.inputs import Read
 from perfxl.check.reader import Located, Return
 from perfxl.check.text import UNIT_TEXT, fmt, number, show, text_of, where
-from perfxl.engine.catalogue import finding
+from perfxl.engine.catalogue import finding, formula_rule
 from perfxl.engine.compute import Computation, input_dependencies
 from perfxl.engine.findings import Finding
 from perfxl.engine.formulas import formulas_of
@@ -194,21 +194,20 @@ def _formula_rule(plan: Plan, cell: Cell) -> tuple[str, str]:
     """(rule id, phrase with {want}) for a formula cell whose reported value is wrong."""
     calc = cell.calc
     assert calc is not None
-    parts = cell.id.split(".")
-    if calc.kind == "sum" and cell.sheet == plan.sheet("finance").name:
-        return f"sum.{parts[0]}.{parts[2]}", "按各单位（机构）合计应为 {want}"
+    rule = formula_rule(plan, cell)
+    if rule.startswith("sum."):
+        return rule, "按各单位（机构）合计应为 {want}"
     if calc.kind == "expr":
-        return f"identity.{parts[0]}.{parts[2]}", f"按“{_identity_text(plan, cell)}”应为 {{want}}"
+        return rule, f"按“{_identity_text(plan, cell)}”应为 {{want}}"
     if calc.kind == "metric":
-        return f"metric.{calc.item}", "按填报数据计算应为 {want}"
+        return rule, "按填报数据计算应为 {want}"
     if calc.kind == "score":
-        return f"ref.{calc.item}", "按评分标准计算应为 {want}（公式被改动或未重新计算）"
+        return rule, "按评分标准计算应为 {want}（公式被改动或未重新计算）"
     if cell.id.startswith("perf."):
-        return cell.id, "应与评分表一致，即 {want}"
-    part = parts[-1]  # self (an 错误) or ref (a 警告): the catalogue has both
+        return rule, "应与评分表一致，即 {want}"
     if calc.kind == "grade":
-        return f"grade.{part}", "按总分及等次标准应为 {want}"
-    return f"{'total' if cell.id.startswith('total.') else 'subtotal'}.{part}", "按各项得分合计应为 {want}"
+        return rule, "按总分及等次标准应为 {want}"
+    return rule, "按各项得分合计应为 {want}"
 
 
 def _identity_text(plan: Plan, cell: Cell) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from perfxl.check.explanations import REVIEW_SHEET, Explanation, read_review
 from perfxl.check.formats import read_workbook
 from perfxl.check.limits import LIMITS, Budget, LimitExceeded, Limits
 from perfxl.check.package import XlsxReadError, read_source
@@ -55,6 +56,7 @@ class Return:
     sheet_names: dict[str, str]  # plan sheet name -> the name it has in the return
     findings: list[Finding] = field(default_factory=list)
     sheets: dict[str, Sheet] = field(default_factory=dict)  # every sheet as read, by its name in the return
+    explanations: list[Explanation] = field(default_factory=list)  # typed into a returned review copy
     kind: str = "xlsx"  # xlsx | xls | ods: the format the return was read from
     values_only: bool = False  # no formulas or defined names could be read (.xls/.ods)
     # Formulas that reach outside the workbook: (sheet or None for a defined name, cell or name,
@@ -91,6 +93,9 @@ def read_return(path: str | Path, limits: Limits = LIMITS) -> Return:
         )
     _map_sheets(wb, ret)
     _locate(wb, ret)
+    review = wb.sheets.get(REVIEW_SHEET)
+    if review is not None:
+        ret.explanations = read_review({ref: c.value for ref, c in review.cells.items()})
     return ret
 
 

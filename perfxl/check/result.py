@@ -32,9 +32,23 @@ RETURN_KEYS = (
     "recomputed_grade",
 )
 ITEM_KEYS = ("id", "name", "max", "self", "recomputed", "defensible", "reading", "metric", "note")
-FINDING_KEYS = ("rule", "item", "severity", "sheet", "cell", "reported", "expected", "difference", "message")
-# Findings per severity, as the return row (and the summary, and the store's queries) name them.
+FINDING_KEYS = (
+    "rule",
+    "item",
+    "severity",
+    "sheet",
+    "cell",
+    "reported",
+    "expected",
+    "difference",
+    "message",
+    "explanation",
+    "explained",
+)
+# Open findings per severity, as the return row (and the summary, and the store's queries) name them;
+# explained ones (已说明 警告 and 提示) are counted apart.
 COUNT_KEYS = {ERROR: "errors", WARNING: "warnings", INFO: "infos"}
+EXPLAINED_KEY = "explained"
 
 
 @dataclass(frozen=True)
@@ -73,10 +87,21 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)  # field id -> value read (inputs, parsed)
     computed: dict[str, Any] = field(default_factory=dict)  # formula id -> recomputed value
+    # With a store: which return of its unit and year this is (1, 2, …), the previous round's
+    # findings it no longer has (已修正), and its findings the previous round did not have (新增).
+    round: int | None = None
+    fixed: list[Finding] = field(default_factory=list)
+    new: list[Finding] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
-        return {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
+        """Open findings per severity: an explained 警告 or 提示 (已说明) is not counted."""
+        return {s: sum(1 for f in self.findings if f.severity == s and not f.explained) for s in SEVERITIES}
+
+    @property
+    def explained(self) -> int:
+        """Findings explained by the unit (已说明)."""
+        return sum(1 for f in self.findings if f.explained)
 
     @property
     def exit_code(self) -> int:
@@ -93,6 +118,7 @@ class CheckResult:
             row["difference"] = None
         counts = self.counts
         row.update({key: counts[severity] for severity, key in COUNT_KEYS.items()})
+        row[EXPLAINED_KEY] = self.explained
         return row
 
     def item_rows(self) -> list[dict[str, Any]]:
@@ -101,7 +127,7 @@ class CheckResult:
 
     def finding_rows(self) -> list[dict[str, Any]]:
         """One row per finding (FINDING_KEYS), in the order they were found."""
-        return [{k: getattr(f, k) for k in FINDING_KEYS} for f in self.findings]
+        return [_finding_row(f) for f in self.findings]
 
     def fact_values(self) -> dict[str, Any]:
         """{field id: value} of every recomputed formula value and every input read; an input
@@ -121,7 +147,13 @@ class CheckResult:
                 {**{k: plain(v) for k, v in r.items()}, "cause": f.cause}
                 for r, f in zip(self.finding_rows(), self.findings, strict=True)
             ],
+            "round": self.round,
+            "fixed": [{k: plain(v) for k, v in _finding_row(f).items()} for f in self.fixed],
         }
+
+
+def _finding_row(f: Finding) -> dict[str, Any]:
+    return {k: getattr(f, k) for k in FINDING_KEYS}
 
 
 def plain(value: Any) -> Any:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from perfxl.check.causes import ordered
+from perfxl.check.explanations import explain
 from perfxl.check.formula_cells import check_formulas
 from perfxl.check.inputs import read_inputs
 from perfxl.check.items import check_item
@@ -103,7 +104,7 @@ def check_return(ret: Return, tolerance: Decimal | None = None) -> CheckResult:
         reported_grade=reported_grade or None,
         recomputed_grade=grade(recomputed, grade_bands(plan)),
         items=items,
-        findings=ordered(plan, ret, findings),
+        findings=explain(ordered(plan, ret, findings), ret.explanations)[0],
         facts={k: v for k, v in inputs.items() if v is not None},
         computed=dict(calc.values),
     )

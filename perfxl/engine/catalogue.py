@@ -15,9 +15,12 @@ import re
 import warnings
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perfxl.engine.findings import ERROR, INFO, WARNING, Finding
+
+if TYPE_CHECKING:
+    from perfxl.engine.layout import Cell, Plan
 
 
 @dataclass(frozen=True)
@@ -354,6 +357,26 @@ def finding(
     if message is None:
         message = e.template.format(sheet=sheet, **fields) if e.template else rule
     return Finding(rule, e.severity, message, sheet, cell, item, reported, expected, difference)
+
+
+def formula_rule(plan: Plan, cell: Cell) -> str:
+    """The rule id under which a formula cell holding the wrong value is reported (the checker's
+    finding and the template's 自查 row agree on it through here)."""
+    calc = cell.calc
+    assert calc is not None
+    parts = cell.id.split(".")
+    if calc.kind == "sum" and cell.sheet == plan.sheet("finance").name:
+        return f"sum.{parts[0]}.{parts[2]}"
+    if calc.kind == "expr":
+        return f"identity.{parts[0]}.{parts[2]}"
+    if calc.kind in ("metric", "score"):
+        return f"{'metric' if calc.kind == 'metric' else 'ref'}.{calc.item}"
+    if cell.id.startswith("perf."):
+        return cell.id
+    part = parts[-1]  # self (an 错误) or ref (a 警告): the catalogue has both
+    if calc.kind == "grade":
+        return f"grade.{part}"
+    return f"{'total' if cell.id.startswith('total.') else 'subtotal'}.{part}"
 
 
 def markdown_table() -> str:

@@ -14,6 +14,7 @@ TITLE_FONT = "宋体"
 HEADER_FILL = "#F2F2F2"
 INPUT_FILL = "#FFF2CC"  # light yellow: the unit types here
 FORMULA_FILL = "#E2EFDA"  # light green: computed (the review marks 提示 in light blue)
+REQUIRED_FILL = "#F8CBAD"  # orange: a required cell still blank (the template's 自查 marks it)
 # Findings by severity (错误, 警告, 提示): Excel's own "bad" / "neutral" / light blue.
 SEVERITY_FILLS = {"错误": "#FFC7CE", "警告": "#FFEB9C", "提示": "#DDEBF7"}
 BAD_TEXT = "#9C0006"

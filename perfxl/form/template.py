@@ -17,9 +17,11 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from perfxl.atomic import atomic_target
+from perfxl.engine import selfcheck
 from perfxl.engine.compute import Scalar, compute, input_dependencies
 from perfxl.engine.formulas import cell_ref, formula
 from perfxl.engine.layout import MARGINS, META_SHEET, Cell, Plan, SheetPlan, build_plan, col_letter
+from perfxl.form import selfcheck as selfcheck_sheet
 from perfxl.form.meta import Unit, metadata
 from perfxl.form.prefill import coerce
 from perfxl.form.styles import BODY_FONT, FORMULA_FILL, HEADER_FILL, INPUT_FILL, TITLE_FONT
@@ -135,9 +137,16 @@ def _write(path: str, plan: Plan, unit: Unit, inputs: Mapping[str, Scalar], stam
             wb.set_custom_property(f"perfxl.{key}", value or "-")
         wb.set_calc_mode("auto")
         styles = _Styles(wb)
-        for sp in plan.sheets:
-            ws = wb.add_worksheet(sp.name)
+        check, looks = selfcheck.build(plan), selfcheck_sheet.Formats(wb)
+        shown = selfcheck.cached(check, plan, inputs, calc)
+        sheets = {}
+        for n, sp in enumerate(plan.sheets):
+            ws = sheets[sp.name] = wb.add_worksheet(sp.name)
             _draw(ws, sp, plan, styles, unit, inputs, calc.values)
+            if n == 0:  # 自查 comes second, after 填报说明, which shows its count too
+                selfcheck_sheet.draw(wb, wb.add_worksheet(selfcheck.SHEET), check, looks, plan, shown)
+                selfcheck_sheet.instructions(ws, sp, looks, shown[(selfcheck.SUMMARY_ROW, 0)])
+        selfcheck_sheet.mark(sheets, check, looks)
         for cell in plan.cells.values():
             col = col_letter(cell.col)
             wb.define_name(cell.name, f"='{cell.sheet}'!${col}${cell.row + 1}")
@@ -147,7 +156,7 @@ def _write(path: str, plan: Plan, unit: Unit, inputs: Mapping[str, Scalar], stam
             hidden.write_string(r, 1, value)
         hidden.very_hidden()
         hidden.protect()
-        wb.worksheets()[1].activate()  # open on 基本概况, after 填报说明
+        sheets[plan.sheets[1].name].activate()  # open on 基本概况, after 填报说明 and 自查
     finally:
         wb.close()
 

@@ -5,6 +5,11 @@ see ``sanitize``), adds the review sheet as the first and active sheet and the i
 second (a sheet of its own, so each prints under its own header), gives each flagged cell a fill by
 severity and a comment with its findings, and writes the copy (always .xlsx) atomically. The input
 file is only read, never written.
+
+Fix or explain: beside each finding the review sheet has an unlocked 单位说明 cell (prefilled with
+the unit's explanation from an earlier round, if any) and a hidden key naming the finding, so a
+unit may send the copy back with its explanations typed in (``check.explanations`` reads them).
+A returned copy is reviewed like any return: its old review sheets and marks are replaced.
 """
 
 from __future__ import annotations
@@ -19,34 +24,47 @@ from typing import Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from perfxl import __version__
 from perfxl.atomic import atomic_target
+from perfxl.check.explanations import EXPLANATION_HEADER, KEY_HEADER, REVIEW_SHEET, review_key
 from perfxl.check.limits import LIMITS, Budget, LimitExceeded, Limits
 from perfxl.check.package import XlsxReadError, read_source
 from perfxl.check.result import CheckResult, ItemResult
 from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
-from perfxl.form.styles import BODY_FONT, HEADER_FILL, LINE_HEIGHT, SEVERITY_FILLS, TITLE_FONT, wrapped_lines
+from perfxl.form.styles import (
+    BODY_FONT,
+    FORMULA_FILL,
+    HEADER_FILL,
+    INPUT_FILL,
+    LINE_HEIGHT,
+    SEVERITY_FILLS,
+    TITLE_FONT,
+    wrapped_lines,
+)
 from perfxl.oserror import shown
 from perfxl.report.sanitize import open_for_review
 
-SHEET = "审核意见"
+SHEET = REVIEW_SHEET
 ITEMS_SHEET = "评分项复核"
 AUTHOR = "perfxl 审核"
 FILLS = {s: colour.lstrip("#") for s, colour in SEVERITY_FILLS.items()}  # openpyxl takes RRGGBB
 # A flagged cell's frame: INFO's fill is the template's own formula-cell colour, and fills fade
 # on a black-and-white printer, so the mark must also show in the cell's outline.
 FRAMES = {ERROR: "C00000", WARNING: "BF8F00", INFO: "2F75B5"}
-# Column widths of the review sheet (序号 级别 位置 规则 填报值 复核值 说明); 规则 is widened to the
-# longest rule id shown, so no id breaks mid-word; and of the item sheet.
-WIDTHS = (7, 22, 16, 19, 13, 13, 56)
+# Column widths of the review sheet (序号 级别 位置 规则 填报值 复核值 说明 单位说明, and the hidden
+# 核对键); 规则 is widened to the longest rule id shown, so no id breaks mid-word; and of the item sheet.
+WIDTHS = (7, 22, 16, 19, 13, 13, 48, 34)
 ITEM_WIDTHS = (8, 30, 8, 8, 8, 14, 56)
-FINDING_HEADER = ("序号", "级别", "位置", "规则", "填报值", "复核值", "说明")
+FINDING_HEADER = ("序号", "级别", "位置", "规则", "填报值", "复核值", "说明", EXPLANATION_HEADER)
 ITEM_HEADER = ("评分项", "名称", "分值", "自评", "复核", "可接受得分", "说明")
+KEY_COL = len(FINDING_HEADER) + 1  # the hidden 核对键, right of 单位说明
+LAST = len(WIDTHS)  # the sheet's last column: the header and section titles span up to it
 _FORMULA_START = ("=", "+", "-", "@")
 _THIN = Side(style="thin", color="808080")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -78,6 +96,11 @@ def write_review(
         raise ValueError(f"{source.name} 在审核之后已被改动（SHA-256 不符），请重新审核")
     wb = open_for_review(data, limits, budget)
     try:
+        if SHEET in wb.sheetnames:  # a review copy sent back: its old review gives way to this one
+            wb.remove(wb[SHEET])
+            if ITEMS_SHEET in wb.sheetnames:
+                wb.remove(wb[ITEMS_SHEET])
+            _unmark_cells(wb)
         _mark_cells(wb, result.findings)
         ws = wb.create_sheet(SHEET, 0)
         _draw(ws, result, shown(source.name), sha256, checked_at or datetime.now())
@@ -106,16 +129,34 @@ def _mark_cells(wb: Any, findings: Iterable[Finding]) -> None:
             by_cell.setdefault((f.sheet, cell.coordinate), []).append(f)
     for (sheet, coord), found in by_cell.items():
         cell = wb[sheet][coord]
-        worst = min(found, key=lambda f: _rank(f.severity))
-        if worst.severity in FILLS:
+        open_ = [f for f in found if not f.explained]  # an explained 警告 or 提示 needs no eye-catcher
+        worst = min(open_, key=lambda f: _rank(f.severity)) if open_ else None
+        if worst is not None and worst.severity in FILLS:
             cell.fill = _fill(FILLS[worst.severity])
             side = Side(style="medium", color=FRAMES[worst.severity])
             cell.border = Border(left=side, right=side, top=side, bottom=side)
-        text = "\n".join(f"【{f.severity}】{_clean(f.message)}" for f in found)
+        text = "\n".join(f"【{_level(f)}】{_clean(f.message)}" for f in found)
         if cell.comment is not None and cell.comment.text:  # keep the unit's own note
             text = f"{cell.comment.text}\n——\n{text}"
         lines = wrapped_lines(text, 44)
         cell.comment = Comment(text[:32000], AUTHOR, width=320, height=min(600, 18 + 15 * lines))
+
+
+def _unmark_cells(wb: Any) -> None:
+    """Take an earlier review's marks off a returned review copy: its comments (keeping the unit's
+    own note) and its fills and frames (back to the template's input or formula look)."""
+    thin = Side(style="thin")
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                comment = cell.comment
+                if comment is None or comment.author != AUTHOR:
+                    continue
+                own = comment.text.split("\n——\n")[0] if "\n——\n" in comment.text else None
+                cell.comment = Comment(own, "") if own else None
+                look = INPUT_FILL if cell.protection.locked is False else FORMULA_FILL
+                cell.fill = _fill(look.lstrip("#"))
+                cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
 
 
 def _target(ws: Worksheet, ref: str) -> Cell | None:
@@ -139,17 +180,18 @@ def _target(ws: Worksheet, ref: str) -> Cell | None:
 def _draw(ws: Worksheet, result: CheckResult, file_name: str, sha256: str, checked_at: datetime) -> None:
     widths = _widths(result)
     for i, width in enumerate(widths):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
+        ws.column_dimensions[get_column_letter(i + 1)].width = width
     ws.sheet_view.showGridLines = False
     ws.sheet_view.zoomScale = 100
 
-    _put(ws, 1, 1, SHEET, font=_font(TITLE_FONT, 16, bold=True), align="center", span=7)
+    _put(ws, 1, 1, SHEET, font=_font(TITLE_FONT, 16, bold=True), align="center", span=LAST)
     ws.row_dimensions[1].height = 30
     stamp = checked_at.astimezone() if checked_at.tzinfo else checked_at
     pairs = [
         ("单位", result.unit, "预算编码", result.code),
         ("年度", result.year, "版本", result.edition),
         ("审核时间", stamp.isoformat(sep=" ", timespec="minutes"), "审核工具", f"perfxl {__version__}"),
+        ("报送轮次", _round_text(result), "已说明", f"{result.explained} 项"),
     ]
     row = 2
     for label1, value1, label2, value2 in pairs:
@@ -199,14 +241,22 @@ def _draw(ws: Worksheet, result: CheckResult, file_name: str, sha256: str, check
     if not same:
         ws.cell(row=row + 2, column=5).font = red
     counts = result.counts
-    _put(ws, row + 2, 6, "　".join(f"{s} {counts[s]} 项" for s in SEVERITIES), span=2, border=True)
+    said = "　".join(f"{s} {counts[s]} 项" for s in SEVERITIES)
+    if result.explained:
+        said += f"　已说明 {result.explained} 项"
+    _put(ws, row + 2, 6, said, span=2, border=True)
     row += 4
 
     # findings, frozen and filtered, their header repeated on every printed page
     section = _font(TITLE_FONT, 12, bold=True)
-    _put(ws, row, 1, f"审核发现（共 {len(result.findings)} 条）", font=section, span=7)
+    _put(ws, row, 1, f"审核发现（共 {len(result.findings)} 条）", font=section, span=LAST)
+    row += 1
+    _put(ws, row, 1, EXPLAIN_HINT, span=LAST, font=_font(BODY_FONT, 9, color="595959"))
+    _fit(ws, row, EXPLAIN_HINT, sum(widths))
     row += 1
     _header(ws, row, FINDING_HEADER)
+    _put(ws, row, KEY_COL, KEY_HEADER)
+    ws.column_dimensions[get_column_letter(KEY_COL)].hidden = True
     head = row
     sheets = set(ws.parent.sheetnames)
     for n, f in enumerate(result.findings, 1):
@@ -214,18 +264,21 @@ def _draw(ws: Worksheet, result: CheckResult, file_name: str, sha256: str, check
         _finding_row(ws, row, n, f, sheets, widths)
     if not result.findings:
         row += 1
-        _put(ws, row, 1, "未发现问题", span=7, border=True, align="center")
-    ws.auto_filter.ref = f"A{head}:G{max(row, head + 1)}"
+        _put(ws, row, 1, "未发现问题", span=LAST, border=True, align="center")
+    ws.auto_filter.ref = f"A{head}:{get_column_letter(KEY_COL)}{max(row, head + 1)}"
     ws.freeze_panes = f"A{head + 1}"
     ws.print_title_rows = f"{head}:{head}"
+    if result.round is not None and result.round > 1:
+        row = _changes(ws, row + 2, result, sheets, widths)
 
     _page(ws, result.unit, SHEET)
+    _protect(ws)
 
 
 def _draw_items(ws: Worksheet, result: CheckResult) -> None:
     """评分项复核: each item's self-score and ours, on a sheet of its own (its own printed header)."""
     for i, width in enumerate(ITEM_WIDTHS):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
+        ws.column_dimensions[get_column_letter(i + 1)].width = width
     ws.sheet_view.showGridLines = False
     _put(ws, 1, 1, ITEMS_SHEET, font=_font(TITLE_FONT, 16, bold=True), align="center", span=7)
     ws.row_dimensions[1].height = 30
@@ -236,6 +289,68 @@ def _draw_items(ws: Worksheet, result: CheckResult) -> None:
     ws.freeze_panes = "A3"
     ws.print_title_rows = "2:2"
     _page(ws, result.unit, ITEMS_SHEET)
+
+
+EXPLAIN_HINT = (
+    "单位可在“单位说明”一栏逐条填写说明，并将本文件报回：“警告”“提示”经说明后列为“已说明”，"
+    "不再计入未处理的问题；“错误”须修改，说明仅供参考。说明会保留到以后各次报送，所涉数值改变后需重新说明。"
+)
+
+
+def _level(f: Finding) -> str:
+    return f"{f.severity}·已说明" if f.explained else f.severity
+
+
+def _message(f: Finding) -> str:
+    """A finding's 说明; a consequence's names its cause's 序号 in the findings table."""
+    message = f.message
+    if f.cause is not None and message.endswith("）") and "（起因：" in message:
+        message = f"{message[:-1]}，见第 {f.cause + 1} 条）"
+    return message
+
+
+def _round_text(result: CheckResult) -> str:
+    if result.round is None:
+        return "—（未登记数据库）"
+    return f"第 {result.round} 次报送"
+
+
+def _changes(
+    ws: Worksheet, row: int, result: CheckResult, sheets: set[str], widths: tuple[float, ...]
+) -> int:
+    """What this round fixed and what is new, since the previous round; returns the last row used."""
+    section = _font(TITLE_FONT, 12, bold=True)
+    title = (
+        f"与第 {(result.round or 1) - 1} 次报送相比：已修正 {len(result.fixed)} 条，新增 {len(result.new)} 条"
+    )
+    _put(ws, row, 1, title, font=section, span=LAST)
+    row += 1
+    _header(ws, row, ("序号", "变化", "位置", "规则", "填报值", "复核值", "说明", None))
+    for n, (word, f) in enumerate(
+        [*(("已修正", f) for f in result.fixed), *(("新增", f) for f in result.new)], 1
+    ):
+        row += 1
+        _put(ws, row, 1, n, border=True, align="center")
+        _put(ws, row, 2, f"{word}（{f.severity}）", border=True, align="center")
+        _put(ws, row, 3, f.where or "（全表）", border=True, align="center")
+        _rule(ws, row, f.rule)
+        _put(ws, row, 5, _short(f.reported), border=True, align="center", number="auto")
+        _put(ws, row, 6, _short(f.expected), border=True, align="center", number="auto")
+        message = _message(f)
+        _put(ws, row, 7, message, border=True)
+        _fit(ws, row, message, widths[6], f.where, widths[2])
+    if not result.fixed and not result.new:
+        row += 1
+        _put(ws, row, 1, "与上次报送的问题相同", span=7, border=True, align="center")
+    return row
+
+
+def _protect(ws: Worksheet) -> None:
+    """Only 单位说明 can be typed in (no password): filtering and row heights stay free."""
+    ws.protection.sheet = True
+    ws.protection.autoFilter = False
+    ws.protection.formatRows = False
+    ws.protection.formatColumns = False
 
 
 def _widths(result: CheckResult) -> tuple[float, ...]:
@@ -249,8 +364,8 @@ def _finding_row(
     ws: Worksheet, row: int, n: int, f: Finding, sheets: set[str], widths: tuple[float, ...]
 ) -> None:
     _put(ws, row, 1, n, border=True, align="center")
-    level = _put(ws, row, 2, f.severity, border=True, align="center")
-    if f.severity in FILLS:
+    level = _put(ws, row, 2, _level(f), border=True, align="center")
+    if f.severity in FILLS and not f.explained:
         level.fill = _fill(FILLS[f.severity])
     place = _put(ws, row, 3, f.where or "（全表）", border=True, align="center")
     if f.sheet and f.cell and f.sheet in sheets and _target(ws.parent[f.sheet], f.cell) is not None:
@@ -262,19 +377,23 @@ def _finding_row(
     elif f.sheet and f.sheet not in sheets:
         place.value = f"{_clean(f.where)}（工作表不存在）"
         place.data_type = "s"
-    rule = _put(ws, row, 4, f.rule, border=True)
-    rule.alignment = Alignment(horizontal="left", vertical="center", wrap_text=False, shrink_to_fit=True)
+    _rule(ws, row, f.rule)
     _put(ws, row, 5, _short(f.reported), border=True, align="center", number="auto")
     _put(ws, row, 6, _short(f.expected), border=True, align="center", number="auto")
-    message = f.message
-    if f.cause is not None and message.endswith("）") and "（起因：" in message:
-        message = f"{message[:-1]}，见第 {f.cause + 1} 条）"  # the cause's 序号 in this table
+    message = _message(f)
     _put(ws, row, 7, message, border=True)
+    said = _put(ws, row, 8, f.explanation, border=True)
+    said.protection = Protection(locked=False)
+    said.fill = _fill(INPUT_FILL.lstrip("#"))
+    key = _put(ws, row, KEY_COL, review_key(f))
+    key.protection = Protection(locked=True, hidden=True)
     _fit(
         ws,
         row,
         message,
         widths[6],
+        f.explanation,
+        widths[7],
         place.value,
         widths[2],
         _text_or_none(_short(f.reported)),
@@ -306,6 +425,12 @@ def _item_row(ws: Worksheet, row: int, item: ItemResult, labels: dict[str, str])
         colour = FILLS[WARNING] if own_ok else FILLS[ERROR]
         for col in range(1, 8):
             ws.cell(row=row, column=col).fill = _fill(colour)
+
+
+def _rule(ws: Worksheet, row: int, rule: str) -> None:
+    """A rule id on one line (its column is as wide as the longest: see ``_widths``), never broken."""
+    cell = _put(ws, row, 4, rule, border=True)
+    cell.alignment = Alignment(horizontal="left", vertical="center", wrap_text=False, shrink_to_fit=True)
 
 
 def _verdict(result: CheckResult) -> tuple[str, bool]:

@@ -51,6 +51,7 @@ class Consolidation(Protocol):
     rules: pd.DataFrame
     missing: pd.DataFrame
     duplicates: pd.DataFrame
+    fixed: pd.DataFrame
 
     def summary_line(self) -> str: ...
 
@@ -60,6 +61,17 @@ EXCEL_ROWS = 1_048_576
 BIN = 5  # points per bar of the score histogram
 RISKY = ("=", "+", "-", "@", "\t", "\r")  # text Excel would turn into a formula when re-entered
 
+# 汇总: the open findings per severity, the explained ones, and the round with what it changed
+COUNT_COLUMNS = (
+    (11, "errors"),
+    (12, "warnings"),
+    (13, "infos"),
+    (14, "explained"),
+    (15, "round"),
+    (16, "fixed"),
+    (17, "new"),
+)
+USED_COLUMN = 18  # 计入汇总, which the totals row's formulas filter on
 SCORE_FMT = "0.00"
 AMOUNT_FMT = "#,##0.00;-#,##0.00;0.00"
 
@@ -206,10 +218,14 @@ class _Summary:
             "错误",
             "警告",
             "提示",
+            "已说明",
+            "报送轮次",
+            "已修正",
+            "新增",
             "计入汇总",
             "说明",
         ]
-        ws = self.sheet("汇总", [5, 11, 22, 6, 24, 8, 8, 8, 7, 8, 8, 6, 6, 6, 8, 40])
+        ws = self.sheet("汇总", [5, 11, 22, 6, 24, 8, 8, 8, 7, 8, 8, 6, 6, 6, 6, 6, 6, 6, 8, 40])
         self.headers(ws, 0, labels)
         df = self.con.returns
         r = 0
@@ -241,11 +257,11 @@ class _Summary:
                 )
             self.put(ws, r, 9, rec["reported_grade"], align="center", **muted)
             self.put(ws, r, 10, rec["recomputed_grade"], align="center", **muted)
-            for c, key in ((11, "errors"), (12, "warnings"), (13, "infos")):
+            for c, key in COUNT_COLUMNS:
                 self.put(ws, r, c, rec[key], num_format="0", align="center", **muted)
-            self.put(ws, r, 14, "是" if used else "否", align="center", **muted)
+            self.put(ws, r, USED_COLUMN, "是" if used else "否", align="center", **muted)
             note = "；".join(n for n in (_val(rec["reason"]), _val(rec.get("totals_note"))) if n) or None
-            self.put(ws, r, 15, note, text_wrap=True, **muted)
+            self.put(ws, r, USED_COLUMN + 1, note, text_wrap=True, **muted)
             if used:
                 self.used_rows = r
         last = r
@@ -262,9 +278,10 @@ class _Summary:
         self.put(ws, row, 0, None, **bold)
         self.put(ws, row, 1, None, **bold)
         self.put(ws, row, 2, f"合计／平均（{n} 个单位）", **bold)
-        for c in (3, 4, 5, 9, 10, 15):
+        for c in (3, 4, 5, 9, 10, 15, USED_COLUMN + 1):
             self.put(ws, row, c, None, **bold)
-        flag = f"$O$2:$O${last + 1}"
+        used_col = xl_col_to_name(USED_COLUMN)
+        flag = f"${used_col}$2:${used_col}${last + 1}"
         for c, key in ((6, "reported_total"), (7, "recomputed_total"), (8, "difference")):
             values = [v for v in (_val(x) for x in usable[key]) if v is not None]
             if values and last >= 1:
@@ -279,7 +296,9 @@ class _Summary:
                 )
             else:
                 self.put(ws, row, c, None, **bold)
-        for c, key in ((11, "errors"), (12, "warnings"), (13, "infos")):
+        for c, key in COUNT_COLUMNS:
+            if key == "round":  # a round number does not add up
+                continue
             col = xl_col_to_name(c)
             total = int(used[key].fillna(0).sum())
             ws.write_formula(
@@ -290,7 +309,11 @@ class _Summary:
                 total,
             )
         ws.write_formula(
-            row, 14, f'=COUNTIF({flag},"是")', self.fmt(num_format="0", align="center", **bold), len(used)
+            row,
+            USED_COLUMN,
+            f'=COUNTIF({flag},"是")',
+            self.fmt(num_format="0", align="center", **bold),
+            len(used),
         )
 
     def scores_sheet(self) -> None:
@@ -454,6 +477,8 @@ class _Summary:
         self.put(ws, r, 3 + len(cols), rec.get("totals_note"), text_wrap=True, **look)
 
     def findings_sheet(self) -> None:
+        """Every finding of every file; then, with a store, the previous rounds' findings each
+        return has fixed (已修正, greyed)."""
         labels = [
             "预算编码",
             "单位名称",
@@ -465,29 +490,37 @@ class _Summary:
             "填报值",
             "应为",
             "说明",
+            "单位说明",
+            "本轮",
         ]
-        ws = self.sheet("问题清单", [11, 18, 16, 6, 17, 6, 14, 13, 13, 56])
+        ws = self.sheet("问题清单", [11, 18, 16, 6, 17, 9, 14, 13, 13, 50, 30, 7])
         self.headers(ws, 0, labels)
-        df = self.con.findings
+        df, fixed = self.con.findings, self.con.fixed
         room = EXCEL_ROWS - 2
+        rows: list[tuple[dict[str, Any], str | None]] = [(rec, None) for rec in _rows(df.head(room))]
+        rows += [(rec, "已修正") for rec in _rows(fixed.head(max(0, room - len(df))))]
         r = 0
-        for r, rec in enumerate(_rows(df.head(room)), start=1):
-            self.put(ws, r, 0, rec["code"])
-            self.put(ws, r, 1, rec["unit"], text_wrap=True)
-            self.put(ws, r, 2, rec["name"], text_wrap=True)
-            self.put(ws, r, 3, bool(rec["used"]), align="center")
-            self.put(ws, r, 4, rec["rule"], text_wrap=True)
-            sev = rec["severity"]
-            look = {"font_color": BAD_TEXT, "bold": True} if sev == ERROR else {}
-            self.put(ws, r, 5, sev, align="center", **look)
+        for r, (rec, change) in enumerate(rows, start=1):
+            muted: dict[str, Any] = {"font_color": MUTED_TEXT} if change else {}
+            self.put(ws, r, 0, rec["code"], **muted)
+            self.put(ws, r, 1, rec["unit"], text_wrap=True, **muted)
+            self.put(ws, r, 2, rec["name"], text_wrap=True, **muted)
+            self.put(ws, r, 3, bool(rec["used"]), align="center", **muted)
+            self.put(ws, r, 4, rec["rule"], text_wrap=True, **muted)
+            sev, explained = rec["severity"], bool(_val(rec.get("explained")))
+            look = {"font_color": BAD_TEXT, "bold": True} if sev == ERROR and not change else muted
+            self.put(ws, r, 5, f"{sev}·已说明" if explained else sev, align="center", **look)
             sheet, cell = _val(rec["sheet"]), _val(rec["cell"])
-            self.put(ws, r, 6, f"{sheet}!{cell}" if sheet and cell else sheet)
-            self.put(ws, r, 7, rec["reported"], text_wrap=True)
-            self.put(ws, r, 8, rec["expected"], text_wrap=True)
-            self.put(ws, r, 9, rec["message"], text_wrap=True)
-        if len(df) > room:
+            self.put(ws, r, 6, f"{sheet}!{cell}" if sheet and cell else sheet, **muted)
+            self.put(ws, r, 7, rec["reported"], text_wrap=True, **muted)
+            self.put(ws, r, 8, rec["expected"], text_wrap=True, **muted)
+            self.put(ws, r, 9, rec["message"], text_wrap=True, **muted)
+            self.put(ws, r, 10, rec.get("explanation"), text_wrap=True, **muted)
+            self.put(ws, r, 11, change or rec.get("change"), align="center", **muted)
+        if len(df) + len(fixed) > room:
             r += 1
-            self.put(ws, r, 9, f"另有 {len(df) - room} 条超出 Excel 行数上限，未列出（见 --json 或数据库）")
+            more = len(df) + len(fixed) - room
+            self.put(ws, r, 9, f"另有 {more} 条超出 Excel 行数上限，未列出（见 --json 或数据库）")
         ws.freeze_panes(1, 2)
         ws.autofilter(0, 0, max(r, 1), len(labels) - 1)
 

@@ -58,6 +58,7 @@ class Cells:
     self_cell: str
     rate_decimals: int
     score_decimals: int
+    reading: str | None = None  # the reading to render (a kind with readings); None: the rule's first
 
 
 def no_refs(rule: Rule) -> Iterable[str]:
@@ -71,7 +72,8 @@ class Kind:
     ``load(ctx, raw, maximum, readings)`` builds the Rule from the item's ``rule:`` mapping (raising
     ``ctx.fail`` for any mistake; ``readings`` are the rubric's declared readings); ``score(item,
     metric, given)`` and ``formula(item, metric_cell, cells)`` are the exact Python score and its Excel
-    twin (the metric, when the rule has one, is computed once by the caller: it has a cell of its own);
+    twin (the metric, when the rule has one, is computed once by the caller: it has a cell of its own;
+    a kind whose rule lists several readings renders ``cells.reading``, the first when it is None);
     ``explain(item, outcome, given, label)`` says in Chinese why the rule gives that score;
     ``refs(rule)`` lists the fields the kind's own parameters read (the metric's are added by the caller).
     """

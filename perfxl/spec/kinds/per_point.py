@@ -85,7 +85,8 @@ def formula(item: Item, metric: str | None, cells: Cells) -> str:
     thr = expr.num(rule.threshold)
     gap = f"{metric}-{thr}" if rule.direction == "over" else f"{thr}-{metric}"
     gap = f"ROUND(MAX(0,{gap}),{NOISE_PLACES})"
-    excess = {"proportional": gap, "whole": f"INT({gap})", "started": f"ROUNDUP({gap},0)"}[rule.readings[0]]
+    reading = cells.reading or rule.readings[0]
+    excess = {"proportional": gap, "whole": f"INT({gap})", "started": f"ROUNDUP({gap},0)"}[reading]
     body = shown_formula(f"MAX(0,{expr.num(item.max)}-{expr.num(rule.step)}*{excess})", cells.score_decimals)
     return f'IF({metric}="",{zero_formula(rule, cells.cell)},{body})'
 
