@@ -19,7 +19,9 @@ sample: $(BIN)/perfxl
 	$(BIN)/perfxl template --force --values sample_workbooks/君山区信访局_2020.yaml -o $(OUT)/岳阳市君山区信访局_2020.xlsx
 	$(BIN)/perfxl check --force --out-dir $(OUT) $(OUT)/岳阳市君山区信访局_2020.xlsx; test $$? -le 1
 	$(BIN)/perfxl report --force --out-dir $(OUT) $(OUT)/岳阳市君山区信访局_2020.xlsx; test $$? -le 1
-	@echo "样例已生成于 $(OUT)/"
+	@echo ""
+	@echo "样例已生成于 $(OUT)/：空白模板、君山区信访局样表、审核副本 $(OUT)/岳阳市君山区信访局_2020_审核.xlsx 和 Word 报告。"
+	@echo "上面审核行的 ✗ 是预期的：样表有意保留了 1 处错误（资金结余自评 3 分，按规则应为 2 分），用来演示审核。安装和生成均已成功。"
 
 # The web application for the bureau and its units, on http://127.0.0.1:8000/ (see README “网页版”).
 # The password and API token are printed at start unless PERFXL_PASSWORD / PERFXL_TOKEN are set.

@@ -64,6 +64,7 @@ class EditionInfo:
     title: str
     form_version: int
     rubric_version: int
+    problem: str | None = None  # why the edition's data files cannot be used (then the rest is empty)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class TemplateWritten:
     path: Path
     unit: Unit
     prefilled_from_db: bool  # some values came from last year's return in the store
+    notes: tuple[str, ...] = ()  # what the user should know about the values written (元 converted)
 
 
 @dataclass(frozen=True)
@@ -149,10 +151,15 @@ def _edition(name: str = DEFAULT_EDITION) -> Edition:
 
 
 def editions() -> list[EditionInfo]:
-    """Every edition shipped (or placed in the data folders), with its versions."""
+    """Every edition shipped (or placed in the data folders), with its versions; one whose data
+    files have a mistake is listed with the mistake (file and key) as its ``problem``."""
     out = []
     for name in available_editions():
-        ed = _edition(name)
+        try:
+            ed = _edition(name)
+        except PerfxlError as e:
+            out.append(EditionInfo(name, "", "", 0, 0, problem=str(e)))
+            continue
         out.append(EditionInfo(name, ed.form.region, ed.form.title, ed.form.version, ed.rubric.version))
     return out
 
@@ -184,7 +191,7 @@ def write_template(
     """Write one template. ``values_path`` (JSON/YAML/CSV by field id) may also give the unit and
     a fixed generation time; explicit ``unit`` parts and ``values`` win over it, and it over the
     store's last-year values (``prior_db``)."""
-    from perfxl.form.prefill import PrefillError, load_prefill
+    from perfxl.form.prefill import PrefillError, converted, load_prefill
     from perfxl.form.template import write_template as write
 
     ed, path = _edition(edition_name), Path(output)
@@ -197,10 +204,10 @@ def write_template(
         unit = Unit(given.name or base.name, given.code or base.code, given.year or base.year)
         prior = _prior_year_values(prior_db, ed, [unit], unit.year).get(unit, {})
         merged = {**prior, **(prefill.values if prefill else {}), **(values or {})}
-        write(path, ed, unit, merged, options, prefill.generated_at if prefill else None)
+        plan = write(path, ed, unit, merged, options, prefill.generated_at if prefill else None)
     except (SpecError, PrefillError) as e:
         raise PerfxlError(str(e)) from None
-    return TemplateWritten(path, unit, bool(prior))
+    return TemplateWritten(path, unit, bool(prior), tuple(converted(plan, merged)))
 
 
 def write_templates(
@@ -216,7 +223,7 @@ def write_templates(
     """One template per unit of a roster, named ``<编码>_<名称>.xlsx`` in ``out_dir``; the roster's
     per-unit layout counts and field columns win over ``options``; nothing is written if any
     target exists (unless ``force``)."""
-    from perfxl.form.prefill import PrefillError, load_roster
+    from perfxl.form.prefill import PrefillError, converted, load_roster
     from perfxl.form.template import file_name
     from perfxl.form.template import write_template as write
 
@@ -224,14 +231,23 @@ def write_templates(
     try:
         rows = load_roster(Path(roster), {c.id for c in build_plan(ed).inputs()})
         units = [Unit(row.unit.name, row.unit.code, row.unit.year or year) for row in rows]
+        paths = [Path(out_dir) / file_name(unit) for unit in units]
+        first: dict[Path, int] = {}
+        for row, path in zip(rows, paths, strict=True):  # a unit listed twice would overwrite itself
+            if path in first:
+                twice = f"第 {row.line} 行与第 {first[path]} 行是同一个单位（{path.name}）"
+                raise PerfxlError(f"{roster} {twice}，请删去重复的一行")
+            first[path] = row.line
+        existing = [p for p in paths if p.exists()]
+        if existing and not force:
+            more = f"等 {len(existing)} 个文件" if len(existing) > 1 else ""
+            raise PerfxlError(f"{existing[0]}{more}已存在，未生成任何模板；如需覆盖请加 --force")
         prior = _prior_year_values(prior_db, ed, units, year)
         made = []
-        for row, unit in zip(rows, units, strict=True):
-            path = Path(out_dir) / file_name(unit)
-            if path.exists() and not force:
-                raise PerfxlError(f"{path} 已存在；如需覆盖请加 --force")
-            write(path, ed, unit, {**prior.get(unit, {}), **row.values}, {**(options or {}), **row.options})
-            made.append(TemplateWritten(path, unit, unit in prior))
+        for row, unit, path in zip(rows, units, paths, strict=True):
+            values = {**prior.get(unit, {}), **row.values}
+            plan = write(path, ed, unit, values, {**(options or {}), **row.options})
+            made.append(TemplateWritten(path, unit, unit in prior, tuple(converted(plan, values))))
     except (SpecError, PrefillError) as e:
         raise PerfxlError(str(e)) from None
     return made
@@ -247,13 +263,22 @@ def _prior_year_values(db: str | None, ed: Edition, units: list[Unit], year: int
         raise PerfxlError("按上年报表预填（--from-db）需要年度：请给 --year，或在名册中填写年度")
     from sqlalchemy.exc import SQLAlchemyError
 
-    from perfxl.batch.store import StoreError, open_store, prefill_from_store
+    from perfxl.batch.store import StoreError, describe, open_store, prefill_from_store
 
     try:
         with open_store(db) as store:
             return prefill_from_store(store, ed, units, year)
     except (SQLAlchemyError, StoreError) as e:
-        raise PerfxlError(f"无法读取数据库 {db}：{e}") from None
+        raise PerfxlError(f"无法读取数据库 {database_name(db)}：{describe(e)}") from None
+
+
+def database_name(db: str) -> str:
+    """A ``--db`` as it may be shown: a URL's password masked (***), a file path as given."""
+    if "://" not in db:
+        return db
+    from perfxl.batch.store import shown
+
+    return shown(db)
 
 
 # ------------------------------------------------------------------ checking
@@ -337,12 +362,12 @@ def _check_one(
 def _open_store(db: str) -> Any:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from perfxl.batch.store import StoreError, open_store
+    from perfxl.batch.store import StoreError, describe, open_store
 
     try:
         return open_store(db)
     except (SQLAlchemyError, StoreError, OSError) as e:
-        raise PerfxlError(f"无法打开数据库 {db}：{e}") from None
+        raise PerfxlError(f"无法打开数据库 {database_name(db)}：{describe(e)}") from None
 
 
 @dataclass(frozen=True)
@@ -358,12 +383,12 @@ class _Stored:
             return None
         from sqlalchemy.exc import SQLAlchemyError
 
-        from perfxl.batch.store import StoreError, save_result
+        from perfxl.batch.store import StoreError, describe, save_result
 
         try:
             return save_result(self.store, result)
         except (SQLAlchemyError, StoreError) as e:
-            raise PerfxlError(f"无法存入数据库 {self.db}：{e}") from None
+            raise PerfxlError(f"无法存入数据库 {database_name(self.db or '')}：{describe(e)}") from None
 
 
 def history(db: str, unit: str, *, year: int | None = None) -> list[Round]:
@@ -377,7 +402,9 @@ def history(db: str, unit: str, *, year: int | None = None) -> list[Round]:
     try:
         rows = store.history(code=unit, year=year) or store.history(name=unit, year=year)
     except SQLAlchemyError as e:
-        raise PerfxlError(f"无法读取数据库 {db}：{e}") from None
+        from perfxl.batch.store import describe
+
+        raise PerfxlError(f"无法读取数据库 {database_name(db)}：{describe(e)}") from None
     finally:
         store.close()
     return [
@@ -505,7 +532,7 @@ def consolidate(
 
     from perfxl.batch.consolidate import ConsolidateError
     from perfxl.batch.consolidate import consolidate as run
-    from perfxl.batch.store import StoreError
+    from perfxl.batch.store import StoreError, describe
 
     out = Path(output)
     store = _open_store(db) if db is not None else None
@@ -524,7 +551,8 @@ def consolidate(
     except ConsolidateError as e:
         raise PerfxlError(str(e)) from None
     except (SQLAlchemyError, StoreError) as e:
-        raise PerfxlError(f"无法存入数据库 {db}：{e}（汇总工作簿未写出）") from None
+        where = database_name(db or "")
+        raise PerfxlError(f"无法存入数据库 {where}：{describe(e)}（汇总工作簿未写出）") from None
     except OSError as e:  # the summary could not be written (open in Excel? read-only folder?)
         raise PerfxlError(
             f"无法写出汇总工作簿 {out}：{e.strerror or e}（文件是否正在 Excel/WPS 中打开？）"

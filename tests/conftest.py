@@ -28,6 +28,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 f"CI=true but {', '.join(missing)} is not installed: the browser tests would be skipped. "
                 "Run .ci/install-system-deps.sh first."
             )
+    if needs_lo and os.environ.get("CI"):
+        from lo_edit import uno_python
+
+        if uno_python() is None:
+            raise pytest.UsageError(
+                "CI=true but no Python with LibreOffice's uno module (python3-uno): the tests that insert "
+                "rows in LibreOffice would be skipped. Run .ci/install-system-deps.sh first."
+            )
 
 
 @pytest.fixture(scope="session")

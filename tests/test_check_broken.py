@@ -30,6 +30,7 @@ import mutate as m
 import openpyxl
 import pytest
 import yaml
+from lo_edit import edit_many, uno_python
 from lo_recalc import recalc_many, soffice_available
 
 from perfxl.check import check_file
@@ -307,6 +308,14 @@ CASES = [
         facts={"income.org.fiscal": D("256.32")},
     ),
     Case(
+        # an explicit unit is exact: 2563200 元 is 256.32 万元, converted and said (not read as 万元)
+        "amount-with-元",
+        _set("income.org.fiscal", "2563200元"),
+        [("input.yuan", WARNING, FIN, "D7")],
+        says={"input.yuan": ("收支情况!D7", "2563200元", "256.32 万元", "÷10000")},
+        facts={"income.org.fiscal": D("256.32")},
+    ),
+    Case(
         "amount-full-width",
         _set("income.org.fiscal", "２５６．３２"),
         [("input.text_number", WARNING, FIN, "D7")],
@@ -405,6 +414,27 @@ CASES = [
         says={"input.blank": ("评分依据!B13", "公务卡应刷卡金额", "未填写")},
         facts={"basis.card_due": None},
     ),
+    Case(
+        # blank is not 否: the three answers are asked for, P5 cannot be checked until then
+        "checklist-left-blank",
+        _fields({"basis.p5_1": None, "basis.p5_2": None, "basis.p5_3": None}),
+        [
+            ("input.blank", WARNING, BASIS, "B18"),
+            ("input.blank", WARNING, BASIS, "B19"),
+            ("input.blank", WARNING, BASIS, "B20"),
+            ("score.P5.unanswered", WARNING, SCORES, "F10"),
+        ],
+        says={"score.P5.unanswered": ("①、②、③", "未填写", "无法复核"), "input.blank": ("空白不等于“否”",)},
+        facts={"basis.p5_1": None, "basis.p5_2": None, "basis.p5_3": None},
+    ),
+    Case(
+        # ① and ③ 否, ② blank: P5 is 0 or 1 whatever ② says, so a self-score of 3 is wrong either way
+        "checklist-blank-cannot-reach-self-score",
+        _fields({"basis.p5_1": "否", "basis.p5_2": None, "basis.p5_3": "否"}),
+        [("input.blank", WARNING, BASIS, "B19"), ("score.P5", ERROR, SCORES, "F10")],
+        says={"score.P5": ("最多 1 分", "② 未填写")},
+        facts={"basis.p5_1": "否", "basis.p5_2": None, "basis.p5_3": "否"},
+    ),
     # ---- self-scores
     Case(
         "self-score-over-max",
@@ -444,19 +474,20 @@ CASES = [
         "all-amounts-in-元",
         lambda src, dst: m.scale_amounts(src, dst, 10000),
         [
-            ("plausible.yuan", WARNING, FIN, "D7"),
+            ("plausible.yuan", ERROR, FIN, "D7"),
             ("plausible.per_capita", WARNING, FIN, "B15"),
-            ("plausible.yuan", WARNING, FIN, "D16"),
-            ("plausible.yuan", WARNING, FIN, "E16"),
-            ("plausible.yuan", WARNING, BASIS, "B6"),
-            ("plausible.yuan", WARNING, BASIS, "B34"),
-            ("plausible.yuan", WARNING, BASIS, "B36"),
+            ("plausible.yuan", ERROR, FIN, "D16"),
+            ("plausible.yuan", ERROR, FIN, "E16"),
+            ("plausible.yuan", ERROR, BASIS, "B6"),
+            ("plausible.yuan", ERROR, BASIS, "B34"),
+            ("plausible.yuan", ERROR, BASIS, "B36"),
             # the report, still in 万元, now disagrees with every table figure it states
             *[("narrative.figure", WARNING, REPORT, "B11")] * 5,
             *[("narrative.figure", WARNING, REPORT, "B15")] * 8,
         ],
         says={
             "plausible.per_capita": ("收支情况!B15", "2567000", "256700", "元"),
+            "plausible.yuan": ("疑似以元填报，需核实", "不计入全区收支汇总"),
             "narrative.figure": ("万元”与", "00.00 万元不一致", "报表是否按元填写"),
         },
         facts=None,
@@ -491,9 +522,31 @@ CASES = [
         says={"layout.sheet_renamed": ("收支情况", "Sheet3")},
     ),
     Case(
+        # openpyxl inserts the row without rewriting a single formula, as no spreadsheet program does:
+        # every formula reading a cell below row 6 of 评分依据 now reads the wrong one, and says so
         "row-inserted-in-评分依据-names-dropped",
         lambda src, dst: m.remove_defined_names(m.insert_rows(src, dst.with_name("ins.xlsx"), BASIS, 6), dst),
-        [("layout.by_label", INFO, None, None), ("layout.rows_moved", WARNING, BASIS, None)],
+        [
+            ("layout.by_label", INFO, None, None),
+            ("layout.rows_moved", WARNING, BASIS, None),
+            *[("formula.changed", WARNING, BASIS, f"B{r}") for r in (42, 43, 46, 47, 49)],
+            *[("formula.changed", WARNING, SCORES, f"G{r}") for r in (*range(3, 18), 27)],
+            *[("formula.changed", WARNING, REPORT, f"B{r}") for r in (14, 17, 21, 24)],  # its drafts
+        ],
+        says={"formula.changed": ("应为",)},
+    ),
+    Case(
+        # unprotected (there is no password) and retyped, defined names intact: still the same row
+        "row-label-retyped-names-intact",
+        lambda src, dst: m.set_cells(src, dst, {(FIN, "A7"): "局机关本级"}),
+        [("layout.label_changed", INFO, FIN, "A7")],
+        says={"layout.label_changed": ("1、局机关", "局机关本级")},
+    ),
+    Case(
+        "row-label-cleared-names-intact",
+        lambda src, dst: m.set_cells(src, dst, {(BASIS, "A6"): None}),
+        [("layout.label_changed", INFO, BASIS, "A6")],
+        says={"layout.label_changed": ("年初预算数", "删除")},
     ),
     Case("instructions-sheet-deleted", lambda src, dst: m.delete_sheet(src, dst, "填报说明"), []),
     Case("meta-sheet-plain-hidden", m.hide_meta_sheet, []),
@@ -511,16 +564,23 @@ CASES = [
     Case(
         "unit-name-changed",
         _set("unit.name", "君山区财政局"),
-        [("meta.unit", WARNING, None, None)],
-        says={"meta.unit": ("君山区财政局", "岳阳市君山区信访局")},
+        [("meta.unit", WARNING, BASIC, "B2")],
+        says={"meta.unit": ("君山区财政局", "岳阳市君山区信访局", "以模板为准")},
         facts={"unit.name": "君山区财政局"},
     ),
     Case(
         "year-changed",
         _set("unit.year", 2021),
-        [("meta.year", WARNING, None, None)],
+        [("meta.year", WARNING, BASIC, "D3")],
         says={"meta.year": ("2021", "2020")},
         facts={"unit.year": D(2021)},
+    ),
+    Case(
+        "code-changed",
+        _set("unit.code", "430611-JYJ"),
+        [("meta.code", WARNING, BASIC, "B3")],
+        says={"meta.code": ("430611-JYJ", "430611-XFJ")},
+        facts={"unit.code": "430611-JYJ"},
     ),
 ]
 
@@ -545,6 +605,41 @@ def test_damage(case: Case, broken: Callable[[Mutation], CheckResult], ref: Ref)
 
 
 # --------------------------------------------------------------------------- messages and misreadings
+
+
+def test_typed_identity_never_reassigns_the_return(
+    broken: Callable[[Mutation], CheckResult], ref: Ref
+) -> None:
+    """Another unit's name, code and year typed into 基本概况: a 警告 at each cell, and the return still
+    counts as the unit and year the template was issued for (the metadata is the identity)."""
+    typed = {"unit.name": "岳阳市君山区教育局", "unit.code": "430611-JYJ", "unit.year": 2021}
+    result = broken(_fields(typed))
+    assert (result.unit, result.code, result.year) == ("岳阳市君山区信访局", "430611-XFJ", 2020)
+    assert ref.delta(result) == (
+        [
+            ("meta.code", WARNING, BASIC, "B3"),
+            ("meta.unit", WARNING, BASIC, "B2"),
+            ("meta.year", WARNING, BASIC, "D3"),
+        ],
+        [],
+    )
+
+
+def test_root_cause_comes_first_and_its_consequences_point_to_it(
+    broken: Callable[[Mutation], CheckResult],
+) -> None:
+    """收入合计 typed over with 300: the 警告 that says so is listed before the 错误 it causes (the row's
+    identity no longer holds), and the 错误 names it, in the message and in the JSON's ``cause``."""
+    result = broken(_set("income.org.total", 300))
+    rules = [f.rule for f in result.findings]
+    assert rules.index("formula.overwritten") < rules.index("identity.income.total")
+    n = rules.index("identity.income.total")
+    consequence = result.findings[n]
+    assert consequence.cause is not None and result.findings[consequence.cause].rule == "formula.overwritten"
+    assert "（起因：收支情况!B7 公式被改为固定数值）" in consequence.message
+    assert result.to_json()["findings"][n]["cause"] == consequence.cause
+    p3 = next(f for f in result.findings if f.rule == "score.P3")
+    assert p3.cause is None  # the unit's own self-score is no consequence of the typed total
 
 
 def test_cleared_formula_says_so(broken: Callable[[Mutation], CheckResult]) -> None:
@@ -835,6 +930,83 @@ def test_libreoffice_error_value_is_not_reported_as_blank(lo: dict[str, Path]) -
     assert not [f for f in result.findings if f.cell == "B7"]
     assert not [f for f in result.findings if "空白" in f.message and f.sheet == FIN]
     assert _only(result, "input.text_number", "D7").severity == WARNING
+
+
+# --------------------------------------------------------------------------- rows inserted in LibreOffice
+
+
+def _unprotected(sheet: str, *steps: list[Any]) -> list[list[Any]]:
+    """A user's steps: unprotect the sheet (there is no password), then edit it."""
+    return [["unprotect", sheet], *steps]
+
+
+LO_EDITS: dict[str, list[list[Any]]] = {
+    # one more row inside the income table (between 二级机构1 and 二级机构2), left blank
+    "insert-blank-row-in-table": _unprotected(FIN, ["insert_rows", FIN, INCOME_SUB2_ROW, 1]),
+    # a blank row between the income table and the next one
+    "insert-row-between-tables": _unprotected(FIN, ["insert_rows", FIN, INCOME_SUB2_ROW + 1, 1]),
+    # two rows near the top of 评分依据: every metric formula and the 评分表 formulas that read it move
+    "insert-rows-in-basis": _unprotected(BASIS, ["insert_rows", BASIS, BASIS_ROW, 2]),
+    # one more 二级机构 row, filled in: the 汇总 formulas now add up a row the template does not have
+    "insert-filled-sub-row": _unprotected(
+        FIN,
+        ["insert_rows", FIN, INCOME_SUB2_ROW, 1],
+        ["set", FIN, f"A{INCOME_SUB2_ROW}", "3、二级机构3"],
+        ["set", FIN, f"D{INCOME_SUB2_ROW}", 12.5],
+        ["set", FIN, f"B{INCOME_SUB2_ROW}", f"=SUM(C{INCOME_SUB2_ROW}:G{INCOME_SUB2_ROW})"],
+    ),
+}
+
+_skip_without_uno = pytest.mark.skipif(uno_python() is None, reason="no Python with LibreOffice's uno module")
+
+
+@pytest.fixture(scope="module")
+def lo_edited(good: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every LibreOffice edit, made by one headless LibreOffice."""
+    out = tmp_path_factory.mktemp("lo_edited")
+    jobs = [(good, out / f"{name}.xlsx", steps) for name, steps in LO_EDITS.items()]
+    edit_many(jobs)
+    return {name: out / f"{name}.xlsx" for name in LO_EDITS}
+
+
+@pytest.mark.libreoffice
+@_skip_without_uno
+@pytest.mark.parametrize(
+    "name", ["insert-blank-row-in-table", "insert-row-between-tables", "insert-rows-in-basis"]
+)
+def test_rows_inserted_in_libreoffice_change_nothing(
+    name: str, lo_edited: dict[str, Path], original: CheckResult
+) -> None:
+    """Formulas are compared by the cells they read, so the references LibreOffice rewrote are no
+    “公式被改动”; names moved with their cells, so nothing needs locating by label either."""
+    result = check_file(lo_edited[name])
+    assert flat(result.findings) == flat(original.findings)
+    assert result.facts == original.facts
+    assert (result.reported_total, result.recomputed_total) == (
+        original.reported_total,
+        original.recomputed_total,
+    )
+
+
+@pytest.mark.libreoffice
+@_skip_without_uno
+def test_filled_extra_row_is_named_where_it_is_summed(lo_edited: dict[str, Path], ref: Ref) -> None:
+    """A row the template does not have, with 12.5 in it: the 汇总 formulas that add it up now compute
+    something else (it is named), the 汇总 no longer equals the rows we check (an 错误), and the
+    columns where the new row is blank stay quiet."""
+    result = check_file(lo_edited["insert-filled-sub-row"])
+    added, removed = ref.delta(result)
+    assert removed == []
+    assert sorted(added) == sorted(
+        [
+            ("formula.changed", WARNING, FIN, "B6"),
+            ("formula.changed", WARNING, FIN, "D6"),
+            ("sum.income.total", ERROR, FIN, "B6"),
+            ("sum.income.fiscal", ERROR, FIN, "D6"),
+        ]
+    )
+    changed = _only(result, "formula.changed", "D6")
+    assert "D9" in changed.message and "模板之外" in changed.message
 
 
 def corpus() -> dict[str, Mutation]:

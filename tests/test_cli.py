@@ -24,7 +24,7 @@ def run(*args: str) -> tuple[int, str, str]:
 @pytest.mark.parametrize("name", sorted(cli.commands))
 def test_every_command_is_documented_with_an_example(name: str) -> None:
     doc = cli.commands[name].help or ""
-    assert doc.strip() and "Example:" in doc, name
+    assert doc.strip() and "示例：" in doc and f"perfxl {name}" in doc, name
 
 
 def test_template_then_check_round_trip(tmp_path: Path) -> None:
@@ -46,6 +46,20 @@ def test_template_prefill_errors_name_the_file_and_field(tmp_path: Path) -> None
     assert code == 2 and "no.such" in err
 
 
+def test_template_values_in_yuan_are_converted_and_said(tmp_path: Path) -> None:
+    """“2563200元” in --values is 256.32 万元: written so, and the user is told (not 2563200 silently)."""
+    values = tmp_path / "v.yaml"
+    values.write_text("values:\n  income.org.fiscal: 2563200元\n", encoding="utf-8")
+    out = tmp_path / "x.xlsx"
+    code, _, err = run("template", "-o", str(out), "--values", str(values))
+    assert code == 0, err
+    assert "income.org.fiscal" in err and "256.32 万元" in err and "÷10000" in err
+    code, json_out, _ = run("check", "--no-review", "--json", "-", str(out))
+    doc = json.loads(json_out)
+    fiscal = [f for f in doc["findings"] if f["cell"] == "D7"]
+    assert fiscal == []  # the workbook holds the number 256.32: nothing to say about D7
+
+
 def test_roster_batch_with_gbk_csv_and_per_unit_rows(tmp_path: Path) -> None:
     roster = tmp_path / "名册.csv"
     roster.write_bytes(
@@ -59,6 +73,67 @@ def test_roster_batch_with_gbk_csv_and_per_unit_rows(tmp_path: Path) -> None:
     code, out, _ = run("check", "--no-review", "--json", "-", str(tmp_path / "out" / "001_信访局.xlsx"))
     doc = json.loads(out)
     assert doc["unit"] == "信访局" and doc["year"] == 2021 and doc["code"] == "001"
+
+
+def test_roster_kept_in_excel_is_read(tmp_path: Path) -> None:
+    """Finance staff keep rosters in Excel: an .xlsx roster (codes typed as numbers) works like a CSV."""
+    import openpyxl
+
+    roster = tmp_path / "名册.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["预算编码", "单位名称", "年度", "二级机构数"])
+    ws.append([430611, "信访局", 2021, 1])
+    ws.append([None, None, None, None])  # a formatted empty row Excel keeps
+    ws.append(["430612", "财政局", 2021, None])
+    wb.save(roster)
+    code, _, err = run("template", "--roster", str(roster), "--out-dir", str(tmp_path / "out"))
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "430611_信访局.xlsx",
+        "430612_财政局.xlsx",
+    ]
+    code, out, _ = run("check", "--no-review", "--json", "-", str(tmp_path / "out" / "430611_信访局.xlsx"))
+    assert json.loads(out)["code"] == "430611" and json.loads(out)["year"] == 2021
+
+
+def test_roster_listing_a_unit_twice_says_which_rows(tmp_path: Path) -> None:
+    roster = tmp_path / "名册.csv"
+    roster.write_text("预算编码,单位名称\n001,信访局\n002,财政局\n001,信访局\n", encoding="utf-8")
+    code, _, err = run("template", "--roster", str(roster), "--out-dir", str(tmp_path / "out"))
+    assert code == 2 and "第 4 行与第 2 行是同一个单位" in err and "--force" not in err
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())  # nothing written
+
+
+def test_roster_options_say_what_is_missing(tmp_path: Path) -> None:
+    roster = tmp_path / "名册.csv"
+    roster.write_text("单位名称\n信访局\n", encoding="utf-8")
+    code, _, err = run("template", "--roster", str(roster))
+    assert code == 2 and "--out-dir" in err and "-o" not in err.replace("--out-dir", "")
+    code, _, err = run("template", "--roster", str(roster), "-o", str(tmp_path / "a.xlsx"))
+    assert code == 2 and "不要用 -o" in err
+
+
+@pytest.mark.parametrize("name", ["模板.xls", "模板", "模板.xlsx.bak"])
+def test_output_must_be_xlsx(name: str, tmp_path: Path) -> None:
+    """perfxl writes .xlsx content: a .xls (or no) extension is refused, not written under a wrong name."""
+    for args in (["template", "-o"], ["check", str(SEED), "-o"], ["consolidate", str(SEED), "-o"]):
+        code, _, err = run(*args, str(tmp_path / name))
+        assert code == 2 and ".xlsx" in err, (args, err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_values_csv_with_the_readme_heading(tmp_path: Path) -> None:
+    values = tmp_path / "预填.csv"
+    values.write_text("字段 id,值\nincome.org.carryover,3.67\n", encoding="utf-8")
+    code, _, err = run("template", "-o", str(tmp_path / "x.xlsx"), "--values", str(values))
+    assert code == 0, err
+
+
+def test_check_says_where_the_review_copy_is(tmp_path: Path) -> None:
+    shutil.copy(SEED, tmp_path / "信访局.xlsx")
+    code, _, err = run("check", str(tmp_path / "信访局.xlsx"))
+    assert code == 1 and f"审核副本：{tmp_path / '信访局_审核.xlsx'}" in err
 
 
 def test_bad_roster_column_is_a_usage_error(tmp_path: Path) -> None:
@@ -167,3 +242,57 @@ def test_template_from_db_that_does_not_exist_is_a_usage_error(tmp_path: Path) -
         str(tmp_path / "none.sqlite"),
     )
     assert code == 2 and "不存在" in err
+
+
+def test_db_url_password_is_never_printed(tmp_path: Path, postgres_url: str) -> None:
+    """--db on a real PostgreSQL server with a password in the URL (the test server trusts anyone):
+    stored, and the line saying so masks the password."""
+    import sqlalchemy as sa
+
+    returns = tmp_path / "2020"
+    returns.mkdir()
+    shutil.copy(SEED, returns / "信访局.xlsx")
+    url = sa.engine.make_url(postgres_url).set(password="s3cret-口令").render_as_string(hide_password=False)
+    code, out, err = run("consolidate", str(returns), "-o", str(tmp_path / "汇总.xlsx"), "--db", url)
+    assert code == 1, err  # the seed's one 错误
+    assert "新增 1 份" in err or "已存在" in err
+    assert "s3cret" not in out + err and ":***@" in err
+
+
+def test_db_url_whose_driver_is_missing_says_which_extra(tmp_path: Path) -> None:
+    returns = tmp_path / "2020"
+    returns.mkdir()
+    shutil.copy(SEED, returns / "信访局.xlsx")
+    url = "postgresql+pg8000://绩效股:s3cret@127.0.0.1:5/perfxl"
+    code, out, err = run("consolidate", str(returns), "-o", str(tmp_path / "汇总.xlsx"), "--db", url)
+    assert code == 2 and "Traceback" not in err
+    assert "pg8000" in err and 'pip install "perfxl[postgres]"' in err
+    assert "s3cret" not in out + err
+
+
+def test_db_that_cannot_be_reached_says_so_without_the_password(tmp_path: Path) -> None:
+    returns = tmp_path / "2020"
+    returns.mkdir()
+    shutil.copy(SEED, returns / "信访局.xlsx")
+    url = "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/perfxl"  # nothing listens on port 1
+    code, out, err = run("consolidate", str(returns), "-o", str(tmp_path / "汇总.xlsx"), "--db", url)
+    assert code == 2 and "Traceback" not in err
+    # the database is opened first (each return is stored as a round before the summary is written)
+    assert "无法打开数据库 postgresql+psycopg://postgres:***@127.0.0.1:1/perfxl" in err
+    assert "无法连接" in err and "s3cret" not in out + err
+    assert not (tmp_path / "汇总.xlsx").exists()
+
+
+def test_check_and_history_mask_the_password_of_a_db_that_cannot_be_reached(tmp_path: Path) -> None:
+    """check --db and history open the store first: a refusal names it with the password masked."""
+    shutil.copy(SEED, tmp_path / "信访局.xlsx")
+    url = "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/perfxl"
+    for args in (
+        ["check", str(tmp_path / "信访局.xlsx"), "--db", url],
+        ["history", "--db", url, "--unit", "430611"],
+    ):
+        code, out, err = run(*args)
+        assert code == 2 and "Traceback" not in err, (args, err)
+        assert "无法打开数据库 postgresql+psycopg://postgres:***@127.0.0.1:1/perfxl" in err, (args, err)
+        assert "s3cret" not in out + err
+    assert not (tmp_path / "信访局_审核.xlsx").exists()

@@ -51,6 +51,7 @@ N_CLEAN = 3
 YEAR = 2020
 TZ = timezone(timedelta(hours=8))
 INJECTIONS = ['=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+1+2", "@SUM(A1:A2)"]
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_workbooks"
 SHEETS = ["汇总", "指标得分", "收支汇总", "问题清单", "规则统计", "未报送", "重复报送", "图表"]
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 
@@ -223,13 +224,15 @@ def test_returns_units_and_reasons(batch: Batch) -> None:
 
 def test_facts_are_long_text_rows_with_inputs_and_recomputed_totals(batch: Batch) -> None:
     facts = batch.con.facts
-    assert list(facts.columns) == ["sha256", "field", "value"]
+    assert list(facts.columns) == ["sha256", "field", "value", "numeric"]
     one = batch.con.units.iloc[0]
     own = facts[facts["sha256"] == one["sha256"]]
     mine = dict(zip(own["field"], own["value"], strict=True))
+    numeric = dict(zip(own["field"], own["numeric"], strict=True))
     result = check_file(one["file"])
-    assert mine["unit.name"] == result.facts["unit.name"]
+    assert mine["unit.name"] == result.facts["unit.name"] and not numeric["unit.name"]
     assert D(mine["income.total.total"]) == result.computed["income.total.total"]
+    assert numeric["income.total.total"]
     assert all(isinstance(v, str) for v in mine.values())
 
 
@@ -331,20 +334,23 @@ def test_summary_row_per_file_and_totals_row(batch: Batch) -> None:
 
 def test_finance_totals_equal_the_sum_of_units(batch: Batch) -> None:
     con = batch.con
+    counted = con.finance[con.finance["in_totals"]]
     rows = _rows(batch.output, "收支汇总")
-    assert [r[1] for r in rows[2 : 2 + len(con.units)]] == list(con.finance["unit"])
-    assert rows[2 + len(con.units)][1].startswith("合计")
-    total_row = 2 + len(con.units) + 1  # 1-based row of the 合计 row
+    assert rows[0][:3] == ["单位", None, None] and rows[1][:3] == ["预算编码", "单位名称", "年度"]
+    assert [r[1] for r in rows[2 : 2 + len(counted)]] == list(counted["unit"])
+    assert [r[2] for r in rows[2 : 2 + len(counted)]] == list(counted["year"])
+    assert rows[2 + len(counted)][1].startswith("合计")
+    total_row = 2 + len(counted) + 1  # 1-based row of the 合计 row
     xml = _cells(_sheet_xml(batch.output, "收支汇总"))
     keys = [c for c in con.finance.columns if "." in c]
     assert len(keys) == sum(len(t.columns) for t in load_edition().form.tables)
     for j, key in enumerate(keys):
-        col = openpyxl.utils.get_column_letter(3 + j)
+        col = openpyxl.utils.get_column_letter(4 + j)
         cell = xml[f"{col}{total_row}"]
         assert cell.find("m:f", NS).text == f"SUM({col}3:{col}{total_row - 1})"
         cached = D(cell.find("m:v", NS).text)
         from_sheet = sum((D(xml[f"{col}{r}"].find("m:v", NS).text) for r in range(3, total_row)), D(0))
-        from_frame = sum(con.finance[key], D(0))
+        from_frame = sum(counted[key], D(0))
         assert cached == from_sheet == from_frame, key
     # and they are the recomputed 汇总 rows of the returns, not what the units typed
     one = con.units.iloc[0]
@@ -352,6 +358,40 @@ def test_finance_totals_equal_the_sum_of_units(batch: Batch) -> None:
         con.finance.iloc[0]["expense.total.balance_cum"]
         == check_file(one["file"]).computed["expense.total.balance_cum"]
     )
+
+
+def test_a_return_in_yuan_is_left_out_of_the_district_totals(tmp_path: Path) -> None:
+    """A return whose amounts look like 元 is an 错误 for that return, is not summed into 收支汇总,
+    and the sheet lists it below the 合计 with why (the 汇总 sheet and the summary line say it too)."""
+    import mutate as m
+
+    good = tmp_path / "报表" / "信访局.xlsx"
+    good.parent.mkdir()
+    shutil.copy(SAMPLES / "君山区信访局_2020.xlsx", good)
+    step = m.scale_amounts(good, tmp_path / "step.xlsx", 10000)
+    step = m.set_meta(step, tmp_path / "step2.xlsx", "unit", "岳阳市君山区财政局")
+    m.set_meta(step, good.parent / "财政局.xlsx", "code", "430611-CZJ")
+    out = tmp_path / "汇总.xlsx"
+    con = consolidate([good.parent], out, workers=1)
+    yuan = con.returns[con.returns["code"] == "430611-CZJ"].iloc[0]
+    assert not yuan["in_totals"] and "疑似以元填报" in yuan["totals_note"]
+    assert yuan["errors"] >= 1 and bool(con.returns[con.returns["code"] == "430611-XFJ"].iloc[0]["in_totals"])
+    assert "未计入收支合计 1 个单位" in con.summary_line()
+    rows = _rows(out, "收支汇总")
+    total = next(r for r in rows if str(r[1]).startswith("合计"))
+    assert total[1] == "合计（1 个单位）"
+    income = rows[1].index("收入合计")
+    cached = openpyxl.load_workbook(out, data_only=True)["收支汇总"]
+    total_cell = cached.cell(rows.index(total) + 1, income + 1)
+    assert D(str(total_cell.value)) == D("259.99")  # the 元 return's 2,599,900 is not in it
+    cached.parent.close()
+    below = rows[rows.index(total) + 1 :]
+    assert any("未计入合计的单位（1 个）" in str(r[0]) for r in below)
+    listed = next(r for r in below if r[1] == "岳阳市君山区财政局")
+    assert "疑似以元填报" in listed[-1]
+    sheet = _rows(out, "汇总")
+    summary = next(r for r in sheet if r[1] == "430611-CZJ")
+    assert "未计入收支汇总的合计" in summary[sheet[0].index("说明")]
 
 
 def test_every_finding_is_listed(batch: Batch) -> None:

@@ -26,7 +26,7 @@ import yaml
 from click.testing import CliRunner
 
 from perfxl.batch.consolidate import consolidate
-from perfxl.batch.store import Store, metadata, open_store, save_result
+from perfxl.batch.store import EXACT_COLUMNS, SCHEMA_VERSION, Store, metadata, open_store, save_result
 from perfxl.check import check_file
 from perfxl.check.explanations import Explanation, explain, pair, read_review, review_key
 from perfxl.cli import cli
@@ -306,10 +306,17 @@ def empty_db(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 def test_a_version_1_store_is_upgraded_in_place(empty_db: str, seed_book: Path) -> None:
-    old = sa.MetaData()  # the tables as version 1 made them
+    old = sa.MetaData()  # the tables as version 1 made them: no rounds, explanations nor exact numbers
     for table in metadata.sorted_tables:
         if table.name != "explanations":
-            cols = [c._copy() for c in table.columns if c.name not in ("round", "explanation", "explained")]
+            cols = [
+                c._copy()
+                for c in table.columns
+                if c.name not in ("round", "explanation", "explained", "number")
+            ]
+            for c in cols:
+                if (table.name, c.name) in EXACT_COLUMNS:
+                    c.type = sa.String(40)
             sa.Table(table.name, old, *cols)
     engine = sa.create_engine(empty_db)
     old.create_all(engine)
@@ -340,7 +347,7 @@ def test_a_version_1_store_is_upgraded_in_place(empty_db: str, seed_book: Path) 
         save_result(store, result)
         assert result.round == 3
     with open_store(empty_db) as store, store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version FROM perfxl_schema")).scalar() == 2
+        assert conn.execute(sa.text("SELECT version FROM perfxl_schema")).scalars().all() == [SCHEMA_VERSION]
 
 
 def test_consolidation_into_a_store_numbers_rounds_and_says_so(seed_book: Path, tmp_path: Path) -> None:

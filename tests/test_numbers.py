@@ -85,7 +85,9 @@ NUMBER_CASES = [
     ("256.7万元", "万元", D("256.7"), True, False),
     ("256.7 万元", "万元", D("256.7"), True, False),
     ("256.7万", "万元", D("256.7"), True, False),
-    ("1500元", "万元", D("1500"), True, False),  # suspicious, but not divided
+    ("1500元", "万元", D("0.15"), True, False),  # an explicit unit is exact: 元 ÷ 10000
+    ("2563200元", "万元", D("256.32"), True, False),
+    ("2,563,200.50 元", "万元", D("256.32005"), True, False),
     ("12人", "人", D("12"), True, False),
     ("3个", "个", D("3"), True, False),
     ("3例", "个", D("3"), True, False),
@@ -204,7 +206,8 @@ def test_parse_number_table(
     [
         ("256.7万元", "万元", "“256.7万元”按 256.7 万元读取"),
         ("256.7万", "万元", "“256.7万”按 256.7 万元读取"),
-        ("1500元", "万元", "“1500元”的单位是元，本表单位为万元，按 1500 万元读取，请核对"),
+        ("1500元", "万元", "“1500元”的单位是元，按 0.15 万元读取（由元换算为万元，÷10000）"),
+        ("2563200元", "万元", "“2563200元”的单位是元，按 256.32 万元读取（由元换算为万元，÷10000）"),
         (0.95, "%", "0.95 按 95% 读取"),
         (1, "%", "1 按 100% 读取（若指 1% 请改为 1%）"),
         ("1", "%", "“1”按 100% 读取（若指 1% 请改为 1%）"),
@@ -437,3 +440,10 @@ def test_percent_with_sign_is_never_scaled(rate: Decimal) -> None:
     result = parse_number(f"{rate}%", "%")
     assert result.error is None
     assert result.value == rate
+
+
+def test_yuan_is_converted_and_said() -> None:
+    parsed = parse_number("2563200元", "万元")
+    assert (parsed.value, parsed.from_yuan) == (D("256.32"), True)
+    assert not parse_number("256.32万元", "万元").from_yuan
+    assert not parse_number("1500元", None).from_yuan  # no unit expected: nothing to convert to

@@ -98,7 +98,7 @@ def test_source_is_untouched(reviewed: dict) -> None:
 
 def test_review_sheet_first_and_active(reviewed: dict) -> None:
     with _open(reviewed["source"]) as src, _open(reviewed["out"]) as wb:
-        assert wb.sheetnames == ["审核意见", *src.sheetnames]
+        assert wb.sheetnames == ["审核意见", "评分项复核", *src.sheetnames]
         assert wb.active.title == "审核意见"
         assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] == ["审核意见"]
 
@@ -158,8 +158,10 @@ def test_findings_table_filter_freeze_print(reviewed: dict) -> None:
 
 
 def test_item_table(reviewed: dict) -> None:
+    """On a sheet of its own, so it prints under its own header, never under the findings' one."""
     with _open(reviewed["out"]) as wb:
-        ws = wb["审核意见"]
+        ws = wb["评分项复核"]
+        assert ws.print_title_rows == "$2:$2" and ws.oddFooter.right.text == "评分项复核"
         head = next(r for r in ws.iter_rows() if r[0].value == "评分项")[0].row
         items = reviewed["result"].items
         rows = {r[0].value: r for r in ws.iter_rows(min_row=head + 1, max_row=head + len(items))}
@@ -169,6 +171,18 @@ def test_item_table(reviewed: dict) -> None:
         assert p3[0].fill.fgColor.rgb.endswith("FFC7CE")
         assert rows["P1"][0].fill.fill_type is None  # self == recomputed: not highlighted
         assert "不适用" in rows["I3"][6].value
+
+
+def test_rule_ids_never_break_mid_word(seed: tuple[Path, CheckResult], tmp_path: Path) -> None:
+    """The 规则 column is as wide as the longest rule id shown and does not wrap."""
+    source, result = seed
+    out = write_review(source, result, tmp_path / "r.xlsx")
+    with _open(out) as wb:
+        ws = wb["审核意见"]
+        longest = max(len(f.rule) for f in result.findings)
+        assert ws.column_dimensions["D"].width >= longest
+        rules = [r[3] for r in ws.iter_rows() if r[3].value in {f.rule for f in result.findings}]
+        assert rules and all(not c.alignment.wrap_text for c in rules)
 
 
 def test_flagged_cells_filled_and_commented(reviewed: dict) -> None:
@@ -183,7 +197,7 @@ def test_flagged_cells_filled_and_commented(reviewed: dict) -> None:
         assert info.fill.fgColor.rgb.endswith("DDEBF7") and "不适用" in info.comment.text
         assert wb["绩效自评"]["E16"].fill.fgColor.rgb.endswith("DDEBF7")
         assert wb["评分表"]["F9"].comment is None
-        assert all(ws.protection.sheet for ws in wb.worksheets[1:])  # protection kept
+        assert all(ws.protection.sheet for ws in wb.worksheets[2:])  # protection kept
 
 
 def test_original_sheets_unchanged(reviewed: dict) -> None:
@@ -339,3 +353,8 @@ def test_review_prints(reviewed: dict, tmp_path: Path) -> None:
     ).stdout
     assert "审核意见" in first and "资金结余" in first and "按规则应为 2 分" in first
     assert "第 1 页" in first
+    pages = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout.split("\f")
+    items = next(p for p in pages if "可接受得分" in p)
+    assert "序号" not in items  # the findings' header is not repeated above the item table

@@ -5,9 +5,10 @@ case whose damage is an identity or score mistake, and more of the same kind bel
 workbook is recalculated by ONE headless LibreOffice run, as the unit's spreadsheet program would
 on opening it. Then, row by row, the 自查 status LibreOffice shows must be the checker's verdict
 on the recalculated workbook at that rule and cell: 需修改 where it reports the 错误, 未填写 where
-it reports a blank or a missing 扣分原因, ✓ (or — for an optional identity left blank) where it
-reports neither. Damage by text typed into number cells is left out: the checker reads such text
-as the number it says and reports that instead (``input.text_number``), which a formula cannot.
+it reports a blank, a missing 扣分原因 or a 是/否 left blank that the score waits for, ✓ (or — for
+an optional identity left blank) where it reports neither. Damage by text typed into number cells
+is left out: the checker reads such text as the number it says and reports that instead
+(``input.text_number``), which a formula cannot.
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ CASES |= {
     "negative-score": _fields({"score.E1.self": -1}),
     "all-self-scores-blank": _fields({f"score.{i.id}.self": None for i in m.plan().edition.rubric.items}),
     "required-inputs-blank": _fields({"unit.contact": None, "basis.p5_1": None, "reporter.phone": "  "}),
+    # a 是/否 left blank is not 否: in the range the answers allow the score waits for them (未填写);
+    # below it (or above) it is wrong whatever they will say (需修改)
+    "P10-answer-blank-in-range": _fields({"basis.p10_2": None}),
+    "P7-answer-blank-below-range": _fields({"basis.p7_1": None, "score.P7.self": 0.5, "score.P7.note": "x"}),
 }
 
 
@@ -80,7 +85,8 @@ def verdict(check: Check, findings: list[Finding]) -> str:
     if check.kind == "item":
         if {check.rule, f"{check.rule}.range"} & rules:
             return FIX
-        return BLANK if {f"{check.rule}.blank", f"{check.rule}.reason"} & rules else OK
+        waiting = {f"{check.rule}.blank", f"{check.rule}.reason", f"{check.rule}.unanswered"}
+        return BLANK if waiting & rules else OK
     return FIX if check.rule in rules else OK
 
 

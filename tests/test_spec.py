@@ -564,7 +564,7 @@ def test_yaml_syntax_error_names_file(tmp_path: Path, which: str) -> None:
         _load(form_path, rubric_path)
     msg = str(info.value)
     assert msg.startswith(f"{broken}: "), msg
-    assert "YAML" in msg and "line" in msg, msg
+    assert "YAML 格式错误" in msg and "第 2 行" in msg and "方括号" in msg, msg
 
 
 def test_unreadable_rubric_names_file(tmp_path: Path) -> None:

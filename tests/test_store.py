@@ -1,13 +1,16 @@
 """The store: versions of a return (unchanged / superseded / outdated), exact Decimals and Chinese
 text, counts, prior-year values and prefilling next year's templates from the store.
 
-Every store test runs twice: against a SQLite file opened by plain path and by an explicit
-``sqlite:///`` URL (both under a directory with a Chinese name and a space).
+Every store test runs three times: against a SQLite file opened by plain path and by an explicit
+``sqlite:///`` URL (both under a directory with a Chinese name and a space), and against a fresh
+database on a real PostgreSQL server (the session's throwaway cluster, see tests/pgserver.py).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,6 +23,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from perfxl.batch.store import (
+    EXACT_COLUMNS,
+    SCHEMA_VERSION,
     Store,
     StoreError,
     canonical,
@@ -29,6 +34,7 @@ from perfxl.batch.store import (
     prior_year_map,
     save_consolidation,
     save_result,
+    shown,
 )
 from perfxl.form.meta import Unit
 from perfxl.spec import Edition, SpecError, data_dirs, load_edition
@@ -40,12 +46,33 @@ NAME = "岳阳市君山区信访局"
 CODE = "430611-XFJ"
 
 
-@pytest.fixture(params=["path", "url"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+@pytest.fixture(params=["path", "url", "postgresql"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "postgresql":
+        with fresh_database(request.getfixturevalue("postgres_url")) as url:
+            yield url
+        return
     folder = tmp_path / "汇总 数据"
     folder.mkdir()
     path = folder / "perfxl.sqlite"
-    return str(path) if request.param == "path" else f"sqlite:///{path}"
+    yield str(path) if request.param == "path" else f"sqlite:///{path}"
+
+
+@contextmanager
+def fresh_database(server: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server for one test; dropped afterwards."""
+    name = f"perfxl_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
+        try:
+            yield sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture
@@ -307,6 +334,335 @@ def test_decimals_round_trip_exactly(store: Store) -> None:
         same = conn.execute(sa.select(facts.c.field).where(facts.c.value == "256.7")).scalars().all()
     assert sorted(same) == ["b", "c"]
     assert canonical(D("5.20")) == "5.2" and canonical(D("0E-7")) == "0"
+
+
+def test_amounts_and_scores_are_exact_numeric_columns(store: Store) -> None:
+    """Totals, scores and numeric facts are NUMERIC(38, 18) on PostgreSQL (read back as the same
+    Decimal, added up exactly in SQL); SQLite keeps their canonical text, exact too."""
+    sha = "e" * 64
+    facts = {
+        "income.total.total": D("259.99"),
+        "x": D("0.1"),
+        "y": D("0.2"),
+        "big": D("12345678901234567890.123456789012345678"),  # 20 + 18 digits: the most that fits
+        "long": D("0.1234567890123456789"),  # 19 decimals: kept as exact text, no number
+        "unit.name": NAME,
+    }
+    score = {"item": "P3", "max": D(3), "self": D("2.75"), "recomputed": D("2.00")}
+    store.save_return(ret(sha, reported_total=D("98.25")), [score], [], facts)
+    table = metadata.tables["facts"]
+    with store.engine.connect() as conn:
+        numbers = dict(conn.execute(sa.select(table.c.field, table.c.number)).all())
+        if store.engine.dialect.name == "postgresql":
+            total = conn.execute(sa.select(sa.func.sum(table.c.number)).where(table.c.field.in_(["x", "y"])))
+            assert total.scalar_one() == D("0.3")  # exact decimal arithmetic in the database
+            types = dict(
+                conn.exec_driver_sql(
+                    "SELECT table_name || '.' || column_name,"
+                    " data_type || '(' || numeric_precision || ',' || numeric_scale || ')'"
+                    " FROM information_schema.columns WHERE data_type = 'numeric'"
+                ).all()
+            )
+            for column in (
+                "returns.reported_total",
+                "returns.recomputed_total",
+                "scores.self",
+                "facts.number",
+            ):
+                assert types[column] == "numeric(38,18)", column
+    assert numbers["income.total.total"] == D("259.99") and numbers["big"] == facts["big"]
+    assert numbers["long"] is None and numbers["unit.name"] is None
+    assert store.facts(sha, typed=True)["long"] == facts["long"]  # the text keeps it exactly
+    assert store.scores(sha) == [{"item": "P3", "max": D(3), "self": D("2.75"), "recomputed": D(2)}]
+    assert store.current_returns()[0]["reported_total"] == D("98.25")
+    with pytest.raises(StoreError, match="无法精确存入数据库"):
+        store.save_return(ret("f" * 64), [{**score, "self": D("1E-25")}], [], {})
+
+
+def test_a_version_1_store_is_upgraded_in_place(target: str) -> None:
+    """Version 1 kept totals and scores as text everywhere; opening it upgrades the columns and adds
+    the facts' exact numbers, keeping every value."""
+    old = sa.MetaData()
+    sa.Table("perfxl_schema", old, sa.Column("version", sa.Integer, primary_key=True, autoincrement=False))
+    sa.Table(
+        "units",
+        old,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("code", sa.String(64)),
+        sa.Column("name", sa.String(255)),
+        sa.Column("name_key", sa.String(255)),
+        sa.Column("unit_key", sa.String(300), unique=True),
+    )
+    sa.Table(
+        "returns",
+        old,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("unit_id", sa.Integer),
+        sa.Column("year", sa.Integer),
+        sa.Column("file", sa.Text),
+        sa.Column("sha256", sa.String(64)),
+        sa.Column("edition", sa.String(64)),
+        sa.Column("status", sa.String(16)),
+        sa.Column("generated_at", sa.String(40)),
+        sa.Column("modified_at", sa.String(40)),
+        sa.Column("checked_at", sa.String(40)),
+        sa.Column("loaded_at", sa.String(40)),
+        sa.Column("reported_total", sa.String(40)),
+        sa.Column("recomputed_total", sa.String(40)),
+        sa.Column("reported_grade", sa.String(16)),
+        sa.Column("recomputed_grade", sa.String(16)),
+        sa.Column("superseded_by", sa.Integer),
+        sa.Column("is_current", sa.Boolean),
+    )
+    sa.Table(
+        "facts",
+        old,
+        sa.Column("return_id", sa.Integer, primary_key=True),
+        sa.Column("field", sa.String(120), primary_key=True),
+        sa.Column("value", sa.Text),
+        sa.Column("numeric", sa.Boolean),
+    )
+    sa.Table(
+        "scores",
+        old,
+        sa.Column("return_id", sa.Integer, primary_key=True),
+        sa.Column("item", sa.String(32), primary_key=True),
+        sa.Column("max", sa.String(40)),
+        sa.Column("self", sa.String(40)),
+        sa.Column("recomputed", sa.String(40)),
+    )
+    engine = sa.create_engine(target if "://" in target else f"sqlite:///{target}")
+    try:
+        old.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(old.tables["perfxl_schema"].insert().values(version=1))
+            conn.execute(
+                old.tables["units"]
+                .insert()
+                .values(id=1, code=CODE, name=NAME, name_key=NAME, unit_key=f"c:{CODE}")
+            )
+            conn.execute(
+                old.tables["returns"]
+                .insert()
+                .values(
+                    id=1,
+                    unit_id=1,
+                    year=2020,
+                    file="a.xlsx",
+                    sha256="a" * 64,
+                    status="errors",
+                    loaded_at="x",
+                    reported_total="98",
+                    recomputed_total="97.5",
+                    is_current=True,
+                )
+            )
+            conn.execute(
+                old.tables["facts"].insert(),
+                [
+                    {"return_id": 1, "field": "sangong.total.total", "value": "4.79", "numeric": True},
+                    {"return_id": 1, "field": "unit.name", "value": NAME, "numeric": False},
+                ],
+            )
+            conn.execute(
+                old.tables["scores"].insert(),
+                [{"return_id": 1, "item": "P3", "max": "3", "self": "3", "recomputed": "2"}],
+            )
+    finally:
+        engine.dispose()
+    with open_store(target) as st:
+        (row,) = st.returns()
+        assert (row["reported_total"], row["recomputed_total"]) == (D(98), D("97.5"))
+        assert st.scores("a" * 64) == [{"item": "P3", "max": D(3), "self": D(3), "recomputed": D(2)}]
+        assert st.facts("a" * 64, typed=True) == {"sangong.total.total": D("4.79"), "unit.name": NAME}
+        with st.engine.connect() as conn:
+            facts = metadata.tables["facts"]
+            number = conn.execute(sa.select(facts.c.number).where(facts.c.field == "sangong.total.total"))
+            assert number.scalar_one() == D("4.79")
+            versions = conn.execute(sa.select(metadata.tables["perfxl_schema"].c.version)).scalars().all()
+        assert versions == [SCHEMA_VERSION] == [3]
+        assert row["round"] == 1  # the version-1 return is its unit's first round
+        assert save(st, "b" * 64, generated_at="2021-04-05T09:00:00+08:00") == "superseded"
+        assert [r["round"] for r in st.history(code=CODE, year=2020)] == [1, 2]
+
+
+def old_schema(*, exact: bool, rounds: bool) -> sa.MetaData:
+    """The tables as an older perfxl made them: version 1 (neither), or one of the two versions
+    called 2 — the exact-amounts line (NUMERIC totals and scores, ``facts.number``) or the rounds
+    line (``returns.round`` and its unique index, the findings' explanation columns, ``explanations``)."""
+    old = sa.MetaData()
+    dropped = set() if exact else {"number"}
+    dropped |= set() if rounds else {"round", "explanation", "explained"}
+    for table in metadata.sorted_tables:
+        if table.name == "explanations" and not rounds:
+            continue
+        cols = []
+        for c in table.columns:
+            if c.name in dropped:
+                continue
+            copy = c._copy()
+            if not exact and (table.name, c.name) in EXACT_COLUMNS:
+                copy.type = sa.String(40)  # as text, as version 1 kept them
+            cols.append(copy)
+        indexes = [
+            sa.Index(i.name, *[c.name for c in i.columns], unique=i.unique)
+            for i in table.indexes
+            if i.name and not (i.name == "uq_returns_round" and not rounds) and not i.name.startswith("ix_")
+        ]
+        sa.Table(table.name, old, *cols, *indexes)
+    return old
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["exact", "rounds"],
+    ids=["version-2-exact-amounts", "version-2-rounds-and-explanations"],
+)
+def test_a_version_2_store_of_either_line_is_upgraded_in_place(target: str, line: str) -> None:
+    """Both lines of development called their schema 2; whichever a store is, opening it brings the
+    other line's columns in (rounds numbered in load order, amounts exact), keeping every row."""
+    exact, rounds = line == "exact", line == "rounds"
+    old = old_schema(exact=exact, rounds=rounds)
+    t = old.tables
+    engine = sa.create_engine(target if "://" in target else f"sqlite:///{target}")
+    try:
+        old.create_all(engine)
+        with engine.begin() as conn:
+            # the exact line kept the version-1 row beside its own; the rounds line replaced it
+            conn.execute(t["perfxl_schema"].insert(), [{"version": v} for v in ([1, 2] if exact else [2])])
+            # no explicit ids: PostgreSQL's sequences must stay in step with the rows
+            unit = conn.execute(
+                t["units"].insert().values(code=CODE, name=NAME, name_key=NAME, unit_key=f"c:{CODE}")
+            ).inserted_primary_key[0]
+            ids: list[int] = []
+            for n, sha in ((1, "a"), (2, "b")):
+                row = conn.execute(
+                    t["returns"]
+                    .insert()
+                    .values(
+                        unit_id=unit,
+                        year=2020,
+                        file=f"{sha}.xlsx",
+                        sha256=sha * 64,
+                        status="errors",
+                        loaded_at=f"2021-04-0{n}",
+                        reported_total=D("98") if exact else "98",
+                        recomputed_total=D("97.5") if exact else "97.5",
+                        is_current=n == 2,
+                        **({"round": n} if rounds else {}),
+                    )
+                )
+                ids.append(row.inserted_primary_key[0])
+            returns = t["returns"]
+            conn.execute(sa.update(returns).where(returns.c.id == ids[0]).values(superseded_by=ids[1]))
+            fact = {"return_id": ids[1], "field": "sangong.total.total", "value": "4.79", "numeric": True}
+            conn.execute(t["facts"].insert(), [{**fact, **({"number": D("4.79")} if exact else {})}])
+            score = {"return_id": ids[1], "item": "P3", "max": 3, "self": 3, "recomputed": 2}
+            conn.execute(t["scores"].insert(), [score if exact else {k: str(v) for k, v in score.items()}])
+            finding = {
+                "return_id": ids[1],
+                "rule": "input.blank",
+                "severity": "警告",
+                "sheet": "基本概况",
+                "cell": "D6",
+                "message": "必填项未填",
+            }
+            if rounds:
+                finding |= {"explanation": "无固定电话", "explained": True}
+                conn.execute(
+                    t["explanations"]
+                    .insert()
+                    .values(
+                        unit_id=unit,
+                        year=2020,
+                        rule="input.blank",
+                        sheet="基本概况",
+                        cell="D6",
+                        reported=None,
+                        text="无固定电话",
+                        listed=1,
+                        round=2,
+                        return_id=ids[1],
+                        voided=False,
+                    )
+                )
+            conn.execute(t["findings"].insert(), [finding])
+    finally:
+        engine.dispose()
+    with open_store(target) as st:
+        rounds_seen = st.history(code=CODE, year=2020)
+        assert [(r["round"], r["warnings"], r["explained"]) for r in rounds_seen] == (
+            [(1, 0, 0), (2, 0, 1)] if rounds else [(1, 0, 0), (2, 1, 0)]
+        )
+        current = st.current_returns()[0]
+        assert (current["reported_total"], current["recomputed_total"]) == (D(98), D("97.5"))
+        assert st.scores("b" * 64) == [{"item": "P3", "max": D(3), "self": D(3), "recomputed": D(2)}]
+        facts = metadata.tables["facts"]
+        with st.engine.connect() as conn:
+            number = conn.execute(sa.select(facts.c.number).where(facts.c.field == "sangong.total.total"))
+            assert number.scalar_one() == D("4.79")
+            versions = conn.execute(sa.select(metadata.tables["perfxl_schema"].c.version)).scalars().all()
+            if st.engine.dialect.name == "postgresql":
+                types = dict(
+                    conn.exec_driver_sql(
+                        "SELECT table_name || '.' || column_name, data_type FROM information_schema.columns"
+                        " WHERE table_name IN ('returns', 'scores', 'facts')"
+                    ).all()
+                )
+                for table, column in (*EXACT_COLUMNS, ("facts", "number")):
+                    assert types[f"{table}.{column}"] == "numeric", (table, column)
+        assert versions == [SCHEMA_VERSION]
+        # the next return is round 3, and (on the rounds line) the stored explanation carries over
+        scores, _findings, facts_ = parts()
+        saved = st.save_round(
+            ret("c" * 64, generated_at="2021-05-01T09:00:00+08:00"),
+            scores,
+            [{**finding, "return_id": None}],
+            facts_,
+        )
+        assert saved.outcome == "superseded" and saved.round == 3
+        assert saved.findings[0]["explained"] is rounds
+        with pytest.raises(sa.exc.IntegrityError):  # one return per unit, year and round
+            with st.engine.begin() as conn:
+                conn.execute(
+                    sa.update(metadata.tables["returns"])
+                    .where(metadata.tables["returns"].c.sha256 == "a" * 64)
+                    .values(round=3)
+                )
+
+
+# ------------------------------------------------------------------ where the database is
+
+
+def test_password_in_a_url_is_masked() -> None:
+    assert shown("postgresql+psycopg://绩效股:s3cret@db.example/perfxl") == (
+        "postgresql+psycopg://绩效股:***@db.example/perfxl"
+    )
+    assert shown("汇总/perfxl.sqlite") == "汇总/perfxl.sqlite"  # a file path has nothing to hide
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgresql+pg8000://u:s3cret@127.0.0.1/perfxl", ("pg8000", 'pip install "perfxl[postgres]"')),
+        ("nosuchdb://u:s3cret@host/perfxl", ("不认识的数据库类型", "nosuchdb")),
+        ("postgresql+psycopg://u:s3cret@host:端口/perfxl", ("格式不对",)),
+    ],
+)
+def test_a_url_that_cannot_be_used_says_why_in_chinese(url: str, says: tuple[str, ...]) -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store(url)
+    message = str(caught.value)
+    assert "s3cret" not in message and all(s in message for s in says), message
+
+
+def test_psycopg_missing_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if perfxl[postgres] were not installed
+    with pytest.raises(StoreError, match=r"psycopg.*perfxl\[postgres\]") as caught:
+        open_store("postgresql+psycopg://u:s3cret@127.0.0.1/perfxl")
+    assert "s3cret" not in str(caught.value)
 
 
 def test_chinese_text_round_trips_exactly(store: Store) -> None:

@@ -42,6 +42,9 @@ from perfxl.report.words import is_review_copy, local_time, review_path
 from perfxl.spec import Edition, SpecError, available_editions, load_edition
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".et")  # .et is picked up so it gets an "unusable" row
+# Findings that keep a return's amounts out of the district totals (收支汇总), and what the sheet says:
+# a return in 元 would swell every total ten-thousandfold.
+OUT_OF_TOTALS = {"plausible.yuan": "金额疑似以元填报，需核实"}
 # A rule failing in more than this share of usable returns (and in at least FLAG_MIN units) is
 # more likely a defect of the rule or the template than of the units.
 FLAG_SHARE, FLAG_MIN = 0.5, 5
@@ -73,6 +76,8 @@ RETURN_COLUMNS = [
     "fixed",
     "new",
     "used",
+    "in_totals",
+    "totals_note",
     "review",
     "review_error",
 ]
@@ -144,7 +149,7 @@ DUPLICATE_COLUMNS = [
     "used",
     "reason",
 ]
-FACT_COLUMNS = ["sha256", "field", "value"]
+FACT_COLUMNS = ["sha256", "field", "value", "numeric"]
 
 
 class ConsolidateError(ValueError):
@@ -157,17 +162,21 @@ class Consolidation:
 
     returns     one row per file, unusable and duplicate returns included: ``used`` says whether
                 it counts in the totals, ``reason`` why a file is unusable or (not) used
+                ``in_totals`` whether its amounts count in the district totals (not when they look like
+                元, see ``OUT_OF_TOTALS``), ``totals_note`` why not
     units       the used returns (one per unit), same columns as ``returns``
     scores      long: one row per usable return × rubric item (max, self, recomputed, consistent);
                 files of identical content (same sha256) appear once, here and in ``facts``
     finance     one row per used unit: the recomputed 汇总 row of every finance table,
-                columns ``<table>.total.<column>`` (e.g. ``income.total.total``)
+                columns ``<table>.total.<column>`` (e.g. ``income.total.total``), and ``in_totals``
+                and ``totals_note`` as in ``returns`` (the sheet's 合计 adds up only ``in_totals``)
     findings    long: every finding of every file (``used`` tells whether its return counts)
     rules       per rule: units failing it among usable used returns, share, flagged as suspect
     missing     roster units without a used return (empty without a roster)
     duplicates  every return of a unit that sent several, which one was used and why
     facts       long: every input read and every recomputed formula value of each usable return,
-                as text (sha256, field, value), e.g. ``sangong.total.total`` for next year's prefill
+                as text (sha256, field, value) and whether it is a number (numeric), e.g.
+                ``sangong.total.total`` for next year's prefill
     elapsed     seconds the consolidation took
 
     With a store, each return is also its unit's round: ``returns`` says which (``round``) and how
@@ -217,6 +226,10 @@ class Consolidation:
             extra.append(f"重复报送未采用 {int((~self.duplicates['used'].astype(bool)).sum())} 份")
         if len(self.missing):
             extra.append(f"未报送 {len(self.missing)} 个单位")
+        usable = self.units[self.units["status"] != "unusable"]
+        kept_out = int((~usable["in_totals"].astype(bool)).sum())
+        if kept_out:
+            extra.append(f"金额疑似以元填报、未计入收支合计 {kept_out} 个单位")
         tail = "，" + "，".join(extra) if extra else ""
         explained = int(self.units["explained"].fillna(0).sum())
         said = f"、已说明 {explained} 条" if explained else ""
@@ -292,13 +305,14 @@ def _key(p: Path) -> str:
 #   finance  dict "<table>.total.<col>" -> Decimal
 #   findings tuples (rule, severity, sheet, cell, item, reported, expected, difference, message,
 #            explanation, explained)
-#   facts    (field ids, values as text) of CheckResult.fact_values, two equal-length tuples
+#   facts    (field ids, values as text, whether each is a number) of CheckResult.fact_values,
+#            three equal-length tuples
 Row = tuple[
     dict[str, Any],
     list[tuple[Any, ...]],
     dict[str, Decimal],
     list[tuple[Any, ...]],
-    tuple[tuple[str, ...], tuple[str, ...]],
+    tuple[tuple[str, ...], tuple[str, ...], tuple[bool, ...]],
 ]
 Job = tuple[str, str, "str | None", "Decimal | None"]
 
@@ -326,8 +340,15 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
     review_done, review_error = None, None
     if review and result.status != "unusable":
         review_done, review_error = _write_review(path, result, review)
+    kept_out = next((f for f in result.findings if f.rule in OUT_OF_TOTALS), None)
     summary = {
         **result.return_row(),
+        "in_totals": result.status != "unusable" and kept_out is None,
+        "totals_note": (
+            f"{OUT_OF_TOTALS[kept_out.rule]}（{kept_out.where} 等），金额未计入收支汇总的合计"
+            if kept_out is not None
+            else None
+        ),
         "file": shown(path),  # as the job names it (printable), whatever the checker made of it
         "name": shown(name),
         "size": size,
@@ -368,7 +389,8 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
     known = result.fact_values()
     fields = tuple(known)
     values = tuple(_text(known[k]) for k in fields)
-    return summary, items, finance, findings, (fields, values)
+    numeric = tuple(isinstance(known[k], Decimal) for k in fields)
+    return summary, items, finance, findings, (fields, values, numeric)
 
 
 def _write_review(path: str, result: CheckResult, review: str) -> tuple[str | None, str | None]:
@@ -689,7 +711,7 @@ def _crashed(job: Job, reason: str) -> Row:
                 False,
             )
         ],
-        ((), ()),
+        ((), (), ()),
     )
 
 
@@ -726,11 +748,11 @@ class _Accumulator:
         self.items: dict[str, list[tuple[Any, ...]]] = {}
         self.finance: dict[str, dict[str, Decimal]] = {}
         self.findings: list[tuple[Any, ...]] = []
-        self.facts: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self.facts: dict[int, tuple[tuple[str, ...], tuple[str, ...], tuple[bool, ...]]] = {}
         self._names: dict[Any, Any] = {}
 
     def add(self, row: Row) -> None:
-        summary, items, finance, findings, (fields, values) = row
+        summary, items, finance, findings, (fields, values, numeric) = row
         index = len(self.returns)
         summary["_index"] = index
         self.returns.append(summary)
@@ -761,7 +783,7 @@ class _Accumulator:
                 )
             )
         if fields:
-            self.facts[index] = (tuple(one(k) for k in fields), values)
+            self.facts[index] = (tuple(one(k) for k in fields), values, numeric)
 
     def build(self, roster: list[Unit] | None) -> Consolidation:
         rows = self.returns
@@ -797,14 +819,9 @@ class _Accumulator:
             for k in self.finance.get(str(i), {}):
                 if k not in keys:
                     keys.append(k)
-        fin_rows = [
-            {
-                **{k: rows[i].get(k) for k in ("sha256", "code", "unit", "year")},
-                **self.finance.get(str(i), {}),
-            }
-            for i in used_idx
-        ]
-        finance = _frame(fin_rows, ["sha256", "code", "unit", "year", *keys])
+        head = ["sha256", "code", "unit", "year", "in_totals", "totals_note"]
+        fin_rows = [{**{k: rows[i].get(k) for k in head}, **self.finance.get(str(i), {})} for i in used_idx]
+        finance = _frame(fin_rows, [*head, *keys])
 
         rank = {i: n for n, i in enumerate(order)}
         self.findings.sort(key=lambda f: rank[f[0]])  # stable: each file's own order kept
@@ -844,14 +861,21 @@ class _Accumulator:
         sha: list[str] = []
         fields: list[str] = []
         values: list[str] = []
+        numeric: list[bool] = []
         for i in order:
             if i in self.facts:
-                f, v = self.facts.pop(i)
+                f, v, n = self.facts.pop(i)
                 sha.extend([rows[i].get("sha256") or ""] * len(f))
                 fields.extend(f)
                 values.extend(v)
+                numeric.extend(n)
         return pd.DataFrame(
-            {"sha256": pd.Categorical(sha), "field": pd.Categorical(fields), "value": values},
+            {
+                "sha256": pd.Categorical(sha),
+                "field": pd.Categorical(fields),
+                "value": values,
+                "numeric": pd.array(numeric, dtype=bool),
+            },
             columns=FACT_COLUMNS,
         )
 
@@ -876,8 +900,9 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
     for c in ("year", "size", "errors", "warnings", "infos"):
         if c in df:
             df[c] = df[c].astype("Int64")
-    if "used" in df:
-        df["used"] = pd.Series([v is True for v in df["used"]], index=df.index, dtype=bool)
+    for flag in ("used", "in_totals"):
+        if flag in df:
+            df[flag] = pd.Series([v is True for v in df[flag]], index=df.index, dtype=bool)
     return df
 
 

@@ -17,10 +17,11 @@ Schema (created on first open; ``perfxl_schema`` holds its version):
   (the file's mtime, optional), checked_at, loaded_at, reported_total, recomputed_total,
   reported_grade, recomputed_grade, superseded_by (NULL or returns.id), is_current.
   Indexes: (unit_id, year), (year, is_current).
-- ``facts``    (return_id, field) PRIMARY KEY, value TEXT, numeric BOOLEAN. Facts are the inputs
-  read from the workbook *and* the recomputed formula values (汇总 rows, totals, scores), so a
-  later year can be prefilled from a computed cell such as ``sangong.total.total``.
-- ``scores``   (return_id, item) PRIMARY KEY, max, self, recomputed.
+- ``facts``    (return_id, field) PRIMARY KEY, value TEXT, numeric BOOLEAN, number (exact, NULL for
+  text). Facts are the inputs read from the workbook *and* the recomputed formula values (汇总
+  rows, totals, scores), so a later year can be prefilled from a computed cell such as
+  ``sangong.total.total``, and amounts can be added up in SQL.
+- ``scores``   (return_id, item) PRIMARY KEY, max, self, recomputed (exact).
 - ``findings`` id, return_id, rule, item, severity, sheet, cell, reported, expected, message,
   explanation (the unit's 单位说明, or NULL), explained (a 警告 or 提示 it explains: 已说明).
   Indexes: (return_id), (rule).
@@ -29,17 +30,23 @@ Schema (created on first open; ``perfxl_schema`` holds its version):
   key is the one in force, unless voided (the value it explained has changed since).
   Index: (unit_id, year).
 
-Schema version 2 added ``returns.round``, the two ``findings`` columns and ``explanations``; a
-version 1 store is upgraded in place when opened (rounds numbered in load order).
-
 Decisions:
 
-- **Exact numbers.** Every Decimal is stored as TEXT in its canonical form: plain notation, no
-  exponent, no trailing zeros (``Decimal("256.70")`` → ``"256.7"``, ``0.1 + 0.2`` → ``"0.3"``,
-  ``Decimal("1E+2")`` → ``"100"``). Equal values always have equal text (SQL equality and
-  GROUP BY work) and read back as an equal Decimal; the display scale (2 decimals for 万元) is
-  the form's business, not the store's. Binary floating point is never involved (SQLite has no
-  exact NUMERIC type). For arithmetic in SQL, ``CAST(x AS NUMERIC)`` (exact in PostgreSQL).
+- **Exact numbers.** Amounts and scores (``returns.reported_total``/``recomputed_total``,
+  ``scores.*``, ``facts.number``) are exact decimals, never binary floating point: on PostgreSQL
+  (and any database with a decimal type) ``NUMERIC(38, 18)`` (``EXACT``: 20 digits before the
+  point, 18 after), read back as ``Decimal``; SQLite has no exact decimal type (its NUMERIC is a
+  float), so there the same columns hold the canonical text of the value, which is exact too. A
+  value with more than 18 decimals does not fit: a score is refused (StoreError), a fact keeps its
+  exact text in ``value`` and no ``number``. ``facts.value`` is always the canonical text: plain
+  notation, no exponent, no trailing zeros (``Decimal("256.70")`` → ``"256.7"``, ``0.1 + 0.2`` →
+  ``"0.3"``, ``Decimal("1E+2")`` → ``"100"``), so equal values have equal text.
+- **Schema versions.** This is version 3. Version 1 kept totals and scores as text everywhere and
+  had no rounds nor explanations. Two versions were called 2: one made amounts exact (totals and
+  scores NUMERIC on PostgreSQL, ``facts.number``), the other added ``returns.round`` (unique per
+  unit, year and round), the two ``findings`` columns and ``explanations``. Opening an older store
+  upgrades it in place, in one transaction: the steps it lacks are read from its columns, so 1 → 3
+  takes both and either 2 → 3 the other (rounds numbered in load order).
 - **Same file twice** (same sha256): nothing is written, the outcome is ``"unchanged"``, even if
   the checker has changed since; the stored findings are those of the first load.
 - **Versions.** All returns of one unit and year are versions of each other. Exactly one is
@@ -69,6 +76,9 @@ Decisions:
   must not be used for a database on a network drive, so it is off by default.
 - SQLite connections enforce foreign keys. ``Store`` owns its engine: close it (or use it as a
   context manager) so the connections are released.
+- **Where the database is** is shown with its password masked (``shown``); a URL whose driver is
+  not installed, a database type SQLAlchemy does not know and a database that cannot be reached
+  are StoreErrors with a Chinese message (naming the ``perfxl[postgres]`` extra for PostgreSQL).
 """
 
 from __future__ import annotations
@@ -94,9 +104,42 @@ from perfxl.engine.text import squash_spaces
 from perfxl.form.meta import Unit
 from perfxl.spec import Edition
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 OUTCOMES = ("inserted", "superseded", "outdated", "unchanged")
 DEFAULT_PATH = "perfxl.sqlite"
+
+PRECISION, SCALE = 38, 18  # NUMERIC(38, 18): 20 digits before the point, 18 after
+
+
+class StoreError(ValueError):
+    """A row cannot be stored (e.g. no sha256) or the database is not a perfxl store."""
+
+
+class Exact(sa.types.TypeDecorator[Decimal]):
+    """An exact decimal column: NUMERIC(38, 18) where the database has one, the canonical text on SQLite
+    (whose NUMERIC is a binary float). Values come back as ``Decimal`` either way."""
+
+    impl = sa.Numeric(PRECISION, SCALE, asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.String(PRECISION + 3))
+        return dialect.type_descriptor(sa.Numeric(PRECISION, SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        number = exact(value)
+        if number is None:
+            raise StoreError(
+                f"数值 {value} 的小数超过 {SCALE} 位或整数超过 {PRECISION - SCALE} 位，无法精确存入数据库"
+            )
+        return canonical(number) if dialect.name == "sqlite" else number
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Decimal | None:
+        return None if value is None else Decimal(canonical(Decimal(value)))
+
 
 metadata = sa.MetaData()
 
@@ -130,8 +173,8 @@ returns_t = sa.Table(
     sa.Column("modified_at", sa.String(40)),
     sa.Column("checked_at", sa.String(40)),
     sa.Column("loaded_at", sa.String(40), nullable=False),
-    sa.Column("reported_total", sa.String(40)),
-    sa.Column("recomputed_total", sa.String(40)),
+    sa.Column("reported_total", Exact),
+    sa.Column("recomputed_total", Exact),
     sa.Column("reported_grade", sa.String(16)),
     sa.Column("recomputed_grade", sa.String(16)),
     sa.Column("superseded_by", sa.Integer, sa.ForeignKey("returns.id")),
@@ -149,6 +192,7 @@ facts_t = sa.Table(
     sa.Column("field", sa.String(120), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("numeric", sa.Boolean, nullable=False),
+    sa.Column("number", Exact),
 )
 
 scores_t = sa.Table(
@@ -156,9 +200,9 @@ scores_t = sa.Table(
     metadata,
     sa.Column("return_id", sa.Integer, sa.ForeignKey("returns.id"), primary_key=True),
     sa.Column("item", sa.String(32), primary_key=True),
-    sa.Column("max", sa.String(40)),
-    sa.Column("self", sa.String(40)),
-    sa.Column("recomputed", sa.String(40)),
+    sa.Column("max", Exact),
+    sa.Column("self", Exact),
+    sa.Column("recomputed", Exact),
 )
 
 findings_t = sa.Table(
@@ -197,10 +241,6 @@ explanations_t = sa.Table(
 )
 
 
-class StoreError(ValueError):
-    """A row cannot be stored (e.g. no sha256) or the database is not a perfxl store."""
-
-
 # ------------------------------------------------------------------ values
 
 
@@ -210,7 +250,25 @@ def canonical(value: Decimal) -> str:
         raise StoreError(f"无法保存非有限数值 {value}")
     if value.is_zero():
         return "0"
-    return format(value.normalize(), "f")
+    text = format(value, "f")  # every digit as stored: no rounding to the context's 28 digits
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def exact(value: Any) -> Decimal | None:
+    """``value`` as a Decimal that fits NUMERIC(38, 18) exactly, or None if it does not."""
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | float | str):
+        return None
+    try:
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except ArithmeticError:
+        return None
+    if not number.is_finite():
+        return None
+    text = canonical(number)
+    whole, _, places = text.lstrip("-").partition(".")
+    if len(places) > SCALE or len(whole.lstrip("0")) > PRECISION - SCALE:
+        return None
+    return Decimal(text)
 
 
 def to_text(value: Any) -> str | None:
@@ -234,8 +292,17 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, Decimal | int | float) and not isinstance(value, bool)
 
 
-def _dec(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
+def _number(value: Any, what: str = "数值") -> Decimal | None:
+    """A value for an exact column: None for missing (None, NaN), else the exact Decimal; a value that
+    does not fit NUMERIC(38, 18) is refused before anything is written."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    number = exact(value)
+    if number is None:
+        raise StoreError(
+            f"{what} {value} 的小数超过 {SCALE} 位或整数超过 {PRECISION - SCALE} 位，无法精确存入数据库"
+        )
+    return number
 
 
 def _when(value: Any) -> str | None:
@@ -277,19 +344,64 @@ def engine_for(url_or_path: str | Path, *, wal: bool = False) -> Engine:
     SQLite connections enforce foreign keys; ``wal`` switches a SQLite file to write-ahead
     logging (one fsync per commit instead of several: loads several times faster on a busy
     disk; every commit stays durable). Do not use it for a database on a network drive.
+    A URL that cannot be used (malformed, unknown database type, driver not installed) is a
+    StoreError saying so in Chinese, with the password masked.
     """
     text = str(url_or_path)
-    if "://" in text:
-        url = sa.engine.make_url(text)
-    else:
-        path = Path(text).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        url = sa.URL.create("sqlite", database=str(path))
-    engine = sa.create_engine(url)
+    try:
+        if "://" in text:
+            url = sa.engine.make_url(text)
+        else:
+            path = Path(text).expanduser()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            url = sa.URL.create("sqlite", database=str(path))
+        engine = sa.create_engine(url)
+    except sa.exc.NoSuchModuleError:
+        kind = text.split("://", 1)[0]
+        raise StoreError(
+            f"数据库 {shown(text)}：不认识的数据库类型“{kind}”（可用如 sqlite:///文件 或 postgresql+psycopg://…）"
+        ) from None
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: e.g. a port that is no number
+        raise StoreError(
+            f"数据库地址 {shown(text)} 的格式不对（应如 postgresql+psycopg://用户@主机/库名）"
+        ) from None
+    except ImportError as e:  # the URL's driver is not installed
+        raise StoreError(f"数据库 {shown(text)}：{_missing_driver(text, e)}") from None
     if engine.dialect.name == "sqlite":
         pragmas = ["foreign_keys=ON", *(["journal_mode=WAL"] if wal else [])]
         sa.event.listen(engine, "connect", lambda dbapi_conn, _record: _sqlite_pragmas(dbapi_conn, pragmas))
     return engine
+
+
+def shown(url_or_path: str | Path) -> str:
+    """A database as it may be printed: a URL with its password masked (***), a path as is."""
+    text = str(url_or_path)
+    scheme, sep, rest = text.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in userinfo:
+        return text
+    return f"{scheme}://{userinfo.partition(':')[0]}:***@{host}"
+
+
+def _missing_driver(url: str, error: ImportError) -> str:
+    module = (error.name or "").split(".")[0] or "数据库驱动"
+    if url.startswith(("postgresql", "postgres")):
+        return (
+            f"没有安装 PostgreSQL 驱动 {module}；请安装 perfxl 的 postgres 扩展："
+            'pip install "perfxl[postgres]"（并使用 postgresql+psycopg:// 开头的地址）'
+        )
+    return f"没有安装数据库驱动 {module}；请先用 pip 安装它"
+
+
+def describe(error: Exception) -> str:
+    """Why the database refused, in one line: Chinese, with the driver's own first line for detail."""
+    if isinstance(error, StoreError):
+        return str(error)
+    detail = str(getattr(error, "orig", None) or error).strip().splitlines()
+    first = detail[0] if detail else ""
+    if isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return f"无法连接或操作数据库（{first}）"
+    return f"数据库出错（{first}）"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, pragmas: list[str]) -> None:
@@ -323,7 +435,7 @@ class Store:
                         f"数据库结构版本 {max(found)} 新于本程序支持的 {SCHEMA_VERSION}，请升级 perfxl"
                     )
                 elif max(found) < SCHEMA_VERSION:
-                    _upgrade(conn, max(found))
+                    _upgrade(conn)
         except BaseException:
             engine.dispose()
             raise
@@ -376,10 +488,14 @@ class Store:
             raise StoreError(f"{ret.get('file')}：评分项重复：{', '.join(dup)}")
         finding_rows = [_finding_row(r) for r in findings]
         fact_rows = _fact_rows(facts)
+        totals = (
+            _number(ret.get("reported_total"), "自评总分"),
+            _number(ret.get("recomputed_total"), "复核总分"),
+        )
         for attempt in range(2):  # a concurrent writer may win a UNIQUE race once; then re-read
             try:
                 with self.engine.begin() as conn:
-                    return self._save(conn, sha, ret, score_rows, finding_rows, fact_rows)
+                    return self._save(conn, sha, ret, totals, score_rows, finding_rows, fact_rows)
             except sa.exc.IntegrityError:
                 if attempt:
                     raise
@@ -390,6 +506,7 @@ class Store:
         conn: Connection,
         sha: str,
         ret: Mapping[str, Any],
+        totals: tuple[Decimal | None, Decimal | None],
         score_rows: list[dict[str, Any]],
         finding_rows: list[dict[str, Any]],
         fact_rows: list[dict[str, Any]],
@@ -425,8 +542,8 @@ class Store:
                 modified_at=_when(ret.get("modified_at")),
                 checked_at=_when(ret.get("checked_at")) or _now(),
                 loaded_at=_now(),
-                reported_total=to_text(ret.get("reported_total")),
-                recomputed_total=to_text(ret.get("recomputed_total")),
+                reported_total=totals[0],
+                recomputed_total=totals[1],
                 reported_grade=ret.get("reported_grade"),
                 recomputed_grade=ret.get("recomputed_grade"),
                 superseded_by=None,
@@ -549,8 +666,6 @@ class Store:
             d = dict(r._mapping)
             del d["unit_id"]
             d["is_current"] = bool(d["is_current"])
-            for key in ("reported_total", "recomputed_total"):
-                d[key] = _dec(d[key])
             d.update({k: counts.get(r.id, {}).get(k, 0) for k in (*COUNT_KEYS.values(), EXPLAINED_KEY)})
             out.append(d)
         return out
@@ -592,10 +707,7 @@ class Store:
                 .where(returns_t.c.sha256 == sha256.lower())
                 .order_by(scores_t.c.item)
             ).all()
-        return [
-            {"item": r.item, "max": _dec(r.max), "self": _dec(r.self), "recomputed": _dec(r.recomputed)}
-            for r in rows
-        ]
+        return [{"item": r.item, "max": r.max, "self": r.self, "recomputed": r.recomputed} for r in rows]
 
     def findings(self, sha256: str) -> list[dict[str, Any]]:
         """Finding rows of one return in the order they were given (reported/expected as text)."""
@@ -638,26 +750,81 @@ class Store:
         return {f: (v, bool(n)) for f, v, n in rows}
 
 
-def _upgrade(conn: Connection, version: int) -> None:
-    """Bring a store of an older schema version up to this one, keeping every row."""
-    if version < 2:  # rounds and explanations (the explanations table create_all has made)
-        quote = conn.dialect.identifier_preparer.quote
-        false = sa.false().compile(dialect=conn.dialect)
-        for table, column in (("returns", "round INTEGER"), ("findings", "explanation TEXT")):
-            name, kind = column.split()
-            conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {quote(name)} {kind}"))
-        conn.execute(sa.text(f"ALTER TABLE findings ADD COLUMN explained BOOLEAN NOT NULL DEFAULT {false}"))
-        groups: dict[tuple[int, int], int] = {}
-        rows = conn.execute(
-            sa.select(returns_t.c.id, returns_t.c.unit_id, returns_t.c.year)
-            .where(returns_t.c.unit_id.is_not(None), returns_t.c.year.is_not(None))
-            .order_by(returns_t.c.id)
-        ).all()
-        for rid, unit_id, year in rows:  # the n-th return loaded is round n, as it would be now
-            groups[(unit_id, year)] = n = groups.get((unit_id, year), 0) + 1
-            conn.execute(sa.update(returns_t).where(returns_t.c.id == rid).values(round=n))
+def _upgrade(conn: Connection) -> None:
+    """Bring a store of any older schema version up to this one in place, keeping every row.
+
+    Two lines of development each called their schema "2": one made amounts exact (NUMERIC columns,
+    ``facts.number``), the other added rounds and explanations (``returns.round``, the findings'
+    ``explanation``/``explained``). What a store lacks is therefore read from its columns, not from
+    its version number, and each change is made only where it is missing: 1 → 3 makes them all,
+    either 2 → 3 the other line's. The tables a version lacks (``explanations``) ``create_all`` has
+    already made."""
+    inspector = sa.inspect(conn)
+    columns = {
+        table: {c["name"]: c["type"] for c in inspector.get_columns(table)}
+        for table in ("returns", "facts", "scores", "findings")
+    }
+    _upgrade_exact_numbers(conn, columns)
+    _upgrade_rounds(conn, columns)
+    if "uq_returns_round" not in {i["name"] for i in inspector.get_indexes("returns")}:
         next(i for i in returns_t.indexes if i.name == "uq_returns_round").create(conn)
-    conn.execute(sa.update(schema_table).values(version=SCHEMA_VERSION))
+    conn.execute(sa.delete(schema_table))  # one row, whichever versions an older store recorded
+    conn.execute(sa.insert(schema_table).values(version=SCHEMA_VERSION))
+
+
+EXACT_COLUMNS = (
+    ("returns", "reported_total"),
+    ("returns", "recomputed_total"),
+    ("scores", "max"),
+    ("scores", "self"),
+    ("scores", "recomputed"),
+)
+
+
+def _upgrade_exact_numbers(conn: Connection, columns: dict[str, dict[str, Any]]) -> None:
+    """Totals and scores become NUMERIC where the database has it (SQLite keeps their canonical text,
+    which is what this version stores there too); facts get their exact ``number``."""
+    sqlite = conn.dialect.name == "sqlite"
+    numeric = f"NUMERIC({PRECISION}, {SCALE})"
+    for table, column in EXACT_COLUMNS:
+        if not sqlite and not isinstance(columns[table][column], sa.Numeric):
+            cast = f'CAST("{column}" AS {numeric})'
+            conn.exec_driver_sql(f'ALTER TABLE {table} ALTER COLUMN "{column}" TYPE {numeric} USING {cast}')
+    if "number" in columns["facts"]:
+        return
+    if sqlite:
+        conn.exec_driver_sql(f"ALTER TABLE facts ADD COLUMN number VARCHAR({PRECISION + 3})")
+        conn.exec_driver_sql("UPDATE facts SET number = value WHERE numeric")
+        return
+    conn.exec_driver_sql(f"ALTER TABLE facts ADD COLUMN number {numeric}")
+    # a value with more decimals than fit keeps only its exact text, as this version stores it
+    conn.exec_driver_sql(
+        f"UPDATE facts SET number = CAST(value AS {numeric}) "
+        f"WHERE numeric AND scale(CAST(value AS NUMERIC)) <= {SCALE}"
+    )
+
+
+def _upgrade_rounds(conn: Connection, columns: dict[str, dict[str, Any]]) -> None:
+    """Rounds and explanations: ``returns.round`` (the n-th return loaded of a unit and year is round
+    n, as it would be now) and the findings' ``explanation`` and ``explained``."""
+    quote = conn.dialect.identifier_preparer.quote
+    if "explanation" not in columns["findings"]:
+        conn.execute(sa.text("ALTER TABLE findings ADD COLUMN explanation TEXT"))
+    if "explained" not in columns["findings"]:
+        false = sa.false().compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE findings ADD COLUMN explained BOOLEAN NOT NULL DEFAULT {false}"))
+    if "round" in columns["returns"]:
+        return
+    conn.execute(sa.text(f"ALTER TABLE returns ADD COLUMN {quote('round')} INTEGER"))
+    groups: dict[tuple[int, int], int] = {}
+    rows = conn.execute(
+        sa.select(returns_t.c.id, returns_t.c.unit_id, returns_t.c.year)
+        .where(returns_t.c.unit_id.is_not(None), returns_t.c.year.is_not(None))
+        .order_by(returns_t.c.id)
+    ).all()
+    for rid, unit_id, year in rows:
+        groups[(unit_id, year)] = n = groups.get((unit_id, year), 0) + 1
+        conn.execute(sa.update(returns_t).where(returns_t.c.id == rid).values(round=n))
 
 
 def _now() -> str:
@@ -921,9 +1088,9 @@ def _score_row(row: Mapping[str, Any]) -> dict[str, Any]:
         raise StoreError(f"评分行缺少 item：{dict(row)}")
     return {
         "item": str(item),
-        "max": to_text(row.get("max")),
-        "self": to_text(row.get("self")),
-        "recomputed": to_text(row.get("recomputed")),
+        "max": _number(row.get("max"), f"评分项 {item} 的分值"),
+        "self": _number(row.get("self"), f"评分项 {item} 的自评得分"),
+        "recomputed": _number(row.get("recomputed"), f"评分项 {item} 的复核得分"),
     }
 
 
@@ -949,15 +1116,29 @@ def _explanation(value: Any) -> str | None:
 
 
 def _fact_rows(rows: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> list[dict[str, Any]]:
-    pairs = rows.items() if isinstance(rows, Mapping) else ((r["field"], r["value"]) for r in rows)
+    """Rows of the facts table. A number is kept as its canonical text and, where it fits, exactly
+    in ``number``; rows may say ``numeric`` for a number given as text (consolidation's facts)."""
+    if isinstance(rows, Mapping):
+        triples: Iterable[tuple[Any, Any, Any]] = ((f, v, None) for f, v in rows.items())
+    else:
+        triples = ((r["field"], r["value"], r.get("numeric")) for r in rows)
     out: dict[str, dict[str, Any]] = {}
-    for fid, value in pairs:
+    for fid, value, numeric in triples:
         if value is None or (isinstance(value, float) and value != value):  # None / NaN: nothing known
             continue
+        if isinstance(value, str) and numeric is True:
+            value = exact(value) or value  # a number written as text by consolidation
         if isinstance(value, str):
-            out[str(fid)] = {"field": str(fid), "value": value, "numeric": False}
+            out[str(fid)] = {"field": str(fid), "value": value, "numeric": False, "number": None}
         else:
-            out[str(fid)] = {"field": str(fid), "value": to_text(value), "numeric": _is_number(value)}
+            is_number = _is_number(value)
+            number = exact(value) if is_number else None
+            out[str(fid)] = {
+                "field": str(fid),
+                "value": to_text(value),
+                "numeric": is_number,
+                "number": number,
+            }
     return list(out.values())
 
 

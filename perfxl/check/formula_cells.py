@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from perfxl.check import references
 from perfxl.check.inputs import Read
 from perfxl.check.reader import Located, Return
 from perfxl.check.text import UNIT_TEXT, fmt, number, show, text_of, where
@@ -18,12 +18,18 @@ from perfxl.engine.formulas import formulas_of
 from perfxl.engine.layout import Cell, Plan
 from perfxl.spec import expr
 
-_FORMULA_NOISE = re.compile(r"[\s$']")
-
 
 def check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal, read: Read) -> Iterator[Finding]:
     rubric = plan.edition.rubric
-    expected = _expected_formulas(plan)
+    expected = _expected_parts(plan)
+    written = _expected_texts(plan)
+    locate = _locator(ret)
+    # Where every field sits where the template put it, a formula written as we wrote it reads
+    # what ours reads: only one written otherwise needs resolving (most returns: none).
+    in_place = all(
+        loc.sheet == plan.cells[fid].sheet and loc.ref == plan.cells[fid].ref
+        for fid, loc in ret.cells.items()
+    )
     deps = input_dependencies(plan)
     # A result built on an unreadable input, or on a number Excel holds as text, is not the
     # return's fault twice: the input's own finding says it; comparing would only cascade.
@@ -59,20 +65,10 @@ def check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal, rea
                 cell=found.ref,
                 reported=found.value,
             )
-        elif (
-            found.how == "name"
-            and found.ref == cell.ref
-            and _norm_formula(found.formula) != expected[cell.id]
-        ):
-            yield finding(
-                "formula.changed",
-                f"{where(found)} {_label(plan, cell)}：公式被改动（现为 ={found.formula}，"
-                f"应为 {formulas_of(plan)[cell.id]}）",
-                sheet=found.sheet,
-                cell=found.ref,
-                reported="=" + found.formula,
-                expected=formulas_of(plan)[cell.id],
-            )
+        elif not (in_place and _plain(found.formula) == written[cell.id]):
+            found_parts = references.resolve(found.formula, found.sheet, locate)
+            if not references.same(expected[cell.id], found_parts):
+                yield _changed(plan, ret, cell, found, found.formula, found_parts)
         if cell.calc is not None and cell.calc.kind == "draft":
             continue  # a draft is a suggestion, not a figure: its text is the report's to check
         want = calc.values.get(cell.id)
@@ -99,14 +95,75 @@ def check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal, rea
         yield finding("formula.no_cache", n=uncached)
 
 
-def _norm_formula(text: str) -> str:
+@lru_cache(maxsize=64)
+def _expected_parts(plan: Plan) -> dict[str, list[references.Part]]:
+    """Each formula cell's formula as we wrote it, resolved through the template's layout."""
+    at = {(c.sheet, c.ref): c.id for c in plan.cells.values()}
+
+    def locate(sheet: str, ref: str) -> references.Target:
+        return at.get((sheet, ref)) or references.Stray(sheet, ref, True)
+
+    return {
+        fid: references.resolve(text, plan.cells[fid].sheet, locate)
+        for fid, text in formulas_of(plan).items()
+    }
+
+
+_NOISE = str.maketrans("", "", " \t\r\n$'")
+
+
+def _plain(formula: str) -> str:
     """Formula text without what re-saving tools change: spaces, $, sheet-name quotes, case."""
-    return _FORMULA_NOISE.sub("", text.lstrip("=")).upper()
+    return formula.lstrip("=").translate(_NOISE).upper()
 
 
 @lru_cache(maxsize=64)
-def _expected_formulas(plan: Plan) -> dict[str, str]:
-    return {k: _norm_formula(v) for k, v in formulas_of(plan).items()}
+def _expected_texts(plan: Plan) -> dict[str, str]:
+    return {fid: _plain(text) for fid, text in formulas_of(plan).items()}
+
+
+def _locator(ret: Return) -> references.Locate:
+    """What a cell of the return is: the field located there, or a stray cell (empty or not)."""
+    at = {(loc.sheet, loc.ref): fid for fid, loc in ret.cells.items()}
+
+    def locate(sheet: str, ref: str) -> references.Target:
+        if (
+            sheet not in ret.sheets
+        ):  # the template's name of a sheet renamed by a tool that left formulas alone
+            sheet = ret.sheet_names.get(sheet, sheet)
+        fid = at.get((sheet, ref))
+        if fid is not None:
+            return fid
+        found = ret.sheets[sheet].cells.get(ref) if sheet in ret.sheets else None
+        blank = found is None or (found.formula is None and found.value in (None, ""))
+        return references.Stray(sheet, ref, blank)
+
+    return locate
+
+
+def _changed(
+    plan: Plan, ret: Return, cell: Cell, found: Located, formula: str, parts: list[references.Part]
+) -> Finding:
+    """formula.changed, with the formula it should be where the return has its fields."""
+
+    def place(fid: str) -> tuple[str, str] | None:
+        loc = ret.cells.get(fid)
+        return (loc.sheet, loc.ref) if loc else None
+
+    want = references.render(_expected_parts(plan)[cell.id], found.sheet, place) or formulas_of(plan)[cell.id]
+    extra = references.strays(parts)
+    why = ""
+    if extra:
+        cells = "、".join(f"{s.sheet}!{s.ref}" if s.sheet != found.sheet else s.ref for s in extra[:3])
+        why = f"；它还计入了模板之外的 {cells}{'等' if len(extra) > 3 else ''}（有内容）"
+    return finding(
+        "formula.changed",
+        f"{where(found)} {_label(plan, cell)}：公式被改动（现为 ={formula}，应为 {want}）{why}",
+        sheet=found.sheet,
+        cell=found.ref,
+        reported="=" + formula,
+        expected=want,
+    )
 
 
 def _mismatch(

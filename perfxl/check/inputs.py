@@ -27,6 +27,7 @@ class Read:
     values: dict[str, Scalar] = field(default_factory=dict)
     unknown: set[str] = field(default_factory=set)  # missing sheet/row, or unreadable text
     textual: set[str] = field(default_factory=set)  # numbers stored as text: Excel's sums skip them
+    unanswered: set[str] = field(default_factory=set)  # 是/否 left blank: not “否”, just not known
 
 
 def read_inputs(plan: Plan, ret: Return, out: list[Finding]) -> Read:
@@ -45,14 +46,21 @@ def read_inputs(plan: Plan, ret: Return, out: list[Finding]) -> Read:
             read.unknown.add(cell.id)
         elif status == "text":
             read.textual.add(cell.id)
+        if value is None and status != "error" and cell.type == "yesno":
+            read.unanswered.add(cell.id)
         if value is None and status != "error" and cell.required:
             blank_score = cell.id.startswith("score.") and cell.id.endswith(".self")
             item = cell.id.split(".")[1] if blank_score else None
+            if blank_score:
+                tail = "，按 0 分计入总分"
+            elif cell.type == "yesno":
+                tail = "（应填“是”或“否”；空白不等于“否”），依此计分的评分项暂无法复核"
+            else:
+                tail = "，按 0 计算" if cell.feeds else ""
             out.append(
                 finding(
                     f"score.{item}.blank" if item else "input.blank",
-                    f"{where(found)} {cell.label}：未填写"
-                    + ("，按 0 分计入总分" if blank_score else ("，按 0 计算" if cell.feeds else "")),
+                    f"{where(found)} {cell.label}：未填写{tail}",
                     sheet=found.sheet,
                     cell=found.ref,
                     item=item,
@@ -88,7 +96,19 @@ def _parse(cell: Cell, found: Located, out: list[Finding], in_formulas: bool) ->
         return None, "error"
     value, note = parsed.value, parsed.note or note
     as_text = in_formulas and isinstance(raw, str) and isinstance(value, Decimal)
-    if as_text:
+    if parsed.from_yuan:  # an explicit unit is exact: converted, and said, since 万元 was asked for
+        excel = "；Excel 的合计和公式会把文本当作 0" if as_text else ""
+        out.append(
+            finding(
+                "input.yuan",
+                f"{where(found)} {cell.label}：{note}{excel}；本表金额单位为万元，请改填 {fmt(value)}",
+                sheet=found.sheet,
+                cell=found.ref,
+                reported=found.value,
+                expected=value,
+            )
+        )
+    elif as_text:
         why = note or f"“{str(raw).strip()}”是以文本形式存储的数字"
         out.append(
             finding(

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from perfxl.check.inputs import Read
 from perfxl.check.reader import Return
 from perfxl.check.result import ItemResult
 from perfxl.check.text import fmt, number_of, where
 from perfxl.engine.catalogue import finding
-from perfxl.engine.compute import Computation, Scalar, input_dependencies
+from perfxl.engine.compute import Computation, Scalar, compute, input_dependencies
 from perfxl.engine.findings import Finding
 from perfxl.engine.layout import Plan
 from perfxl.spec import Item, kinds
 
 
 def check_item(
-    plan: Plan, item: Item, ret: Return, inputs: dict[str, Scalar], calc: Computation, unknown: set[str]
+    plan: Plan, item: Item, ret: Return, read: Read, calc: Computation
 ) -> tuple[ItemResult, list[Finding]]:
     rubric = plan.edition.rubric
+    inputs = read.values
     outcome = calc.outcomes[item.id]
     self_id = f"score.{item.id}.self"
     found = ret.cells.get(self_id)
@@ -26,7 +28,11 @@ def check_item(
     place = where(found) if found else f"{plan.cells[self_id].where}"
     sheet, ref = (found.sheet, found.ref) if found else (None, None)
     out: list[Finding] = []
-    missing = sorted(input_dependencies(plan)[f"score.{item.id}.ref"] - {self_id} & unknown)
+    needs = input_dependencies(plan)[f"score.{item.id}.ref"] - {self_id}
+    missing = sorted(needs & read.unknown)
+    blank = sorted(needs & read.unanswered)
+    if blank and not missing:  # a 是/否 left blank is not “否”: the rule can only give a range
+        return _unanswered(plan, item, inputs, calc, own, blank, place, sheet, ref)
     if missing:  # the rule cannot be recomputed: say so, and let the self-score stand unverified
         names = "、".join(plan.cells[m].label for m in missing[:3]) + ("等" if len(missing) > 3 else "")
         out.append(
@@ -122,6 +128,54 @@ def check_item(
         outcome.note,
     )
     return result, out
+
+
+def _unanswered(
+    plan: Plan,
+    item: Item,
+    inputs: dict[str, Scalar],
+    calc: Computation,
+    own: Decimal | None,
+    blank: list[str],
+    place: str,
+    sheet: str | None,
+    ref: str | None,
+) -> tuple[ItemResult, list[Finding]]:
+    """An item whose 是/否 answers are partly blank: between the score with every blank a “否” (as
+    the template's 参考得分 counts it) and with every blank a “是”. A self-score in that range cannot be
+    checked until the answers are given (a 警告 asking for them); one outside it is wrong either way."""
+    low = calc.outcomes[item.id].score
+    high = compute(plan, {**inputs, **dict.fromkeys(blank, "是")}).outcomes[item.id].score
+    names = "、".join(plan.cells[f].label[:1] for f in blank)  # ①②…: the checklist's own numbering
+    where_ = f"评分依据 {names}" if all(plan.cells[f].label[:1] in "①②③④⑤⑥⑦⑧⑨⑩" for f in blank) else names
+    tol = plan.edition.rubric.score_tolerance
+    if own is None:  # the blank self-score is the 错误; its blank answers are asked for one by one
+        return ItemResult(item.id, item.name, item.max, None, Decimal(0), note="是/否未填写，无法复核"), []
+    if not low - tol <= own <= high + tol:
+        bound, word = (high, "最多") if own > high else (low, "至少")
+        message = (
+            f"{place} {item.name}：自评 {fmt(own)} 分，按规则{word} {fmt(bound)} 分"
+            f"（{where_} 未填写；无论填“是”还是“否”，都不会是 {fmt(own)} 分）"
+        )
+        out = [
+            finding(
+                f"score.{item.id}",
+                message,
+                sheet=sheet,
+                cell=ref,
+                item=item.id,
+                reported=own,
+                expected=bound,
+                difference=own - bound,
+            )
+        ]
+        return ItemResult(item.id, item.name, item.max, own, bound, note=f"{where_} 未填写"), out
+    message = (
+        f"{place} {item.name}：所依据的 {where_} 未填写（空白不等于“否”），本项无法复核，暂按自评得分计；"
+        f"请逐项填写“是”或“否”（按规则为 {fmt(low)}～{fmt(high)} 分）"
+    )
+    out = [finding(f"score.{item.id}.unanswered", message, sheet=sheet, cell=ref, item=item.id, reported=own)]
+    return ItemResult(item.id, item.name, item.max, own, own, note="是/否未填写，无法复核"), out
 
 
 def _alternatives(scores: tuple[Decimal, ...]) -> str:

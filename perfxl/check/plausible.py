@@ -30,7 +30,7 @@ def plausibility(plan: Plan, ret: Return, inputs: dict[str, Scalar], calc: Compu
             yield finding(
                 "plausible.yuan",
                 f"{cell.where} {cell.label}：{fmt(v)} 万元（即 {fmt(v / 10000)} 亿元）过大，"
-                "是否按元填写？本表金额单位为万元",
+                "疑似以元填报，需核实（本表金额单位为万元）；核实更正前，本报表的金额不计入全区收支汇总的合计",
                 sheet=cell.sheet,
                 cell=cell.ref,
                 reported=v,
@@ -100,16 +100,29 @@ def grade_edge(plan: Plan, total: Decimal) -> Iterator[Finding]:
 
 
 def check_meta(ret: Return, inputs: dict[str, Scalar]) -> Iterator[Finding]:
-    name, year = text_of(inputs.get("unit.name")), inputs.get("unit.year")
-    if ret.meta.get("unit") and name and squash_spaces(name) != squash_spaces(ret.meta["unit"]):
+    """The template's metadata is the return's identity: a name, code or year typed on 基本概况 that
+    disagrees is said at its cell, and the return still counts as the unit and year it was issued for."""
+    typed = {
+        "unit": text_of(inputs.get("unit.name")),
+        "code": text_of(inputs.get("unit.code")),
+        "year": str(int(y)) if isinstance(y := inputs.get("unit.year"), Decimal) else "",
+    }
+    for key, fid, what in (
+        ("unit", "unit.name", "单位名称"),
+        ("code", "unit.code", "预算编码"),
+        ("year", "unit.year", "年度"),
+    ):
+        issued, mine = ret.meta.get(key) or "", typed[key]
+        if not issued or not mine or squash_spaces(mine) == squash_spaces(issued):
+            continue
+        found = ret.cells.get(fid)
+        place = f"{found.sheet}!{found.ref} " if found else ""
         yield finding(
-            "meta.unit", name=name, issued=ret.meta["unit"], reported=name, expected=ret.meta["unit"]
-        )
-    if ret.meta.get("year") and isinstance(year, Decimal) and str(int(year)) != ret.meta["year"]:
-        yield finding(
-            "meta.year",
-            year=int(year),
-            issued=ret.meta["year"],
-            reported=int(year),
-            expected=int(ret.meta["year"]),
+            f"meta.{key}",
+            f"{place}{what}填的是“{mine}”，而本表是下发给“{issued}”的模板（{what}以模板为准，"
+            f"本表仍记为“{issued}”）；请确认是否报错了表或填错了{what}",
+            sheet=found.sheet if found else None,
+            cell=found.ref if found else None,
+            reported=mine,
+            expected=issued,
         )

@@ -25,7 +25,7 @@ from perfxl.check.xlsxread import Sheet, Workbook, resolve_name
 from perfxl.engine.catalogue import finding
 from perfxl.engine.findings import Finding
 from perfxl.engine.formula_risk import danger
-from perfxl.engine.layout import META_SHEET, Plan, SheetPlan, a1, build_plan, col_letter, parse_a1
+from perfxl.engine.layout import META_SHEET, Plan, SheetPlan, a1, build_plan, parse_a1
 from perfxl.engine.text import squash_spaces
 from perfxl.spec import SpecError, available_editions, load_edition
 
@@ -56,6 +56,7 @@ class Return:
     cells: dict[str, Located]
     sheet_names: dict[str, str]  # plan sheet name -> the name it has in the return
     findings: list[Finding] = field(default_factory=list)
+    sheets: dict[str, Sheet] = field(default_factory=dict)  # every sheet as read, by its name in the return
     explanations: list[Explanation] = field(default_factory=list)  # typed into a returned review copy
     kind: str = "xlsx"  # xlsx | xls | ods: the format the return was read from
     values_only: bool = False  # no formulas or defined names could be read (.xls/.ods)
@@ -78,7 +79,7 @@ def read_return(path: str | Path, limits: Limits = LIMITS) -> Return:
         raise UnusableInput(str(e)) from None
     meta = _metadata(wb)
     plan = _plan(meta)
-    ret = Return(str(path), hashlib.sha256(data).hexdigest(), meta, plan, {}, {})
+    ret = Return(str(path), hashlib.sha256(data).hexdigest(), meta, plan, {}, {}, sheets=wb.sheets)
     ret.kind, ret.values_only = wb.kind, wb.values_only
     ret.external_links, ret.macros = wb.external_links, wb.macros
     ret.dangerous = _dangerous(wb)
@@ -232,12 +233,21 @@ def _locate(wb: Workbook, ret: Return) -> None:
         sheet = wb.sheets[actual]
         anchors = _anchors(sp)
         named = {c.id: names.get(c.name.lower()) for c in sp.cells}
-        # Names are trusted only if every one is there and still sits on its row's label: a row
-        # inserted or deleted by a tool that does not adjust names would shift them all silently.
-        trusted = all(n is not None and n[0] == actual for n in named.values()) and all(
-            _on_label(cell.row, named[cell.id], anchors, sheet) for cell in sp.cells
+        rows, missing, moved = _align_rows(sp, anchors, _texts(sheet))
+        # Names are trusted only if every one is there and agrees with the labels: a row inserted or
+        # deleted by a tool that does not adjust names would shift them all silently. A row whose
+        # label alone was retyped, where the names and the rows around it agree, is that row still.
+        trusted = all(n is not None and n[0] == actual for n in named.values()) and _names_agree(
+            sp, named, rows, missing
         )
-        rows = {} if trusted else _align_rows(sp, anchors, _texts(sheet), actual, ret)
+        if trusted:
+            for prow, text in missing:
+                _label_changed(ret, sp, sheet, anchors[prow][0], named, prow, text)
+        else:
+            for _prow, text in missing:
+                ret.findings.append(finding("layout.label_missing", sheet=actual, label=text))
+            if moved:
+                ret.findings.append(finding("layout.rows_moved", sheet=actual))
         for cell in sp.cells:
             where = named[cell.id]
             if trusted and where is not None:
@@ -282,21 +292,72 @@ def _texts(sheet: Sheet) -> dict[tuple[int, int], str]:
     }
 
 
-def _on_label(prow: int, where: tuple[str, str] | None, anchors: dict[int, Anchor], sheet: Sheet) -> bool:
-    if prow not in anchors or where is None:
-        return True
-    col, text, _ = anchors[prow]
-    label = sheet.cells.get(col_letter(col) + where[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-    return label is not None and squash_spaces(label.value) == text
+def _row_of(where: tuple[str, str] | None) -> int | None:
+    return None if where is None else parse_a1(where[1])[0]
+
+
+def _names_agree(
+    sp: SheetPlan,
+    named: dict[str, tuple[str, str] | None],
+    rows: dict[int, int | None],
+    missing: list[tuple[int, str]],
+) -> bool:
+    """Do the names put every labelled row where its label is, and each row whose label was not
+    found between the labelled rows around it (so it is that row, its label retyped)?"""
+    lost = {prow for prow, _ in missing}
+    found = sorted((p, r) for p, r in rows.items() if r is not None and p not in lost and p in _anchors(sp))
+    for cell in sp.cells:
+        row = _row_of(named[cell.id])
+        if row is None or cell.row not in _anchors(sp):
+            continue
+        if cell.row in lost:
+            before = [r for p, r in found if p < cell.row]
+            after = [r for p, r in found if p > cell.row]
+            if (before and row <= before[-1]) or (after and row >= after[0]):
+                return False
+        elif rows.get(cell.row) != row:
+            return False
+    return True
+
+
+def _label_changed(
+    ret: Return,
+    sp: SheetPlan,
+    sheet: Sheet,
+    col: int,
+    named: dict[str, tuple[str, str] | None],
+    prow: int,
+    text: str,
+) -> None:
+    row = next((r for c in sp.cells if c.row == prow and (r := _row_of(named[c.id])) is not None), None)
+    if row is None:
+        return
+    ref = a1(row, col)
+    found = sheet.cells.get(ref)
+    now = squash_spaces(found.value) if found is not None and found.value is not None else ""
+    shown = f"被改为“{now}”" if now else "被删除"
+    ret.findings.append(
+        finding(
+            "layout.label_changed",
+            f"{sheet.name}!{ref} 行标签“{text}”{shown}；定义名称和表格结构没有变，"
+            "仍按原来的行读取。请勿改动标签",
+            sheet=sheet.name,
+            cell=ref,
+            reported=now or None,
+            expected=text,
+        )
+    )
 
 
 def _align_rows(
-    sp: SheetPlan, anchors: dict[int, Anchor], texts: dict[tuple[int, int], str], sheet_name: str, ret: Return
-) -> dict[int, int | None]:
+    sp: SheetPlan, anchors: dict[int, Anchor], texts: dict[tuple[int, int], str]
+) -> tuple[dict[int, int | None], list[tuple[int, str]], bool]:
     """Plan row -> actual row by labels: first the table titles, then each row label within its table
-    (labels such as “1、局机关” repeat from table to table); unlabelled rows follow their neighbours."""
+    (labels such as “1、局机关” repeat from table to table); unlabelled rows follow their neighbours.
+    Also the (plan row, label) of every label not found, and whether any row moved."""
     last = max((r for r, _ in texts), default=0)
     mapping: dict[int, int | None] = {}
+    missing: list[tuple[int, str]] = []
 
     def find(col: int, text: str, start: int, stop: int) -> int | None:
         return next((r for r in range(start, stop) if texts.get((r, col)) == text), None)
@@ -317,7 +378,7 @@ def _align_rows(
         col, text, _ = anchors[prow]
         hit = mapping[prow] = find(col, text, cursor, stop)
         if hit is None:
-            ret.findings.append(finding("layout.label_missing", sheet=sheet_name, label=text))
+            missing.append((prow, text))
         else:
             cursor = hit + 1
     moved = any(hit is not None and hit != prow for prow, hit in mapping.items())
@@ -328,6 +389,4 @@ def _align_rows(
             prev = (prow, hit) if hit is not None else None
         elif prev is not None:
             mapping[prow] = prev[1] + (prow - prev[0])
-    if moved:
-        ret.findings.append(finding("layout.rows_moved", sheet=sheet_name))
-    return mapping
+    return mapping, missing, moved

@@ -143,7 +143,10 @@ class CheckResult:
             **{k: plain(row[k]) for k in RETURN_KEYS},
             "counts": self.counts,
             "items": [{k: plain(v) for k, v in r.items()} for r in self.item_rows()],
-            "findings": [{k: plain(v) for k, v in r.items()} for r in self.finding_rows()],
+            "findings": [
+                {**{k: plain(v) for k, v in r.items()}, "cause": f.cause}
+                for r, f in zip(self.finding_rows(), self.findings, strict=True)
+            ],
             "round": self.round,
             "fixed": [{k: plain(v) for k, v in _finding_row(f).items()} for f in self.fixed],
         }

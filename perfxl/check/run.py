@@ -7,10 +7,10 @@ template checks clean, and any disagreement is the return's.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from pathlib import Path
 
+from perfxl.check.causes import ordered
 from perfxl.check.explanations import explain
 from perfxl.check.formula_cells import check_formulas
 from perfxl.check.inputs import read_inputs
@@ -25,8 +25,7 @@ from perfxl.check.tables import check_blank_tables, check_identities
 from perfxl.check.text import number, text_of, year_of
 from perfxl.engine.catalogue import finding
 from perfxl.engine.compute import compute, grade_bands
-from perfxl.engine.findings import ERROR, SEVERITIES, Finding
-from perfxl.engine.layout import Plan
+from perfxl.engine.findings import ERROR
 from perfxl.oserror import shown
 from perfxl.spec.kinds.common import grade
 
@@ -74,7 +73,7 @@ def check_return(ret: Return, tolerance: Decimal | None = None) -> CheckResult:
     findings += check_formulas(plan, ret, calc, tol, read)
     items = []
     for item in rubric.items:
-        item_result, found = check_item(plan, item, ret, inputs, calc, read.unknown)
+        item_result, found = check_item(plan, item, ret, read, calc)
         items.append(item_result)
         findings += found
     findings += check_identities(plan, inputs, calc, tol, read.unknown)
@@ -95,8 +94,9 @@ def check_return(ret: Return, tolerance: Decimal | None = None) -> CheckResult:
         file=ret.path,
         sha256=ret.sha256,
         edition=plan.edition.name,
-        unit=text_of(inputs.get("unit.name")) or ret.meta.get("unit") or None,
-        code=text_of(inputs.get("unit.code")) or ret.meta.get("code") or None,
+        # the template's metadata is the identity; what was typed counts only on a blank template
+        unit=ret.meta.get("unit") or text_of(inputs.get("unit.name")) or None,
+        code=ret.meta.get("code") or text_of(inputs.get("unit.code")) or None,
         year=year_of(inputs.get("unit.year"), ret.meta.get("year")),
         generated_at=ret.meta.get("generated_at"),
         reported_total=reported,
@@ -110,19 +110,3 @@ def check_return(ret: Return, tolerance: Decimal | None = None) -> CheckResult:
     )
     result.status = "errors" if result.counts[ERROR] else "ok"
     return result
-
-
-def ordered(plan: Plan, ret: Return, findings: list[Finding]) -> list[Finding]:
-    order = {sp.name: i for i, sp in enumerate(plan.sheets)}
-    for plan_name, actual in ret.sheet_names.items():
-        order[actual] = order.get(plan_name, 99)
-
-    def key(f: Finding) -> tuple[int, int, int, int]:
-        row, col = 0, 0
-        if f.cell:
-            m = re.match(r"([A-Z]+)(\d+)", f.cell)
-            if m:
-                row, col = int(m.group(2)), len(m.group(1)) * 100 + ord(m.group(1)[-1])
-        return SEVERITIES.index(f.severity), order.get(f.sheet or "", -1), row, col
-
-    return sorted(findings, key=key)

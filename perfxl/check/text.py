@@ -37,9 +37,10 @@ def text_of(v: object) -> str:
 
 
 def year_of(value: Scalar, meta_year: str | None) -> int | None:
-    if isinstance(value, Decimal):
-        return int(value)
-    return int(meta_year) if meta_year and meta_year.isdigit() else None
+    """The return's year: the template's, else (a blank template) the one typed."""
+    if meta_year and meta_year.isdigit():
+        return int(meta_year)
+    return int(value) if isinstance(value, Decimal) else None
 
 
 def q(x: Decimal) -> Decimal:

@@ -77,6 +77,12 @@ CATALOGUE: tuple[Entry, ...] = (
         "{ID}：所依据的数据无法读取，未能复核",
         "所依据的数据无法读取（工作表或行缺失、文字无法识别），本项无法复核，暂按自评得分计",
     ),
+    Entry(
+        "score.<ID>.unanswered",
+        WARNING,
+        "{ID}：是/否未填写，未能复核",
+        "所依据的是/否项未填写（空白不等于“否”），本项无法复核，暂按自评得分计",
+    ),
     Entry("score.<ID>.reason", WARNING, "{ID}：扣分未说明原因", "扣了分但未写扣分原因"),
     Entry(
         "score.<ID>.reading",
@@ -110,7 +116,12 @@ CATALOGUE: tuple[Entry, ...] = (
     ),
     # ---- formula cells
     Entry("formula.overwritten", WARNING, "公式被改为固定数值", "公式被改成固定值或被清空"),
-    Entry("formula.changed", WARNING, "公式被改动", "公式被改成别的公式"),
+    Entry(
+        "formula.changed",
+        WARNING,
+        "公式被改动",
+        "公式被改成别的公式（按所读取的单元格比较：增删行时软件自动调整的引用不算改动）",
+    ),
     Entry(
         "formula.dangerous",
         ERROR,
@@ -142,6 +153,12 @@ CATALOGUE: tuple[Entry, ...] = (
         "审核已按该数字计算",
     ),
     Entry(
+        "input.yuan",
+        WARNING,
+        "金额以元填写（已换算为万元）",
+        "金额格里写明了单位“元”（如“2563200元”），已按 ÷10000 换算为万元",
+    ),
+    Entry(
         "input.normalized",
         INFO,
         "填报内容已按规范转换",
@@ -164,7 +181,12 @@ CATALOGUE: tuple[Entry, ...] = (
     ),
     Entry("input.table_blank", WARNING, "收支表局机关一行未填写", "某表局机关一行全空"),
     # ---- plausibility
-    Entry("plausible.yuan", WARNING, "金额过大（疑按元填报）", "金额过大，疑似按元填写"),
+    Entry(
+        "plausible.yuan",
+        ERROR,
+        "金额疑似以元填报，需核实",
+        "金额过大，疑似以元填报（本表单位为万元），需核实；该报表的金额不计入全区收支汇总的合计",
+    ),
     Entry("plausible.per_capita", WARNING, "人均支出过大（疑按元填报）", "人均支出过大，疑似按元填写"),
     Entry(
         "plausible.scale",
@@ -231,6 +253,12 @@ CATALOGUE: tuple[Entry, ...] = (
         "工作簿的版式指纹 {theirs} 与本程序按同一版本生成的 {ours} 不同，已按标签核对位置",
     ),
     Entry(
+        "layout.label_changed",
+        INFO,
+        "行标签被改动（仍按原行读取）",
+        "行标签被改动，但定义名称与表格结构未变，仍按原来的行读取",
+    ),
+    Entry(
         "layout.by_label",
         INFO,
         "定义名称丢失，按标签定位",
@@ -242,15 +270,19 @@ CATALOGUE: tuple[Entry, ...] = (
         "meta.unit",
         WARNING,
         "单位名称与下发模板不一致",
-        "单位名称与下发模板不一致",
-        "基本概况 单位名称“{name}”与下发模板时的单位“{issued}”不一致，请确认是否报错了表",
+        "基本概况的单位名称与下发模板的单位不一致（以模板为准，报表仍记为下发的单位）",
+    ),
+    Entry(
+        "meta.code",
+        WARNING,
+        "预算编码与下发模板不一致",
+        "基本概况的预算编码与下发模板的编码不一致（以模板为准）",
     ),
     Entry(
         "meta.year",
         WARNING,
         "年度与下发模板不一致",
-        "年度与下发模板不一致",
-        "基本概况 年度 {year} 与下发模板的年度 {issued} 不一致",
+        "基本概况的年度与下发模板的年度不一致（以模板为准，报表仍记为下发的年度）",
     ),
     Entry(
         "file.unusable",

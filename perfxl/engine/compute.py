@@ -104,28 +104,36 @@ def compute(plan: Plan, inputs: Mapping[str, Scalar]) -> Computation:
 
 
 @lru_cache(maxsize=64)
-def input_dependencies(plan: Plan) -> dict[str, frozenset[str]]:
-    """Field id -> the input cells its value is computed from (an input depends on itself)."""
+def field_dependencies(plan: Plan) -> dict[str, frozenset[str]]:
+    """Field id -> every field its value is computed from, formulas and inputs, itself included."""
     memo: dict[str, frozenset[str]] = {}
 
     def deps(fid: str) -> frozenset[str]:
         if fid not in memo:
             calc = plan.cells[fid].calc
-            if calc is None:
-                memo[fid] = frozenset([fid])
-            else:
+            refs: list[str] = []
+            if calc is not None:
                 refs = list(calc.args) + (list(expr.refs(calc.expr)) if calc.expr is not None else [])
                 refs += [r for s in calc.sentences for r in sentence.refs(s)]
                 if calc.item is not None:
                     refs += rule_refs(plan.edition.rubric.item(calc.item).rule)
                     if calc.kind == "score":
                         refs.append(f"score.{calc.item}.self")
-                memo[fid] = frozenset().union(*(deps(r) for r in refs))
+            memo[fid] = frozenset([fid]).union(*(deps(r) for r in refs))
         return memo[fid]
 
     for fid in plan.cells:
         deps(fid)
     return memo
+
+
+@lru_cache(maxsize=64)
+def input_dependencies(plan: Plan) -> dict[str, frozenset[str]]:
+    """Field id -> the input cells its value is computed from (an input depends on itself)."""
+    return {
+        fid: frozenset(d for d in deps if plan.cells[d].is_input)
+        for fid, deps in field_dependencies(plan).items()
+    }
 
 
 @lru_cache(maxsize=64)

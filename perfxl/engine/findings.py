@@ -23,6 +23,7 @@ class Finding:
     reported: Any = None
     expected: Any = None
     difference: Decimal | None = None
+    cause: int | None = None  # index (in its result's findings) of the root cause it follows from
     # The unit's written explanation (单位说明), from a returned review copy or an earlier round.
     # A 警告 or 提示 with one is 已说明: kept, but no longer counted as open; an 错误 still counts.
     explanation: str | None = None

@@ -15,11 +15,16 @@ from decimal import Decimal
 from functools import cached_property, lru_cache
 from typing import Any
 
+from perfxl.engine.text import wrapped_lines
 from perfxl.spec import Edition, FieldDef, Item, SpecError, expr, rule_refs, sentence
 from perfxl.spec.narrative import Narrative, draft_id, expand, text_ids
 from perfxl.spec.narrative import Part as NarrativePart
 
 META_SHEET = "_perfxl"
+# Printed pages: A4 in points, and the margins (inches) the template sets; each sheet prints one page wide.
+A4 = (595.0, 842.0)
+MARGINS = {"left": 0.5, "right": 0.5, "top": 0.6, "bottom": 0.7}
+LINE_10PT, LINE_11PT = 14.5, 15.5  # points per wrapped line of 10 / 11 point text
 
 
 @lru_cache(maxsize=256)
@@ -663,7 +668,9 @@ def _rubric(ed: Edition) -> SheetPlan:
     spec = ed.form.rubric_sheet
     name = spec["name"]
     rub = ed.rubric
-    sp = SheetPlan("rubric", name, True, [8, 10, 15, 62, 6, 8, 8, 26])
+    # 三级指标 (C) fits a name in two lines, 扣分原因 (H) a one-sentence reason in one or two; the sheet
+    # prints one page wide, so the widths also set how many rows a page holds (see _keep_on_page)
+    sp = SheetPlan("rubric", name, True, [8, 10, 19, 76, 6, 8, 8, 30])
     sp.put(0, 0, spec["title"], "title", cols=8)
     sp.heights[0] = 30
     for c, label in enumerate(spec["header"]):
@@ -671,6 +678,7 @@ def _rubric(ed: Edition) -> SheetPlan:
     sp.heights[1] = 30
     sp.repeat = (1, 1)
     row = 2
+    blocks = []  # rows that print together: each section, then the totals, then the summary table
     for s in rub.sections:
         sstart = row
         for g in s.groups:
@@ -679,19 +687,19 @@ def _rubric(ed: Edition) -> SheetPlan:
             for item in g.items:
                 if item.standard is not None:
                     if row > std_row:
-                        sp.put(std_row, 3, std_text, "text", rows=row - std_row)
+                        _standard(sp, std_row, row, std_text)
                     std_row, std_text = row, item.standard
                 sp.put(row, 2, item.name, "label")
                 sp.put(row, 4, _fmt(item.max), "label")
                 sp.add(_score_cell(item, name, row, 5, "self", spec["header"][5]))
                 sp.add(_score_cell(item, name, row, 6, "ref", spec["header"][6]))
                 sp.add(_score_cell(item, name, row, 7, "note", spec["header"][7]))
-                lines = max(-(-len(item.standard or "") // 52), -(-len(item.name) // 8), 1)
-                sp.heights[row] = max(24, 14.5 * lines + 6)
+                sp.heights[row] = max(24, LINE_11PT * _lines(item.name, sp.widths[2], 11) + 6)
                 row += 1
-            sp.put(std_row, 3, std_text, "text", rows=row - std_row)
+            _standard(sp, std_row, row, std_text)
             sp.put(gstart, 1, f"{g.label}\n（{_fmt(g.max)}分）", "label", rows=row - gstart)
         sp.put(sstart, 0, f"{s.label}\n（{_fmt(s.max)}分）", "label", rows=row - sstart)
+        blocks.append((sstart, row - 1))
     items = [i.id for i in rub.items]
     sp.put(row, 0, spec["total_label"], "label", cols=4)
     sp.put(row, 4, _fmt(rub.total), "label")
@@ -727,9 +735,11 @@ def _rubric(ed: Edition) -> SheetPlan:
             )
         )
     grade_text = "；".join(f"{g.label} ≥ {_fmt(g.min)}" for g in rub.grades if g.min > 0)
-    sp.put(row, 7, f"{grade_text}；其余为{rub.grades[-1].label}", "note")
+    sp.put(row, 7, f"{grade_text}；其余为{rub.grades[-1].label}", "text")  # inside the table's border
     sp.heights[row] = 32
+    blocks.append((row - 1, row))
     row += 2
+    summary_top = row
     sp.put(row, 0, spec["summary_title"], "subtitle", cols=8)
     row += 1
     for c, label in ((0, "一级指标"), (2, "二级指标"), (4, "分值"), (5, "自评得分"), (6, "参考得分")):
@@ -775,7 +785,51 @@ def _rubric(ed: Edition) -> SheetPlan:
             )
         row += 1
         sp.put(sstart, 0, s.label, "label", rows=row - sstart, cols=2)
+    blocks.append((summary_top, row - 1))
+    _keep_on_page(sp, blocks)
     return sp
+
+
+def _standard(sp: SheetPlan, top: int, end: int, text: str) -> None:
+    """A 评分标准 text over rows top..end-1 (merged), the rows made tall enough for it together."""
+    sp.put(top, 3, text, "text", rows=end - top)
+    need = LINE_10PT * _lines(text, sp.widths[3], 10) + 6
+    have = sum(sp.heights.get(r, 15) for r in range(top, end))
+    if need > have:
+        for r in range(top, end):
+            sp.heights[r] = sp.heights.get(r, 15) + (need - have) / (end - top)
+
+
+def _lines(text: str, width: float, points: int) -> int:
+    """Lines ``text`` wraps to in a column ``width`` units wide, at ``points`` point type."""
+    return wrapped_lines(text, (width - 1) * 10 / points)
+
+
+def page_height(sp: SheetPlan) -> float:
+    """Points of rows one printed page of ``sp`` holds, at the scale printing it one page wide takes."""
+    paper_w, paper_h = (A4[1], A4[0]) if sp.landscape else A4
+    width = sum(w * 7 + 5 for w in sp.widths) * 0.75  # column width units -> pixels -> points
+    scale = min(1.0, (paper_w - (MARGINS["left"] + MARGINS["right"]) * 72) / width)
+    return (paper_h - (MARGINS["top"] + MARGINS["bottom"]) * 72) / scale
+
+
+def _keep_on_page(sp: SheetPlan, blocks: list[tuple[int, int]]) -> None:
+    """Page breaks so no block (first row, last row) is split across printed pages, where it fits on one."""
+    height = page_height(sp)
+
+    def rows(first: int, last: int) -> float:
+        return sum(sp.heights.get(r, 15) for r in range(first, last + 1))
+
+    repeat = rows(*sp.repeat) if sp.repeat else 0
+    used, done = 0.0, -1  # points used on the current page; the last row counted
+    for top, last in blocks:
+        gap, size = rows(done + 1, top - 1), rows(top, last)
+        if used + gap + size > height and repeat + size <= height and top not in sp.breaks:
+            sp.breaks.append(top)
+            used = repeat
+        else:
+            used += gap
+        used, done = used + size, last
 
 
 def _narrative(ed: Edition, spec: Narrative, opts: Mapping[str, Any]) -> SheetPlan:

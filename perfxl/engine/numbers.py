@@ -39,6 +39,7 @@ class Parsed:
     value: Decimal | str | None
     note: str | None = None
     error: str | None = None
+    from_yuan: bool = False  # an amount typed in 元 (“2563200元”), converted to 万元
 
 
 # --------------------------------------------------------------------------- helpers
@@ -116,6 +117,15 @@ def _tidy(value: Decimal) -> Decimal:
     if isinstance(exponent, int) and exponent > 0 and value.adjusted() < 100:
         return Decimal(int(value))
     return value
+
+
+def _fewest_places(value: Decimal) -> Decimal:
+    """``value`` without trailing zeros after the point (256.3200 → 256.32), exactly."""
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    while exponent < 0 and len(digits) > 1 and digits[-1] == 0:
+        digits, exponent = digits[:-1], exponent + 1
+    return _tidy(Decimal((sign, digits, exponent)))
 
 
 def _times_100(value: Decimal) -> Decimal:
@@ -210,6 +220,8 @@ def parse_number(raw: object, unit: str | None = None) -> Parsed:
     * full-width digits and punctuation, valid thousands separators, a trailing
       unit matching the column, ``(0.38)`` accounting negatives are accepted;
       every such rewrite except ASCII thousands separators gets a note;
+    * an amount in 元 where 万元 is expected (``"2563200元"``) is converted:
+      ``256.32``, with a note and ``from_yuan``;
     * with ``unit="%"`` a bare number in (0, 1] is a fraction: ``0.95`` → 95 and
       ``1`` → 100, with a note;
     * anything else (words, two numbers, a contradicting unit, NaN) is an error.
@@ -290,9 +302,9 @@ def parse_number(raw: object, unit: str | None = None) -> Parsed:
             unit_reason = f"已去掉单位“{suffix}”"
         elif _DIMENSION[suffix] != expected:
             return Parsed(None, error=f"{q}的单位是“{suffix}”，与本表单位“{unit}”不符")
-        elif suffix == "元":
-            unit_reason = "的单位是元，本表单位为万元"
-            tail = "，请核对"
+        elif suffix == "元":  # an explicit unit is exact: 2563200 元 is 256.32 万元
+            unit_reason = "的单位是元"
+            tail = "（由元换算为万元，÷10000）"
         elif expected == "count" and (suffix == "人") != (unit == "人"):
             unit_reason = f"的单位是{suffix}"
     if unit_reason:
@@ -303,6 +315,9 @@ def parse_number(raw: object, unit: str | None = None) -> Parsed:
         return Parsed(None, error=f"{q}超出可读取的数值范围")
     if sign == "-" or bracketed:
         value = _tidy(value.copy_negate())  # exact; unary minus would round to 28 digits
+    from_yuan = suffix == "元" and unit == "万元"
+    if from_yuan:
+        value = _fewest_places(value.scaleb(-4))  # exact: shifts the exponent
 
     if suffix != "%":  # "95%" / "0.5%" are percentages as written, never scaled
         fraction = _percent_fraction(value, unit, q, reasons)
@@ -310,7 +325,7 @@ def parse_number(raw: object, unit: str | None = None) -> Parsed:
             return fraction
     if suffix is None and not reasons:
         return Parsed(value)
-    return Parsed(value, note=_reading_note(q, reasons, _show(value, unit), tail))
+    return Parsed(value, note=_reading_note(q, reasons, _show(value, unit), tail), from_yuan=from_yuan)
 
 
 def _percent_fraction(value: Decimal, unit: str | None, shown: str | None, reasons: list[str]) -> Parsed:

@@ -24,7 +24,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from perfxl.engine.catalogue import entry, formula_rule
-from perfxl.engine.compute import Computation, Scalar
+from perfxl.engine.compute import Computation, Scalar, compute, input_dependencies
 from perfxl.engine.findings import ERROR
 from perfxl.engine.formulas import Place, formula
 from perfxl.engine.layout import Cell, Plan, a1, col_letter
@@ -42,7 +42,8 @@ HELPER = 7  # the first hidden column: a count, a recomputed metric, the other r
 TITLE_ROW, SUMMARY_ROW, NOTE_ROW, HEADER_ROW = 0, 1, 2, 4
 EXPLAINED = (
     "本表随填写自动核对各项合计、勾稽关系和自评得分，与财政部门审核的规则相同（金额允许误差 {tol} 万元）。"
-    "状态：✓ 通过；需修改 —— 与规则或勾稽关系不符；未填写 —— 必填项、自评得分或扣分原因未填；"
+    "状态：✓ 通过；需修改 —— 与规则或勾稽关系不符；未填写 —— 必填项、自评得分、扣分原因或评分所依据的"
+    "是/否未填（空白不等于“否”）；"
     "— 选填项未填，不核对。"
     "点击“位置”可转到该单元格。表上红色为需修改，橙色为未填写。报送前请使“需修改”为 0。"
 )
@@ -269,10 +270,31 @@ class _Rows:
             if note in plan.cells
             else f'"{OK}"'
         )
-        status = (
-            f'=IFERROR(IF(ISBLANK({s}),"{BLANK}",IF(NOT(ISNUMBER({s})),"{FIX}",'
-            f'IF(OR({s}<0,{s}>{top}),"{FIX}",IF({differs},"{FIX}",{reason})))),"{FIX}")'
-        )
+        verdict = f'IF(OR({s}<0,{s}>{top}),"{FIX}",IF({differs},"{FIX}",{reason}))'
+        answers = checklist(plan, item)
+        if answers:
+            # A 是/否 left blank is not “否” (as the checker reads it): while any is blank the rule gives
+            # only a range, from every blank a “否” (应为, as 参考得分 counts it) to every blank a “是”
+            # (recomputed here from hidden copies of the answers with the blanks read as “是”).
+            # A self-score in that range waits for the answers (未填写); one outside is wrong either way.
+            first = HELPER + len(helpers)
+            copies = {f: (SHEET, row, first + 2 + k) for k, f in enumerate(answers)}
+
+            def as_yes(fid: str) -> Place:
+                return copies.get(fid) or self.where(fid)
+
+            high = formula(plan, ref_cell, where=as_yes, sheet=SHEET, reading=readings[0])
+            count = "=" + "+".join(f"IF(LEN(TRIM({self.ref(f)}))=0,1,0)" for f in answers)
+            helpers += [count, high]
+            helpers += [f'=IF(LEN(TRIM({self.ref(f)}))=0,"是",{self.ref(f)})' for f in answers]
+            n, h = a1(row, first), a1(row, first + 1)
+            low = a1(row, EXPECTED)
+            outside = (
+                f"OR(ROUND({low}-{s},{NOISE_PLACES})>{expr.num(tol)},"
+                f"ROUND({s}-{h},{NOISE_PLACES})>{expr.num(tol)})"
+            )
+            verdict = f'IF({n}>0,IF({outside},"{FIX}","{BLANK}"),{verdict})'
+        status = f'=IFERROR(IF(ISBLANK({s}),"{BLANK}",IF(NOT(ISNUMBER({s})),"{FIX}",{verdict})),"{FIX}")'
         cell = plan.cells[own]
         return Check(
             row,
@@ -290,6 +312,13 @@ class _Rows:
             note=_item_note(plan, item),
             helpers=tuple(helpers),
         )
+
+
+def checklist(plan: Plan, item: Item) -> tuple[str, ...]:
+    """The 是/否 answers an item's rule reads (its checklist), in the form's order."""
+    needs = input_dependencies(plan)[f"score.{item.id}.ref"]
+    found = [plan.cells[f] for f in needs if plan.cells[f].type == "yesno"]
+    return tuple(c.id for c in sorted(found, key=lambda c: (c.sheet, c.row, c.col)))
 
 
 def _differ(a: str, b: str, tol: Decimal) -> str:
@@ -328,6 +357,8 @@ def _item_note(plan: Plan, item: Item) -> str:
         others = [rubric.readings[r].split("（")[0] for r in item.rule.readings[1:]]
         if others:
             text += "（" + "、".join(others) + "的得分也接受）"
+    if checklist(plan, item):
+        text += "；所依据的是/否须逐项填写（空白不等于“否”）"
     return text + "；扣分须写明原因"
 
 
@@ -348,7 +379,8 @@ def _marks(plan: Plan, checks: list[Check], first: int) -> tuple[Mark, ...]:
         mark(cell, f'{status}="{FIX}"', "fix")
         if c.kind == "item" and f"score.{c.field.split('.')[1]}.note" in plan.cells:
             note = plan.cells[f"score.{c.field.split('.')[1]}.note"]
-            mark(note, f'AND({status}="{BLANK}",NOT(ISBLANK({_absolute(cell)})))', "blank")
+            missing = f"NOT(ISBLANK({_absolute(cell)})),LEN(TRIM({_absolute(note)}))=0"
+            mark(note, f'AND({status}="{BLANK}",{missing})', "blank")
     for cell in plan.inputs():
         if cell.required:
             mark(cell, f"LEN(TRIM({_absolute(cell)}))=0", "blank")
@@ -413,7 +445,27 @@ def cached(
             for k, s in enumerate(scores[1:], start=1):
                 out[(c.row, HELPER + k)] = s
             note = inputs.get(f"score.{item.id}.note")
-            out[(c.row, STATUS)] = _item_status(own, item.max, scores, note, rubric.score_tolerance)
+            answers = checklist(plan, item)
+            unanswered = [f for f in answers if _blank(inputs.get(f))]
+            high = None
+            if answers:
+                first = HELPER + len(scores)
+                high = scores[0]  # the score with every blank answer a “是” (none blank: the score)
+                if unanswered:
+                    high = (
+                        compute(plan, {**inputs, **dict.fromkeys(unanswered, "是")}).outcomes[item.id].score
+                    )
+                out[(c.row, first)] = Decimal(len(unanswered))
+                out[(c.row, first + 1)] = high
+                for k, f in enumerate(answers):
+                    out[(c.row, first + 2 + k)] = "是" if f in unanswered else inputs.get(f)
+            status = _item_status(own, item.max, scores, note, rubric.score_tolerance)
+            if unanswered and high is not None and isinstance(own, Decimal):
+                outside = _differs_below(scores[0], own, rubric.score_tolerance) or _differs_below(
+                    own, high, rubric.score_tolerance
+                )
+                status = FIX if outside else BLANK
+            out[(c.row, STATUS)] = status
     statuses = [v for (_row, col), v in out.items() if col == STATUS]
     fix, blank = statuses.count(FIX), statuses.count(BLANK)
     out[(SUMMARY_ROW, 0)] = summary_text(fix, blank)
@@ -435,6 +487,11 @@ def _item_status(own: Scalar, top: Decimal, scores: list[Decimal], note: Scalar,
     if own < top and _blank(note):
         return BLANK
     return OK
+
+
+def _differs_below(a: Decimal, b: Decimal, tol: Decimal) -> bool:
+    """``a`` exceeds ``b`` by more than ``tol`` (as the sheet's ROUND(a-b)>tol)."""
+    return quantize(a - b, NOISE_PLACES) > tol
 
 
 def _differs(a: Decimal, b: Decimal, tol: Decimal) -> bool:

@@ -1,7 +1,12 @@
-"""Comparing names and labels as people type them: white space never counts."""
+"""Text as people type and read it: names compared without white space, and how much room text takes.
+
+``text_width`` and ``wrapped_lines`` estimate how a wrapped cell lays out, for row heights: Excel and
+LibreOffice do not grow printed rows to fit their text, so every writer sets the heights itself.
+"""
 
 from __future__ import annotations
 
+import math
 import unicodedata
 
 
@@ -19,3 +24,13 @@ def squash_spaces(text: object, *, nfkc: bool = False) -> str:
     if nfkc:
         value = unicodedata.normalize("NFKC", value)
     return "".join(value.split())
+
+
+def text_width(text: str) -> float:
+    """Approximate width of a text in column-width units at 10 pt (a CJK character ≈ 1.9)."""
+    return sum(1.9 if ord(ch) > 0x2E7F else 1.0 for ch in text)
+
+
+def wrapped_lines(text: str, room: float) -> int:
+    """Lines a wrapped text needs in a cell ``room`` width units wide (Excel won't grow printed rows)."""
+    return sum(max(1, math.ceil(text_width(part) / max(room, 1.0))) for part in text.split("\n"))

@@ -1,5 +1,6 @@
 """Read what users give us to prefill templates: a roster of units and values keyed by field id.
 
+Finance staff keep rosters in Excel: a roster may be an .xlsx workbook (its first sheet) or a CSV.
 CSV files from Excel on Chinese Windows are often GBK; both UTF-8 (with or without BOM) and
 GBK are accepted. Every mistake names the file, the row and the column.
 """
@@ -9,7 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping
+import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,9 +22,12 @@ import yaml
 from perfxl.engine.compute import Scalar
 from perfxl.engine.layout import Plan
 from perfxl.engine.numbers import parse_number, parse_yesno
+from perfxl.engine.text import squash_spaces
 from perfxl.form.meta import Unit
 from perfxl.spec import NUMBER_UNITS
 
+# The heading row of a --values CSV, as people write it (spaces ignored): “字段 id,值”, “field,value”.
+VALUES_HEADINGS = frozenset({"field", "id", "fieldid", "field_id", "字段", "字段id", "字段编号"})
 # Roster columns: English key or the Chinese heading a bureau would type.
 ROSTER_COLUMNS = {
     "code": ("code", "预算编码", "单位编码", "编码"),
@@ -49,6 +54,7 @@ class RosterRow:
     unit: Unit
     options: dict[str, Any] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
+    line: int = 0  # the row of the roster (its heading is row 1)
 
 
 def coerce(plan: Plan, fid: str, raw: Any, where: str = "") -> Scalar:
@@ -68,6 +74,18 @@ def coerce(plan: Plan, fid: str, raw: Any, where: str = "") -> Scalar:
     if parsed.error:
         raise PrefillError(f"{prefix}“{fid}”（{cell.label}）：{parsed.error}")
     return parsed.value
+
+
+def converted(plan: Plan, values: Mapping[str, Any]) -> list[str]:
+    """One line for every amount given in 元 (“2563200元”): it is written in 万元, and the user told so."""
+    out = []
+    for fid, raw in values.items():
+        cell = plan.cells.get(fid)
+        if cell is not None and cell.type == "amount" and isinstance(raw, str):
+            parsed = parse_number(raw, NUMBER_UNITS[cell.type])
+            if parsed.from_yuan:
+                out.append(f"{fid}（{cell.label}）：{parsed.note}")
+    return out
 
 
 def read_text(path: Path) -> str:
@@ -116,12 +134,13 @@ def load_prefill(path: Path) -> Prefill:
 
 
 def load_values(path: Path) -> dict[str, Any]:
-    """{field id: value} from .json, .yaml/.yml or a two-column .csv (field id, value)."""
+    """{field id: value} from .json, .yaml/.yml or a two-column .csv (field id, value; an optional
+    heading row such as the README's “字段 id,值”)."""
     text = read_text(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
-        if rows and rows[0][0].strip().lower() in ("field", "id", "字段"):
+        if rows and squash_spaces(rows[0][0]).lower() in VALUES_HEADINGS:
             rows = rows[1:]
         out: dict[str, Any] = {}
         for n, row in enumerate(rows, start=1):
@@ -141,26 +160,23 @@ def load_values(path: Path) -> dict[str, Any]:
 
 
 def load_roster(path: Path, field_ids: set[str]) -> list[RosterRow]:
-    """Units from a roster (CSV, or the first sheet of an .xlsx): code and name, optional year
-    and row counts, optional field ids."""
-    records: Iterable[dict[str | None, str]]
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        headings, records = _xlsx_records(path)
-    else:
-        reader = csv.DictReader(io.StringIO(read_text(path)))
-        headings, records = [h.strip() for h in (reader.fieldnames or [])], reader  # type: ignore[assignment]
+    """Units from a roster (.xlsx or CSV): code and name, optional year and row counts, optional field ids."""
+    table = _roster_table(path)
+    headings = [h.strip() for h in (table[0] if table else [])]
     lookup = {alias: key for key, aliases in ROSTER_COLUMNS.items() for alias in aliases}
     if not any(lookup.get(h) == "name" for h in headings):
-        raise PrefillError(f"{path}：缺少“单位名称”（name）列；现有列：{', '.join(headings)}")
+        raise PrefillError(f"{path}：缺少“单位名称”（name）列；现有列：{', '.join(h for h in headings if h)}")
     rows = []
-    for n, raw in enumerate(records, start=2):
-        row = RosterRow(Unit())
+    for n, cells in enumerate(table[1:], start=2):
+        if not any(c.strip() for c in cells):
+            continue  # a blank line (Excel keeps formatted empty rows)
+        if len(cells) > len(headings) and any(c.strip() for c in cells[len(headings) :]):
+            raise PrefillError(f"{path} 第 {n} 行：列数多于表头")
+        row = RosterRow(Unit(), line=n)
         unit: dict[str, Any] = {"name": "", "code": "", "year": None}
-        for heading, value in raw.items():
-            if heading is None:
-                raise PrefillError(f"{path} 第 {n} 行：列数多于表头")
-            heading, value = heading.strip(), (value or "").strip()
-            if not value:
+        for heading, value in zip(headings, cells, strict=False):
+            value = value.strip()
+            if not value or not heading:
                 continue
             key = lookup.get(heading)
             where = f"{path} 第 {n} 行“{heading}”列"
@@ -189,45 +205,41 @@ def load_roster(path: Path, field_ids: set[str]) -> list[RosterRow]:
 MAX_ROSTER_ROWS = 20_000  # far more units than any county has; a bigger sheet is not a roster
 
 
-def _xlsx_records(path: Path) -> tuple[list[str], list[dict[str | None, str]]]:
-    """The first sheet of an .xlsx roster as CSV would give it: headings, then rows of text
-    (a number typed as 430611 or 2020.0 reads as "430611", "2020"; empty rows are skipped)."""
-    from openpyxl import load_workbook
+def _roster_table(path: Path) -> list[list[str]]:
+    """The roster's rows as text: the first sheet of an .xlsx workbook, or a CSV file."""
+    suffix = path.suffix.lower()
+    if suffix in (".xls", ".et"):
+        raise PrefillError(f"{path}：这是旧版 {suffix} 文件，请在 Excel/WPS 中另存为 .xlsx（或 CSV）后再用")
+    if suffix not in (".xlsx", ".xlsm"):
+        return [list(r) for r in csv.reader(io.StringIO(read_text(path)))]
+    from openpyxl import load_workbook  # only for .xlsx rosters: keeps `perfxl check` quick to start
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # not a workbook at all: say so, whatever openpyxl's reason
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
         raise PrefillError(
-            f"{path}：无法作为 .xlsx 名册读取（{type(e).__name__}），请另存为 .xlsx 或 CSV"
+            f"{path}：无法作为 .xlsx 工作簿读取（{type(e).__name__}），请确认文件完好"
         ) from None
     try:
-        lines = wb.worksheets[0].iter_rows(values_only=True)
-        headings = [_cell_text(v) for v in next(lines, ())]
-        while headings and not headings[-1]:
-            headings.pop()
-        records: list[dict[str | None, str]] = []
-        for n, line in enumerate(lines, start=2):
+        table = []
+        for n, row in enumerate(wb.worksheets[0].iter_rows(values_only=True), start=1):
             if n > MAX_ROSTER_ROWS:
                 raise PrefillError(f"{path}：名册超过 {MAX_ROSTER_ROWS} 行，请检查是否选错了文件")
-            texts = [_cell_text(v) for v in line]
-            if not any(texts):
-                continue
-            extra = [t for t in texts[len(headings) :] if t]
-            record: dict[str | None, str] = dict(zip(headings, texts, strict=False))
-            if extra:
-                record[None] = ",".join(extra)
-            records.append(record)
-        return headings, records
+            table.append([_cell_text(v) for v in row])
+        return table
     finally:
         wb.close()
 
 
 def _cell_text(value: Any) -> str:
+    """A roster cell as the text a CSV would hold: 430611 not 430611.0, 2021 not 2021.0."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
 
 
 def _int(value: str, where: str) -> int:

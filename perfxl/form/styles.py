@@ -5,7 +5,9 @@ It lives with the template writer, the lowest of the three writers, so the repor
 
 from __future__ import annotations
 
-import math
+# the writers measure text with these (they live in the engine, whose layout needs them too)
+from perfxl.engine.text import text_width as text_width
+from perfxl.engine.text import wrapped_lines as wrapped_lines
 
 BODY_FONT = "仿宋"
 TITLE_FONT = "宋体"
@@ -19,13 +21,3 @@ BAD_TEXT = "#9C0006"
 MUTED_TEXT = "#7F7F7F"
 LINE_HEIGHT = 15  # points per line of 10–11 point text, with leading
 DENSE_LINE_HEIGHT = 13.5  # the summary's long tables: 10 point text, tighter
-
-
-def text_width(text: str) -> float:
-    """Approximate width of a text in column-width units at 10 pt (a CJK character ≈ 1.9)."""
-    return sum(1.9 if ord(ch) > 0x2E7F else 1.0 for ch in text)
-
-
-def wrapped_lines(text: str, room: float) -> int:
-    """Lines a wrapped text needs in a cell ``room`` width units wide (Excel won't grow printed rows)."""
-    return sum(max(1, math.ceil(text_width(part) / max(room, 1.0))) for part in text.split("\n"))

@@ -18,14 +18,14 @@ from xlsxwriter.worksheet import Worksheet
 
 from perfxl.atomic import atomic_target
 from perfxl.engine import selfcheck
-from perfxl.engine.compute import Scalar, compute
-from perfxl.engine.formulas import formula
-from perfxl.engine.layout import META_SHEET, Cell, Plan, SheetPlan, build_plan, col_letter
+from perfxl.engine.compute import Scalar, compute, input_dependencies
+from perfxl.engine.formulas import cell_ref, formula
+from perfxl.engine.layout import MARGINS, META_SHEET, Cell, Plan, SheetPlan, build_plan, col_letter
 from perfxl.form import selfcheck as selfcheck_sheet
 from perfxl.form.meta import Unit, metadata
 from perfxl.form.prefill import coerce
 from perfxl.form.styles import BODY_FONT, FORMULA_FILL, HEADER_FILL, INPUT_FILL, TITLE_FONT
-from perfxl.spec import Edition, load_edition
+from perfxl.spec import Edition, expr, load_edition
 
 NUMBER_FORMATS = {
     "amount": "#,##0.00",
@@ -56,6 +56,7 @@ class _Styles:
             "note": wb.add_format({**base, "font_size": 10, "align": "left", "valign": "top"}),
             "blank": wb.add_format(boxed),
         }
+        self.hidden = wb.add_format({"num_format": ";;;"})  # shows nothing, whatever the value
         self._wb = wb
         self._boxed = boxed
         self._cache: dict[tuple[str, bool], Format] = {}
@@ -189,9 +190,50 @@ def _draw(
             _validate(ws, cell, plan)
         else:
             ws.write_formula(cell.row, cell.col, formula(plan, cell), fmt, _cached(values.get(cell.id)))
+    _blank_while_unfilled(ws, sp, plan, styles)
     _fit_text_rows(ws, sp, {**inputs, **values})
     _page(ws, sp, plan, unit)
     ws.protect("", {"format_columns": True, "format_rows": True})
+
+
+def _blank_while_unfilled(ws: Worksheet, sp: SheetPlan, plan: Plan, styles: _Styles) -> None:
+    """A result read straight off inputs shows blank, not 0, until they are filled in: a metric such
+    as 满意度, and the 自评 totals (总分, 小计, 绩效自评综合得分) before any self-score is given.
+
+    Only its look (a conditional number format): the formula and its value stay (a blank counts as
+    0, as Excel counts it), so the 参考得分 and the checker see what they always saw.
+    """
+    rubric = plan.edition.rubric
+    deps = input_dependencies(plan)
+    for cell in sp.cells:
+        calc = cell.calc
+        if calc is None:
+            continue
+        refs: list[str] = []
+        if calc.kind == "metric" and calc.item is not None:
+            metric = rubric.item(calc.item).rule.metric
+            refs = list(expr.refs(metric.value)) if metric is not None and metric.value is not None else []
+            refs = refs if all(plan.cells[r].is_input for r in refs) else []
+        elif calc.kind in ("sum", "copy") and cell.type == "score":
+            scores = sorted(deps[cell.id])
+            refs = scores if scores and all(plan.cells[r].type == "score" for r in scores) else []
+        if not refs:
+            continue
+        filled = ",".join(_absolute(cell_ref(plan, r, cell.sheet)) for r in refs)
+        ws.conditional_format(
+            cell.row,
+            cell.col,
+            cell.row,
+            cell.col,
+            {"type": "formula", "criteria": f"=COUNTA({filled})=0", "format": styles.hidden},
+        )
+
+
+def _absolute(ref: str) -> str:
+    """B16 -> $B$16 (a sheet prefix kept): the same cell wherever the rule is evaluated from."""
+    sheet, bang, a1 = ref.rpartition("!")
+    col = a1.rstrip("0123456789")
+    return f"{sheet}{bang}${col}${a1[len(col) :]}"
 
 
 def _fit_text_rows(ws: Worksheet, sp: SheetPlan, texts: Mapping[str, Scalar]) -> None:
@@ -317,7 +359,7 @@ def _page(ws: Worksheet, sp: SheetPlan, plan: Plan, unit: Unit) -> None:
         ws.set_portrait()
     ws.fit_to_pages(1, 0)
     ws.center_horizontally()
-    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
+    ws.set_margins(**MARGINS)
     if sp.repeat:
         ws.repeat_rows(*sp.repeat)
     if sp.breaks:

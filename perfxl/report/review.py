@@ -1,14 +1,15 @@
-"""The annotated copy of a return: a 审核意见 sheet in front, and every flagged cell marked.
+"""The annotated copy of a return: a 审核意见 sheet in front, then 评分项复核, and every flagged cell marked.
 
 ``write_review`` loads the return with openpyxl (formulas kept, but nothing from the return live:
-see ``sanitize``), adds the review sheet as the first and active sheet, gives each flagged cell a
-fill by severity and a comment with its findings, and writes the copy (always .xlsx) atomically.
-The input file is only read, never written.
+see ``sanitize``), adds the review sheet as the first and active sheet and the item table as the
+second (a sheet of its own, so each prints under its own header), gives each flagged cell a fill by
+severity and a comment with its findings, and writes the copy (always .xlsx) atomically. The input
+file is only read, never written.
 
 Fix or explain: beside each finding the review sheet has an unlocked 单位说明 cell (prefilled with
 the unit's explanation from an earlier round, if any) and a hidden key naming the finding, so a
 unit may send the copy back with its explanations typed in (``check.explanations`` reads them).
-A returned copy is reviewed like any return: its old review sheet and marks are replaced.
+A returned copy is reviewed like any return: its old review sheets and marks are replaced.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.hyperlink import Hyperlink
-from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from perfxl import __version__
@@ -51,15 +51,16 @@ from perfxl.oserror import shown
 from perfxl.report.sanitize import open_for_review
 
 SHEET = REVIEW_SHEET
+ITEMS_SHEET = "评分项复核"
 AUTHOR = "perfxl 审核"
 FILLS = {s: colour.lstrip("#") for s, colour in SEVERITY_FILLS.items()}  # openpyxl takes RRGGBB
 # A flagged cell's frame: INFO's fill is the template's own formula-cell colour, and fills fade
 # on a black-and-white printer, so the mark must also show in the cell's outline.
 FRAMES = {ERROR: "C00000", WARNING: "BF8F00", INFO: "2F75B5"}
-# Column widths of the review sheet; both tables use the same first seven columns:
-#   findings: 序号 级别 位置 规则 填报值 复核值 说明 单位说明 (and the hidden 核对键)
-#   items:    评分项 名称 分值 自评 复核 可接受得分 说明
+# Column widths of the review sheet (序号 级别 位置 规则 填报值 复核值 说明 单位说明, and the hidden
+# 核对键); 规则 is widened to the longest rule id shown, so no id breaks mid-word; and of the item sheet.
 WIDTHS = (7, 22, 16, 19, 13, 13, 48, 34)
+ITEM_WIDTHS = (8, 30, 8, 8, 8, 14, 56)
 FINDING_HEADER = ("序号", "级别", "位置", "规则", "填报值", "复核值", "说明", EXPLANATION_HEADER)
 ITEM_HEADER = ("评分项", "名称", "分值", "自评", "复核", "可接受得分", "说明")
 KEY_COL = len(FINDING_HEADER) + 1  # the hidden 核对键, right of 单位说明
@@ -97,10 +98,13 @@ def write_review(
     try:
         if SHEET in wb.sheetnames:  # a review copy sent back: its old review gives way to this one
             wb.remove(wb[SHEET])
+            if ITEMS_SHEET in wb.sheetnames:
+                wb.remove(wb[ITEMS_SHEET])
             _unmark_cells(wb)
         _mark_cells(wb, result.findings)
         ws = wb.create_sheet(SHEET, 0)
         _draw(ws, result, shown(source.name), sha256, checked_at or datetime.now())
+        _draw_items(wb.create_sheet(ITEMS_SHEET, 1), result)
         for other in wb.worksheets:
             other.sheet_view.tabSelected = other is ws
         wb.active = 0
@@ -174,7 +178,8 @@ def _target(ws: Worksheet, ref: str) -> Cell | None:
 
 
 def _draw(ws: Worksheet, result: CheckResult, file_name: str, sha256: str, checked_at: datetime) -> None:
-    for i, width in enumerate(WIDTHS):
+    widths = _widths(result)
+    for i, width in enumerate(widths):
         ws.column_dimensions[get_column_letter(i + 1)].width = width
     ws.sheet_view.showGridLines = False
     ws.sheet_view.zoomScale = 100
@@ -198,7 +203,7 @@ def _draw(ws: Worksheet, result: CheckResult, file_name: str, sha256: str, check
     for label, value in (("文件", file_name), ("SHA-256", sha256)):
         _label(ws, row, 1, label, span=2)
         _put(ws, row, 3, value, span=5, border=True)
-        _fit(ws, row, value, sum(WIDTHS[2:]))
+        _fit(ws, row, value, sum(widths[2:]))
         row += 1
 
     # totals: 项目 | 自评 | 复核 | 差异 | 结论 (F:G)
@@ -247,7 +252,7 @@ def _draw(ws: Worksheet, result: CheckResult, file_name: str, sha256: str, check
     _put(ws, row, 1, f"审核发现（共 {len(result.findings)} 条）", font=section, span=LAST)
     row += 1
     _put(ws, row, 1, EXPLAIN_HINT, span=LAST, font=_font(BODY_FONT, 9, color="595959"))
-    _fit(ws, row, EXPLAIN_HINT, sum(WIDTHS))
+    _fit(ws, row, EXPLAIN_HINT, sum(widths))
     row += 1
     _header(ws, row, FINDING_HEADER)
     _put(ws, row, KEY_COL, KEY_HEADER)
@@ -256,7 +261,7 @@ def _draw(ws: Worksheet, result: CheckResult, file_name: str, sha256: str, check
     sheets = set(ws.parent.sheetnames)
     for n, f in enumerate(result.findings, 1):
         row += 1
-        _finding_row(ws, row, n, f, sheets)
+        _finding_row(ws, row, n, f, sheets, widths)
     if not result.findings:
         row += 1
         _put(ws, row, 1, "未发现问题", span=LAST, border=True, align="center")
@@ -264,22 +269,26 @@ def _draw(ws: Worksheet, result: CheckResult, file_name: str, sha256: str, check
     ws.freeze_panes = f"A{head + 1}"
     ws.print_title_rows = f"{head}:{head}"
     if result.round is not None and result.round > 1:
-        row = _changes(ws, row + 2, result, sheets)
+        row = _changes(ws, row + 2, result, sheets, widths)
 
-    # items, on a page of their own: the repeated findings header row tops every printed page,
-    # so the item table's own header must follow it at once, not half a page further down
-    row += 2
-    ws.row_breaks.append(Break(id=row - 1))
-    _put(ws, row, 1, "评分项复核", font=section, span=LAST)
-    row += 1
-    _header(ws, row, ITEM_HEADER)
-    labels = _reading_labels(result.edition)
-    for item in result.items:
-        row += 1
-        _item_row(ws, row, item, labels)
-
-    _page(ws, result.unit)
+    _page(ws, result.unit, SHEET)
     _protect(ws)
+
+
+def _draw_items(ws: Worksheet, result: CheckResult) -> None:
+    """评分项复核: each item's self-score and ours, on a sheet of its own (its own printed header)."""
+    for i, width in enumerate(ITEM_WIDTHS):
+        ws.column_dimensions[get_column_letter(i + 1)].width = width
+    ws.sheet_view.showGridLines = False
+    _put(ws, 1, 1, ITEMS_SHEET, font=_font(TITLE_FONT, 16, bold=True), align="center", span=7)
+    ws.row_dimensions[1].height = 30
+    _header(ws, 2, ITEM_HEADER)
+    labels = _reading_labels(result.edition)
+    for row, item in enumerate(result.items, start=3):
+        _item_row(ws, row, item, labels)
+    ws.freeze_panes = "A3"
+    ws.print_title_rows = "2:2"
+    _page(ws, result.unit, ITEMS_SHEET)
 
 
 EXPLAIN_HINT = (
@@ -292,13 +301,23 @@ def _level(f: Finding) -> str:
     return f"{f.severity}·已说明" if f.explained else f.severity
 
 
+def _message(f: Finding) -> str:
+    """A finding's 说明; a consequence's names its cause's 序号 in the findings table."""
+    message = f.message
+    if f.cause is not None and message.endswith("）") and "（起因：" in message:
+        message = f"{message[:-1]}，见第 {f.cause + 1} 条）"
+    return message
+
+
 def _round_text(result: CheckResult) -> str:
     if result.round is None:
         return "—（未登记数据库）"
     return f"第 {result.round} 次报送"
 
 
-def _changes(ws: Worksheet, row: int, result: CheckResult, sheets: set[str]) -> int:
+def _changes(
+    ws: Worksheet, row: int, result: CheckResult, sheets: set[str], widths: tuple[float, ...]
+) -> int:
     """What this round fixed and what is new, since the previous round; returns the last row used."""
     section = _font(TITLE_FONT, 12, bold=True)
     title = (
@@ -314,11 +333,12 @@ def _changes(ws: Worksheet, row: int, result: CheckResult, sheets: set[str]) -> 
         _put(ws, row, 1, n, border=True, align="center")
         _put(ws, row, 2, f"{word}（{f.severity}）", border=True, align="center")
         _put(ws, row, 3, f.where or "（全表）", border=True, align="center")
-        _put(ws, row, 4, f.rule, border=True)
+        _rule(ws, row, f.rule)
         _put(ws, row, 5, _short(f.reported), border=True, align="center", number="auto")
         _put(ws, row, 6, _short(f.expected), border=True, align="center", number="auto")
-        _put(ws, row, 7, f.message, border=True)
-        _fit(ws, row, f.message, WIDTHS[6], f.rule, WIDTHS[3])
+        message = _message(f)
+        _put(ws, row, 7, message, border=True)
+        _fit(ws, row, message, widths[6], f.where, widths[2])
     if not result.fixed and not result.new:
         row += 1
         _put(ws, row, 1, "与上次报送的问题相同", span=7, border=True, align="center")
@@ -333,7 +353,16 @@ def _protect(ws: Worksheet) -> None:
     ws.protection.formatColumns = False
 
 
-def _finding_row(ws: Worksheet, row: int, n: int, f: Finding, sheets: set[str]) -> None:
+def _widths(result: CheckResult) -> tuple[float, ...]:
+    """The review sheet's column widths, 规则 as wide as the longest rule id shown (up to a limit)."""
+    longest = max((len(f.rule) for f in result.findings), default=0)
+    rule = min(max(WIDTHS[3], longest * 1.1 + 2), 36)
+    return (*WIDTHS[:3], rule, *WIDTHS[4:])
+
+
+def _finding_row(
+    ws: Worksheet, row: int, n: int, f: Finding, sheets: set[str], widths: tuple[float, ...]
+) -> None:
     _put(ws, row, 1, n, border=True, align="center")
     level = _put(ws, row, 2, _level(f), border=True, align="center")
     if f.severity in FILLS and not f.explained:
@@ -348,10 +377,11 @@ def _finding_row(ws: Worksheet, row: int, n: int, f: Finding, sheets: set[str]) 
     elif f.sheet and f.sheet not in sheets:
         place.value = f"{_clean(f.where)}（工作表不存在）"
         place.data_type = "s"
-    _put(ws, row, 4, f.rule, border=True)
+    _rule(ws, row, f.rule)
     _put(ws, row, 5, _short(f.reported), border=True, align="center", number="auto")
     _put(ws, row, 6, _short(f.expected), border=True, align="center", number="auto")
-    _put(ws, row, 7, f.message, border=True)
+    message = _message(f)
+    _put(ws, row, 7, message, border=True)
     said = _put(ws, row, 8, f.explanation, border=True)
     said.protection = Protection(locked=False)
     said.fill = _fill(INPUT_FILL.lstrip("#"))
@@ -360,18 +390,16 @@ def _finding_row(ws: Worksheet, row: int, n: int, f: Finding, sheets: set[str]) 
     _fit(
         ws,
         row,
-        f.message,
-        WIDTHS[6],
+        message,
+        widths[6],
         f.explanation,
-        WIDTHS[7],
-        f.rule,
-        WIDTHS[3],
+        widths[7],
         place.value,
-        WIDTHS[2],
+        widths[2],
         _text_or_none(_short(f.reported)),
-        WIDTHS[4],
+        widths[4],
         _text_or_none(_short(f.expected)),
-        WIDTHS[5],
+        widths[5],
     )
 
 
@@ -392,11 +420,17 @@ def _item_row(ws: Worksheet, row: int, item: ItemResult, labels: dict[str, str])
         notes.append(f"自评符合“{labels.get(item.reading, item.reading)}”的读法")
     text = "；".join(notes) or None
     _put(ws, row, 7, text, border=True)
-    _fit(ws, row, text, WIDTHS[6], item.name, WIDTHS[1])
+    _fit(ws, row, text, ITEM_WIDTHS[6], item.name, ITEM_WIDTHS[1])
     if item.self != item.recomputed:
         colour = FILLS[WARNING] if own_ok else FILLS[ERROR]
         for col in range(1, 8):
             ws.cell(row=row, column=col).fill = _fill(colour)
+
+
+def _rule(ws: Worksheet, row: int, rule: str) -> None:
+    """A rule id on one line (its column is as wide as the longest: see ``_widths``), never broken."""
+    cell = _put(ws, row, 4, rule, border=True)
+    cell.alignment = Alignment(horizontal="left", vertical="center", wrap_text=False, shrink_to_fit=True)
 
 
 def _verdict(result: CheckResult) -> tuple[str, bool]:
@@ -408,7 +442,7 @@ def _verdict(result: CheckResult) -> tuple[str, bool]:
     return "未发现错误", False
 
 
-def _page(ws: Worksheet, unit: str | None) -> None:
+def _page(ws: Worksheet, unit: str | None, title: str) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
     ws.page_setup.fitToWidth = 1
@@ -420,7 +454,7 @@ def _page(ws: Worksheet, unit: str | None) -> None:
     name = _clean(unit or "")[:100].replace("&", "&&")
     ws.oddFooter.left.text, ws.oddFooter.left.size = name, 8
     ws.oddFooter.center.text, ws.oddFooter.center.size = "第 &P 页，共 &N 页", 8
-    ws.oddFooter.right.text, ws.oddFooter.right.size = SHEET, 8
+    ws.oddFooter.right.text, ws.oddFooter.right.size = title, 8
     ws.oddFooter.left.font = ws.oddFooter.center.font = ws.oddFooter.right.font = BODY_FONT
 
 

@@ -33,6 +33,7 @@ from perfxl.form.styles import (
     MUTED_TEXT,
     SEVERITY_FILLS,
     TITLE_FONT,
+    text_width,
     wrapped_lines,
 )
 from perfxl.report.words import STATUS_TEXT, local_time
@@ -155,7 +156,12 @@ class _Summary:
         self._tall[ws.name] = (row, most)
 
     def sheet(
-        self, name: str, widths: Sequence[float], header_rows: int = 1, landscape: bool = True
+        self,
+        name: str,
+        widths: Sequence[float],
+        header_rows: int = 1,
+        landscape: bool = True,
+        subtitle: str = "",
     ) -> Worksheet:
         ws = self.wb.add_worksheet(name)
         ws.set_paper(9)  # A4
@@ -163,9 +169,11 @@ class _Summary:
             ws.set_landscape()
         ws.fit_to_pages(1, 0)
         ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.6)
-        ws.repeat_rows(0, header_rows - 1)
+        if header_rows:
+            ws.repeat_rows(0, header_rows - 1)
         # the space after &12 keeps a title starting with a year from being read as the font size
-        ws.set_header(f'&C&"{TITLE_FONT},Bold"&12 {_amp(self.title)}——{_amp(name)}', {"margin": 0.3})
+        heading = f"{_amp(self.title)}——{_amp(name)}{_amp(subtitle)}"
+        ws.set_header(f'&C&"{TITLE_FONT},Bold"&12 {heading}', {"margin": 0.3})
         ws.set_footer("&C第 &P 页，共 &N 页", {"margin": 0.3})
         for c, w in enumerate(widths):
             ws.set_column(c, c, w)
@@ -252,7 +260,8 @@ class _Summary:
             for c, key in COUNT_COLUMNS:
                 self.put(ws, r, c, rec[key], num_format="0", align="center", **muted)
             self.put(ws, r, USED_COLUMN, "是" if used else "否", align="center", **muted)
-            self.put(ws, r, USED_COLUMN + 1, rec["reason"], text_wrap=True, **muted)
+            note = "；".join(n for n in (_val(rec["reason"]), _val(rec.get("totals_note"))) if n) or None
+            self.put(ws, r, USED_COLUMN + 1, note, text_wrap=True, **muted)
             if used:
                 self.used_rows = r
         last = r
@@ -368,6 +377,8 @@ class _Summary:
         All columns of every table are there, but the plain input columns (the breakdowns) are
         grouped and folded, so the sheet prints legibly on A4: what shows and prints are the
         computed columns (收入合计, 支出合计, 结余, 三公经费合计, 固定资产合计 …); "+" unfolds the rest.
+        Units whose amounts look like 元 (``in_totals`` false) are listed below the 合计, apart, with
+        why: the district totals never include them.
         """
         con, ed = self.con, self.edition
         known = finance_columns(ed) if ed else []
@@ -376,59 +387,94 @@ class _Summary:
         computed = _computed_columns(ed)
         cols = [(k, *labels.get(k, (k.split(".")[0], k))) for k in keys]
         folded = [k in labels and k not in computed for k, _t, _h in cols]
-        ws = self.sheet("收支汇总", [11, 22, *[11] * len(cols)], header_rows=2)
+        lead = 3  # 预算编码, 单位名称, 年度
+        note_col = lead + len(cols)
+        ws = self.sheet(
+            "收支汇总", [11, 22, 6, *[11] * len(cols), 34], header_rows=2, subtitle="（金额单位：万元）"
+        )
         for j, fold in enumerate(folded):
             if fold:
-                ws.set_column(2 + j, 2 + j, 11, None, {"level": 1, "hidden": True})
+                ws.set_column(lead + j, lead + j, 11, None, {"level": 1, "hidden": True})
             elif j and folded[j - 1]:
-                ws.set_column(2 + j, 2 + j, 11, None, {"collapsed": True})
+                ws.set_column(lead + j, lead + j, 11, None, {"collapsed": True})
         if folded and folded[-1]:
-            ws.set_column(2 + len(cols), 2 + len(cols), None, None, {"collapsed": True})
+            ws.set_column(note_col, note_col, 34, None, {"collapsed": True})
         # row 0: 单位 and each table's title over its columns; row 1: the column headings
         ws.set_row(0, 30)
         ws.set_row(1, 45)
-        ws.merge_range(0, 0, 0, 1, "单位", self.header)
+        ws.merge_range(0, 0, 0, lead - 1, "单位", self.header)
         c = 0
         while c < len(cols):
             end = c
             while end + 1 < len(cols) and cols[end + 1][1] == cols[c][1]:
                 end += 1
-            text = f"{cols[c][1]}（万元）"
             if end > c:
-                ws.merge_range(0, 2 + c, 0, 2 + end, text, self.header)
-            else:
-                ws.write_string(0, 2 + c, text, self.header)
+                ws.merge_range(0, lead + c, 0, lead + end, cols[c][1], self.header)
+            else:  # a title over one column: two even lines, not a word left alone on the second
+                ws.write_string(0, lead + c, _two_lines(cols[c][1], 11), self.header)
             c = end + 1
-        self.headers(ws, 1, ["预算编码", "单位名称", *[h for _k, _t, h in cols]])
+        ws.merge_range(0, note_col, 1, note_col, "说明", self.header)
+        self.headers(ws, 1, ["预算编码", "单位名称", "年度", *[h for _k, _t, h in cols]])
+        finance = con.finance
+        counted = finance[finance["in_totals"]] if "in_totals" in finance else finance
+        apart = finance[~finance["in_totals"]] if "in_totals" in finance else finance.iloc[0:0]
         r = 1
         sums = [Decimal(0)] * len(cols)
-        for r, rec in enumerate(_rows(con.finance), start=2):
-            self.put(ws, r, 0, rec["code"])
-            self.put(ws, r, 1, rec["unit"], text_wrap=True)
+        for r, rec in enumerate(_rows(counted), start=2):
+            self._finance_row(ws, r, rec, cols)
             for j, (k, _t, _h) in enumerate(cols):
                 v = _val(rec[k])
                 if isinstance(v, Decimal):
                     sums[j] += v
-                self.put(ws, r, 2 + j, v, num_format=AMOUNT_FMT)
         total = r + 1
         bold = {"bold": True, "top": 6}
         self.put(ws, total, 0, None, **bold)
-        self.put(ws, total, 1, f"合计（{len(con.finance)} 个单位）", **bold)
+        self.put(ws, total, 1, f"合计（{len(counted)} 个单位）", **bold)
+        self.put(ws, total, 2, None, **bold)
         for j in range(len(cols)):
-            col = xl_col_to_name(2 + j)
+            col = xl_col_to_name(lead + j)
             formula = f"=SUM({col}3:{col}{r + 1})" if r >= 2 else "=0"
-            ws.write_formula(total, 2 + j, formula, self.fmt(num_format=AMOUNT_FMT, **bold), _cached(sums[j]))
+            ws.write_formula(
+                total, lead + j, formula, self.fmt(num_format=AMOUNT_FMT, **bold), _cached(sums[j])
+            )
+        left_out = f"另有 {len(apart)} 个单位未计入合计，见下方" if len(apart) else None
+        self.put(ws, total, note_col, left_out, text_wrap=True, **bold)
+        row = total + 1
+        if len(apart):
+            row += 1
+            ws.merge_range(
+                row,
+                0,
+                row,
+                note_col,
+                f"未计入合计的单位（{len(apart)} 个）：金额疑似以元填报，需核实更正后重新报送",
+                self.fmt(bold=True, font_color=BAD_TEXT, bg_color=BAD_FILL),
+            )
+            for rec in _rows(apart):
+                row += 1
+                self._finance_row(ws, row, rec, cols, font_color=MUTED_TEXT)
         if any(folded):
             ws.merge_range(
-                total + 2,
+                row + 2,
                 0,
-                total + 2,
-                2 + len(cols) - 1,
-                "注：各表的明细列（上年结转、人员支出等）已分组折叠，点击列标上方的“+”可展开；合计行为各单位之和。",
+                row + 2,
+                note_col,
+                "注：金额单位为万元。各表的明细列（上年结转、人员支出等）已分组折叠，点击列标上方的“+”可展开；"
+                "合计行为计入合计的各单位之和。",
                 self.fmt(border=0, font_color=MUTED_TEXT),
             )
         ws.freeze_panes(2, 2)
-        ws.autofilter(1, 0, max(r, 2), len(cols) + 1)
+        ws.autofilter(1, 0, max(r, 2), note_col)
+
+    def _finance_row(
+        self, ws: Worksheet, r: int, rec: dict[str, Any], cols: list[tuple[str, str, str]], **look: Any
+    ) -> None:
+        self.put(ws, r, 0, rec["code"], **look)
+        self.put(ws, r, 1, rec["unit"], text_wrap=True, **look)
+        self.put(ws, r, 2, rec["year"], align="center", **look)
+        for j, (k, _t, _h) in enumerate(cols):
+            self.put(ws, r, 3 + j, _val(rec[k]), num_format=AMOUNT_FMT, **look)
+        self.put(ws, r, 3 + len(cols), rec.get("totals_note"), text_wrap=True, **look)
 
     def findings_sheet(self) -> None:
         """Every finding of every file; then, with a store, the previous rounds' findings each
@@ -578,7 +624,8 @@ class _Summary:
     # ---------------------------------------------------------------- charts
 
     def charts_sheet(self) -> None:
-        ws = self.sheet("图表", [12, 10, 4, 34, 10, *[9] * 7])  # as wide as the two charts side by side
+        # as wide as the two charts side by side; no repeated rows: each page has its own title
+        ws = self.sheet("图表", [12, 10, 4, 34, 10, *[9] * 7], header_rows=0)
         units = self.con.units
         usable = units[units["status"] != "unusable"]
         ws.set_row(0, 24)
@@ -598,7 +645,16 @@ class _Summary:
 
         # the charts' data, below them on the next printed page (rows written in order)
         data_row = 2 + math.ceil((2 * height + gap) / 20) + 2
-        ws.set_h_pagebreaks([data_row])
+        ws.set_h_pagebreaks([data_row - 1])
+        ws.set_row(data_row - 1, 24)
+        ws.merge_range(
+            data_row - 1,
+            0,
+            data_row - 1,
+            11,
+            "图表数据",
+            self.fmt(border=0, font_name=TITLE_FONT, bold=True, font_size=13, align="center"),
+        )
         self.headers(ws, data_row, ["复核等次", "单位数"])
         ws.write_string(data_row, 3, "规则（未通过单位最多的“错误”“警告”）", self.header)
         ws.write_string(data_row, 4, "单位数", self.header)
@@ -819,6 +875,15 @@ def _lines(text: str, width: float) -> int:
     if len(text) * 1.9 <= room and "\n" not in text:
         return 1
     return min(wrapped_lines(text, room), 30)
+
+
+def _two_lines(text: str, width: float) -> str:
+    """``text`` broken near the middle when it clearly does not fit one line of a column ``width`` wide
+    (a wrap at the column's edge would leave a word alone on the second line)."""
+    if text_width(text) <= 1.3 * (width - 1):
+        return text
+    half = (len(text) + 2) // 2
+    return f"{text[:half]}\n{text[half:]}"
 
 
 def _time(text: Any) -> str | None:

@@ -31,7 +31,7 @@ class Ctx:
 
 def get(ctx: Ctx, data: Any, key: str, default: Any = ...) -> Any:
     if not isinstance(data, Mapping):
-        raise ctx.fail("应为键值表（mapping）")
+        raise ctx.fail("应为“键: 值”形式的表")
     if key not in data:
         if default is ...:
             raise ctx.at(key).fail("缺少此项")
@@ -73,7 +73,7 @@ def keys(ctx: Ctx, raw: Any, required: tuple[str, ...], optional: tuple[str, ...
     A misspelt key is an error here, not a value silently taken as absent (and then defaulted).
     """
     if not isinstance(raw, Mapping):
-        raise ctx.fail("应为键值表（mapping）")
+        raise ctx.fail("应为“键: 值”形式的表")
     known = (*required, *optional)
     for key in raw:
         if key not in known:
