@@ -21,9 +21,8 @@ from perfxl.spec import expr
 
 def check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal, read: Read) -> Iterator[Finding]:
     rubric = plan.edition.rubric
-    expected = _expected_parts(plan)
     written = _expected_texts(plan)
-    locate = _locator(ret)
+    locate: references.Locate | None = None  # made for the first formula that needs resolving
     # Where every field sits where the template put it, a formula written as we wrote it reads
     # what ours reads: only one written otherwise needs resolving (most returns: none).
     in_place = all(
@@ -66,8 +65,9 @@ def check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal, rea
                 reported=found.value,
             )
         elif not (in_place and _plain(found.formula) == written[cell.id]):
+            locate = locate or _locator(ret)
             found_parts = references.resolve(found.formula, found.sheet, locate)
-            if not references.same(expected[cell.id], found_parts):
+            if not references.same(_expected_parts(plan)[cell.id], found_parts):  # resolved once per plan
                 yield _changed(plan, ret, cell, found, found.formula, found_parts)
         if cell.calc is not None and cell.calc.kind == "draft":
             continue  # a draft is a suggestion, not a figure: its text is the report's to check

@@ -17,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
-
 from perfxl.engine.layout import a1, parse_a1
 
 MAX_RANGE_CELLS = 10_000  # a larger range is compared as written, not cell by cell
@@ -50,6 +48,10 @@ Part = str | Ref  # an operator, function, separator or constant (normalised), o
 
 def resolve(formula: str, sheet: str, locate: Locate) -> list[Part]:
     """The formula's parts; unqualified references are on ``sheet``."""
+    # Imported here: importing openpyxl costs a fifth of a second, and a return whose formulas are
+    # written as ours never gets here (most `perfxl check` runs, which must start fast).
+    from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
+
     text = formula if formula.startswith("=") else "=" + formula
     try:
         tokens = Tokenizer(text).items
