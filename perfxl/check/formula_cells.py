@@ -22,6 +22,7 @@ from perfxl.spec import expr
 def check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal, read: Read) -> Iterator[Finding]:
     rubric = plan.edition.rubric
     written = _expected_texts(plan)
+    as_written = _raw_texts(plan)  # most formulas come back exactly as we wrote them
     locate: references.Locate | None = None  # made for the first formula that needs resolving
     # Where every field sits where the template put it, a formula written as we wrote it reads
     # what ours reads: only one written otherwise needs resolving (most returns: none).
@@ -64,7 +65,9 @@ def check_formulas(plan: Plan, ret: Return, calc: Computation, tol: Decimal, rea
                 cell=found.ref,
                 reported=found.value,
             )
-        elif not (in_place and _plain(found.formula) == written[cell.id]):
+        elif not (
+            in_place and (found.formula == as_written[cell.id] or _plain(found.formula) == written[cell.id])
+        ):
             locate = locate or _locator(ret)
             found_parts = references.resolve(found.formula, found.sheet, locate)
             if not references.same(_expected_parts(plan)[cell.id], found_parts):  # resolved once per plan
@@ -120,6 +123,12 @@ def _plain(formula: str) -> str:
 @lru_cache(maxsize=64)
 def _expected_texts(plan: Plan) -> dict[str, str]:
     return {fid: _plain(text) for fid, text in formulas_of(plan).items()}
+
+
+@lru_cache(maxsize=64)
+def _raw_texts(plan: Plan) -> dict[str, str]:
+    """Our formulas as a workbook stores them (no leading =): equal text needs no normalising."""
+    return {fid: text.lstrip("=") for fid, text in formulas_of(plan).items()}
 
 
 def _locator(ret: Return) -> references.Locate:

@@ -45,6 +45,14 @@ _A1 = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 
 
 def parse_a1(ref: str) -> tuple[int, int]:
+    """(row, column), from 0, of an A1 reference; ValueError if it is none."""
+    # Every check parses the reference of every text cell of every sheet; a real one ($XFD$1048576
+    # at most) is worked out once. A longer text is never a reference to remember.
+    return _parse_a1(ref) if len(ref) <= 12 else _parse_a1.__wrapped__(ref)
+
+
+@lru_cache(maxsize=4096)
+def _parse_a1(ref: str) -> tuple[int, int]:
     m = _A1.match(ref.upper())
     if not m:
         raise ValueError(ref)
