@@ -116,23 +116,7 @@ FINDING_COLUMNS = [
     "change",
 ]
 # The previous round's findings a return no longer has (已修正), with the return they were fixed in.
-FIXED_COLUMNS = [
-    "sha256",
-    "file",
-    "name",
-    "code",
-    "unit",
-    "year",
-    "used",
-    "rule",
-    "severity",
-    "sheet",
-    "cell",
-    "item",
-    "reported",
-    "expected",
-    "message",
-]
+FIXED_COLUMNS = [c for c in FINDING_COLUMNS if c not in ("difference", "explanation", "explained", "change")]
 RULE_COLUMNS = ["rule", "title", "severity", "units", "share", "findings", "flagged", "note", "example"]
 MISSING_COLUMNS = ["code", "unit", "year"]
 DUPLICATE_COLUMNS = [
