@@ -36,6 +36,7 @@ from perfxl.form.styles import (
     text_width,
     wrapped_lines,
 )
+from perfxl.report.sheetrows import RowWriter
 from perfxl.report.words import STATUS_TEXT, local_time
 from perfxl.spec import DEFAULT_EDITION, Edition, SpecError, load_edition
 
@@ -104,6 +105,7 @@ class _Summary:
         self._quick: dict[tuple[tuple[str, Any], ...], Format] = {}
         self._widths: dict[str, Sequence[float]] = {}
         self._tall: dict[str, tuple[int, int]] = {}  # sheet -> (row, lines) of the row being written
+        self._writers: dict[str, RowWriter] = {}
         self.used_rows = 0  # 汇总 rows (from row 1) of used returns: the scatter chart's range
         self.top_rules: list[tuple[str, int]] = []
 
@@ -124,21 +126,41 @@ class _Summary:
     def header(self) -> Format:
         return self.fmt(font_name=TITLE_FONT, bold=True, align="center", text_wrap=True, bg_color=HEADER_FILL)
 
+    def rows(self, ws: Worksheet) -> RowWriter:
+        rw = self._writers.get(ws.name)
+        if rw is None:
+            rw = self._writers[ws.name] = RowWriter(ws)
+        return rw
+
+    def flush(self, ws: Worksheet) -> None:
+        """Before writing to ``ws`` through xlsxwriter: the rows written so far go first."""
+        rw = self._writers.get(ws.name)
+        if rw is not None:
+            rw.flush()
+
     def put(self, ws: Worksheet, row: int, col: int, value: Any, **props: Any) -> None:
         """One cell: text always as a string, numbers as numbers, blanks as blanks."""
         value = _val(value)
+        rw = self.rows(ws)
         if value is None:
-            ws.write_blank(row, col, None, self.fmt(**props))
+            rw.blank(row, col, self.fmt(**props))
         elif isinstance(value, str):
             if value.startswith(RISKY):
                 props = {**props, "quote_prefix": True}
             if props.get("text_wrap"):
                 self._fit(ws, row, col, value)
-            ws.write_string(row, col, value, self.fmt(**props))
+            rw.string(row, col, value, self.fmt(**props))
         elif isinstance(value, bool):
-            ws.write_string(row, col, "是" if value else "否", self.fmt(**props))
+            rw.string(row, col, "是" if value else "否", self.fmt(**props))
         else:
-            ws.write_number(row, col, value, self.fmt(**props))
+            rw.number(row, col, value, self.fmt(**props))
+
+    def merge(self, ws: Worksheet, *args: Any) -> None:
+        self.flush(ws)
+        ws.merge_range(*args)
+
+    def formula(self, ws: Worksheet, row: int, col: int, formula: str, fmt: Format, cached: Any) -> None:
+        self.rows(ws).formula(row, col, formula, fmt, cached)
 
     def _fit(self, ws: Worksheet, row: int, col: int, text: str) -> None:
         """Give a row with wrapped text the height it needs: neither Excel nor LibreOffice reliably
@@ -151,7 +173,7 @@ class _Summary:
         if row != last_row:
             most = 1
         if lines > most:
-            ws.set_row(row, DENSE_LINE_HEIGHT * lines + 3)
+            self.rows(ws).set_height(row, DENSE_LINE_HEIGHT * lines + 3)
             most = lines
         self._tall[ws.name] = (row, most)
 
@@ -181,6 +203,7 @@ class _Summary:
         return ws
 
     def headers(self, ws: Worksheet, row: int, labels: Sequence[str]) -> None:
+        self.flush(ws)
         for c, text in enumerate(labels):
             ws.write_string(row, c, text, self.header)
 
@@ -200,6 +223,8 @@ class _Summary:
             self.duplicates_sheet()
             self.charts_sheet()
         finally:
+            for rw in self._writers.values():
+                rw.flush()
             self.wb.close()
 
     def summary_sheet(self) -> None:
@@ -252,8 +277,8 @@ class _Summary:
                 self.put(ws, r, 8, None)
             else:
                 mark = {"font_color": BAD_TEXT} if diff else muted
-                ws.write_formula(
-                    r, 8, f"=G{r + 1}-H{r + 1}", self.fmt(num_format=SCORE_FMT, **mark), _cached(diff)
+                self.formula(
+                    ws, r, 8, f"=G{r + 1}-H{r + 1}", self.fmt(num_format=SCORE_FMT, **mark), _cached(diff)
                 )
             self.put(ws, r, 9, rec["reported_grade"], align="center", **muted)
             self.put(ws, r, 10, rec["recomputed_grade"], align="center", **muted)
@@ -287,7 +312,8 @@ class _Summary:
             if values and last >= 1:
                 col = xl_col_to_name(c)
                 avg = sum(values, Decimal(0)) / len(values)
-                ws.write_formula(
+                self.formula(
+                    ws,
                     row,
                     c,
                     f'=AVERAGEIFS({col}2:{col}{last + 1},{flag},"是")',
@@ -301,14 +327,16 @@ class _Summary:
                 continue
             col = xl_col_to_name(c)
             total = int(used[key].fillna(0).sum())
-            ws.write_formula(
+            self.formula(
+                ws,
                 row,
                 c,
                 f'=SUMIFS({col}2:{col}{max(last, 1) + 1},{flag},"是")',
                 self.fmt(num_format="0", align="center", **bold),
                 total,
             )
-        ws.write_formula(
+        self.formula(
+            ws,
             row,
             USED_COLUMN,
             f'=COUNTIF({flag},"是")',
@@ -343,8 +371,8 @@ class _Summary:
             self.put(ws, r, 6, rec["recomputed"], num_format=SCORE_FMT)
             own, ref = _val(rec["self"]), _val(rec["recomputed"])
             if own is not None and ref is not None:
-                ws.write_formula(
-                    r, 7, f"=F{r + 1}-G{r + 1}", self.fmt(num_format=SCORE_FMT), _cached(own - ref)
+                self.formula(
+                    ws, r, 7, f"=F{r + 1}-G{r + 1}", self.fmt(num_format=SCORE_FMT), _cached(own - ref)
                 )
             else:
                 self.put(ws, r, 7, None)
@@ -402,18 +430,18 @@ class _Summary:
         # row 0: 单位 and each table's title over its columns; row 1: the column headings
         ws.set_row(0, 30)
         ws.set_row(1, 45)
-        ws.merge_range(0, 0, 0, lead - 1, "单位", self.header)
+        self.merge(ws, 0, 0, 0, lead - 1, "单位", self.header)
         c = 0
         while c < len(cols):
             end = c
             while end + 1 < len(cols) and cols[end + 1][1] == cols[c][1]:
                 end += 1
             if end > c:
-                ws.merge_range(0, lead + c, 0, lead + end, cols[c][1], self.header)
+                self.merge(ws, 0, lead + c, 0, lead + end, cols[c][1], self.header)
             else:  # a title over one column: two even lines, not a word left alone on the second
                 ws.write_string(0, lead + c, _two_lines(cols[c][1], 11), self.header)
             c = end + 1
-        ws.merge_range(0, note_col, 1, note_col, "说明", self.header)
+        self.merge(ws, 0, note_col, 1, note_col, "说明", self.header)
         self.headers(ws, 1, ["预算编码", "单位名称", "年度", *[h for _k, _t, h in cols]])
         finance = con.finance
         counted = finance[finance["in_totals"]] if "in_totals" in finance else finance
@@ -434,15 +462,16 @@ class _Summary:
         for j in range(len(cols)):
             col = xl_col_to_name(lead + j)
             formula = f"=SUM({col}3:{col}{r + 1})" if r >= 2 else "=0"
-            ws.write_formula(
-                total, lead + j, formula, self.fmt(num_format=AMOUNT_FMT, **bold), _cached(sums[j])
+            self.formula(
+                ws, total, lead + j, formula, self.fmt(num_format=AMOUNT_FMT, **bold), _cached(sums[j])
             )
         left_out = f"另有 {len(apart)} 个单位未计入合计，见下方" if len(apart) else None
         self.put(ws, total, note_col, left_out, text_wrap=True, **bold)
         row = total + 1
         if len(apart):
             row += 1
-            ws.merge_range(
+            self.merge(
+                ws,
                 row,
                 0,
                 row,
@@ -454,7 +483,8 @@ class _Summary:
                 row += 1
                 self._finance_row(ws, row, rec, cols, font_color=MUTED_TEXT)
         if any(folded):
-            ws.merge_range(
+            self.merge(
+                ws,
                 row + 2,
                 0,
                 row + 2,
@@ -557,7 +587,8 @@ class _Summary:
             f"涉及单位数按计入汇总的 {n} 份可用报表统计；超过半数且不少于 5 个单位未通过的“错误”“警告”"
             "规则以红底标出——多数单位同时出错，更可能是规则或模板本身的问题，应先核对规则与模板。"
         )
-        ws.merge_range(
+        self.merge(
+            ws,
             r + 2,
             0,
             r + 2,
@@ -583,7 +614,7 @@ class _Summary:
                 if df.attrs.get("roster")
                 else "未提供单位名册（--roster），无法列出未报送单位"
             )
-            ws.merge_range(1, 0, 1, 2, text, self.fmt(border=0, font_color=MUTED_TEXT))
+            self.merge(ws, 1, 0, 1, 2, text, self.fmt(border=0, font_color=MUTED_TEXT))
         ws.freeze_panes(1, 0)
 
     def duplicates_sheet(self) -> None:
@@ -616,8 +647,8 @@ class _Summary:
         if len(df):
             ws.autofilter(0, 0, len(df), len(labels) - 1)
         else:
-            ws.merge_range(
-                1, 0, 1, len(labels) - 1, "没有重复报送的单位", self.fmt(border=0, font_color=MUTED_TEXT)
+            self.merge(
+                ws, 1, 0, 1, len(labels) - 1, "没有重复报送的单位", self.fmt(border=0, font_color=MUTED_TEXT)
             )
         ws.freeze_panes(1, 0)
 
@@ -629,7 +660,8 @@ class _Summary:
         units = self.con.units
         usable = units[units["status"] != "unusable"]
         ws.set_row(0, 24)
-        ws.merge_range(
+        self.merge(
+            ws,
             0,
             0,
             0,
@@ -647,7 +679,8 @@ class _Summary:
         data_row = 2 + math.ceil((2 * height + gap) / 20) + 2
         ws.set_h_pagebreaks([data_row - 1])
         ws.set_row(data_row - 1, 24)
-        ws.merge_range(
+        self.merge(
+            ws,
             data_row - 1,
             0,
             data_row - 1,
