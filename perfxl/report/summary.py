@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,6 +41,13 @@ from perfxl.form.styles import (
 from perfxl.report.sheetrows import RowWriter
 from perfxl.report.words import STATUS_TEXT, local_time
 from perfxl.spec import DEFAULT_EDITION, Edition, SpecError, load_edition
+
+
+@dataclass(frozen=True)
+class _Style:
+    fmt: Format
+    quoted: Format  # the same with a quote prefix
+    wrap: bool
 
 
 class Consolidation(Protocol):
@@ -75,6 +84,23 @@ COUNT_COLUMNS = (
 USED_COLUMN = 18  # 计入汇总, which the totals row's formulas filter on
 SCORE_FMT = "0.00"
 AMOUNT_FMT = "#,##0.00;-#,##0.00;0.00"
+# the findings frame's columns the 问题清单 sheet shows, in the order it reads them
+FINDING_SHEET_COLUMNS = (
+    "code",
+    "unit",
+    "name",
+    "used",
+    "rule",
+    "severity",
+    "sheet",
+    "cell",
+    "reported",
+    "expected",
+    "message",
+    "explanation",
+    "explained",
+    "change",
+)
 
 
 def write_summary(con: Consolidation, path: str | os.PathLike[str], title: str | None = None) -> Path:
@@ -106,6 +132,7 @@ class _Summary:
         self._widths: dict[str, Sequence[float]] = {}
         self._tall: dict[str, tuple[int, int]] = {}  # sheet -> (row, lines) of the row being written
         self._writers: dict[str, RowWriter] = {}
+        self._styles: dict[tuple[tuple[str, Any], ...], _Style] = {}
         self.used_rows = 0  # 汇总 rows (from row 1) of used returns: the scatter chart's range
         self.top_rules: list[tuple[str, int]] = []
 
@@ -138,22 +165,33 @@ class _Summary:
         if rw is not None:
             rw.flush()
 
+    def style(self, **props: Any) -> _Style:
+        """The format of ``props``, with its quote-prefixed twin (for text Excel would take as a formula)."""
+        quick = tuple(props.items())
+        found = self._styles.get(quick)
+        if found is None:
+            found = self._styles[quick] = _Style(
+                self.fmt(**props), self.fmt(**props, quote_prefix=True), bool(props.get("text_wrap"))
+            )
+        return found
+
     def put(self, ws: Worksheet, row: int, col: int, value: Any, **props: Any) -> None:
         """One cell: text always as a string, numbers as numbers, blanks as blanks."""
-        value = _val(value)
-        rw = self.rows(ws)
+        self.cell(ws, self.rows(ws), row, col, value, self.style(**props))
+
+    def cell(self, ws: Worksheet, rw: RowWriter, row: int, col: int, value: Any, st: _Style) -> None:
+        if type(value) is not str:  # noqa: E721 - the common case first, exactly str
+            value = _val(value)
         if value is None:
-            rw.blank(row, col, self.fmt(**props))
+            rw.blank(row, col, st.fmt)
         elif isinstance(value, str):
-            if value.startswith(RISKY):
-                props = {**props, "quote_prefix": True}
-            if props.get("text_wrap"):
+            if st.wrap:
                 self._fit(ws, row, col, value)
-            rw.string(row, col, value, self.fmt(**props))
+            rw.string(row, col, value, st.quoted if value.startswith(RISKY) else st.fmt)
         elif isinstance(value, bool):
-            rw.string(row, col, "是" if value else "否", self.fmt(**props))
+            rw.string(row, col, "是" if value else "否", st.fmt)
         else:
-            rw.number(row, col, value, self.fmt(**props))
+            rw.number(row, col, value, st.fmt)
 
     def merge(self, ws: Worksheet, *args: Any) -> None:
         self.flush(ws)
@@ -527,26 +565,65 @@ class _Summary:
         self.headers(ws, 0, labels)
         df, fixed = self.con.findings, self.con.fixed
         room = EXCEL_ROWS - 2
-        rows: list[tuple[dict[str, Any], str | None]] = [(rec, None) for rec in _rows(df.head(room))]
-        rows += [(rec, "已修正") for rec in _rows(fixed.head(max(0, room - len(df))))]
+        rw = self.rows(ws)
+        # one style per column and look (plain, or grey for the fixed ones); the severity column
+        # has its own; text columns wrap and size the row
+        wrap = {1, 2, 4, 7, 8, 9, 10}
+        center = {3, 5, 11}
+        looks = {}
+        for muted in (False, True):
+            grey = {"font_color": MUTED_TEXT} if muted else {}
+            looks[muted] = [
+                self.style(
+                    **({"text_wrap": True} if c in wrap else {}),
+                    **({"align": "center"} if c in center else {}),
+                    **grey,
+                )
+                for c in range(len(labels))
+            ]
+        bad = self.style(align="center", font_color=BAD_TEXT, bold=True)
         r = 0
-        for r, (rec, change) in enumerate(rows, start=1):
-            muted: dict[str, Any] = {"font_color": MUTED_TEXT} if change else {}
-            self.put(ws, r, 0, rec["code"], **muted)
-            self.put(ws, r, 1, rec["unit"], text_wrap=True, **muted)
-            self.put(ws, r, 2, rec["name"], text_wrap=True, **muted)
-            self.put(ws, r, 3, bool(rec["used"]), align="center", **muted)
-            self.put(ws, r, 4, rec["rule"], text_wrap=True, **muted)
-            sev, explained = rec["severity"], bool(_val(rec.get("explained")))
-            look = {"font_color": BAD_TEXT, "bold": True} if sev == ERROR and not change else muted
-            self.put(ws, r, 5, f"{sev}·已说明" if explained else sev, align="center", **look)
-            sheet, cell = _val(rec["sheet"]), _val(rec["cell"])
-            self.put(ws, r, 6, f"{sheet}!{cell}" if sheet and cell else sheet, **muted)
-            self.put(ws, r, 7, rec["reported"], text_wrap=True, **muted)
-            self.put(ws, r, 8, rec["expected"], text_wrap=True, **muted)
-            self.put(ws, r, 9, rec["message"], text_wrap=True, **muted)
-            self.put(ws, r, 10, rec.get("explanation"), text_wrap=True, **muted)
-            self.put(ws, r, 11, change or rec.get("change"), align="center", **muted)
+        for part, change in ((df.head(room), None), (fixed.head(max(0, room - len(df))), "已修正")):
+            cols = {k: part[k].tolist() if k in part else [None] * len(part) for k in FINDING_SHEET_COLUMNS}
+            styles = looks[change is not None]
+            for n in range(len(part)):
+                r += 1
+                (
+                    code,
+                    unit,
+                    name,
+                    used,
+                    rule,
+                    sev,
+                    sheet,
+                    cell,
+                    reported,
+                    expected,
+                    message,
+                    said,
+                    explained,
+                    new,
+                ) = (cols[k][n] for k in FINDING_SHEET_COLUMNS)
+                sheet, cell = _val(sheet), _val(cell)
+                explained = bool(_val(explained))
+                for c, value in enumerate(
+                    (
+                        code,
+                        unit,
+                        name,
+                        bool(used),
+                        rule,
+                        f"{sev}·已说明" if explained else sev,
+                        f"{sheet}!{cell}" if sheet and cell else sheet,
+                        reported,
+                        expected,
+                        message,
+                        said,
+                        change or new,
+                    )
+                ):
+                    st = bad if c == 5 and sev == ERROR and not change else styles[c]
+                    self.cell(ws, rw, r, c, value, st)
         if len(df) + len(fixed) > room:
             r += 1
             more = len(df) + len(fixed) - room
@@ -902,6 +979,7 @@ def _step(top: int) -> int:
     return max(1, math.ceil(top / 8))
 
 
+@lru_cache(maxsize=1 << 16)
 def _lines(text: str, width: float) -> int:
     """Lines a wrapped cell needs (at most 30); the common one-line case without measuring each character."""
     room = max(width - 1, 1)
