@@ -84,6 +84,20 @@ COUNT_COLUMNS = (
 USED_COLUMN = 18  # 计入汇总, which the totals row's formulas filter on
 SCORE_FMT = "0.00"
 AMOUNT_FMT = "#,##0.00;-#,##0.00;0.00"
+# the scores frame's columns the 指标得分 sheet reads
+SCORE_SHEET_COLUMNS = (
+    "sha256",
+    "code",
+    "unit",
+    "item",
+    "name",
+    "max",
+    "self",
+    "recomputed",
+    "consistent",
+    "reading",
+)
+MISMATCH = {"bg_color": SEVERITY_FILLS[ERROR], "font_color": BAD_TEXT}
 # the findings frame's columns the 问题清单 sheet shows, in the order it reads them
 FINDING_SHEET_COLUMNS = (
     "code",
@@ -383,59 +397,87 @@ class _Summary:
         )
 
     def scores_sheet(self) -> None:
-        labels = [
-            "预算编码",
-            "单位名称",
-            "指标",
-            "三级指标",
-            "分值",
-            "自评得分",
-            "复核得分",
-            "差额",
-            "是否一致",
-            "说明",
-        ]
-        ws = self.sheet("指标得分", [11, 22, 6, 26, 6, 8, 8, 7, 8, 30])
-        self.headers(ws, 0, labels)
-        r = 0
+        """One row per used unit, one column pair (自评, 复核) per rubric item; a pair that does not
+        agree (beyond the tolerance, and not a defensible reading of the rule) is red, and the
+        说明 column says which items agree only within the tolerance or by another reading."""
         scores = self.con.scores
-        for r, rec in enumerate(_rows(scores[scores["used"]]), start=1):
-            self.put(ws, r, 0, rec["code"])
-            self.put(ws, r, 1, rec["unit"], text_wrap=True)
-            self.put(ws, r, 2, rec["item"], align="center")
-            self.put(ws, r, 3, rec["name"], text_wrap=True)
-            self.put(ws, r, 4, rec["max"], num_format="0.##", align="center")
-            self.put(ws, r, 5, rec["self"], num_format=SCORE_FMT)
-            self.put(ws, r, 6, rec["recomputed"], num_format=SCORE_FMT)
-            own, ref = _val(rec["self"]), _val(rec["recomputed"])
-            if own is not None and ref is not None:
-                self.formula(
-                    ws, r, 7, f"=F{r + 1}-G{r + 1}", self.fmt(num_format=SCORE_FMT), _cached(own - ref)
-                )
-            else:
-                self.put(ws, r, 7, None)
-            ok = bool(rec["consistent"])
-            self.put(ws, r, 8, "是" if ok else "否", align="center")
-            note = None
-            if own is None:
-                note = "未填自评得分"
-            elif ok and own != ref:
-                note = f"符合另一种读法（{rec['reading']}）" if _val(rec["reading"]) else "在允许误差内"
-            self.put(ws, r, 9, note, text_wrap=True)
-        ws.freeze_panes(1, 2)
-        ws.autofilter(0, 0, max(r, 1), len(labels) - 1)
-        if r:  # mismatches stand out; a conditional format keeps working after the user sorts or edits
-            ws.conditional_format(
-                1,
-                0,
-                r,
-                len(labels) - 1,
-                {
-                    "type": "formula",
-                    "criteria": '=$I2="否"',
-                    "format": self.wb.add_format({"bg_color": BAD_FILL, "font_color": BAD_TEXT}),
-                },
+        scores = scores[scores["used"]]
+        cols = {k: scores[k].tolist() for k in SCORE_SHEET_COLUMNS}
+        items: dict[str, tuple[Any, Any]] = {}  # item -> (name, max), in rubric order
+        for item, name, top in zip(cols["item"], cols["name"], cols["max"], strict=True):
+            items.setdefault(item, (name, top))
+        lead = ["预算编码", "单位名称", "自评总分", "复核总分", "不一致项数"]
+        pair, note_width = 6, 40
+        widths = [11, 20, 7, 7, 6, *[pair] * (2 * len(items)), note_width]
+        note_col = len(widths) - 1
+        ws = self.sheet("指标得分", widths, header_rows=2)
+        ws.repeat_columns(0, 1)  # each printed page names its units
+        ws.fit_to_pages(max(1, math.ceil(sum(widths) / 160)), 0)
+        titles = [f"{i} {n}（{_plain(m)} 分）" for i, (n, m) in items.items()]
+        ws.set_row(0, DENSE_LINE_HEIGHT * max([_lines(t, 2 * pair) for t in titles] or [1]) + 3)
+        for c, text in enumerate(lead):
+            self.merge(ws, 0, c, 1, c, text, self.header)
+        for j, text in enumerate(titles):
+            c = len(lead) + 2 * j
+            self.merge(ws, 0, c, 0, c + 1, text, self.header)
+        self.merge(ws, 0, note_col, 1, note_col, "说明", self.header)
+        ws.write_row(1, len(lead), ["自评", "复核"] * len(items), self.header)
+        totals = {
+            sha: (own, ref)
+            for sha, own, ref in zip(
+                self.con.units["sha256"],
+                self.con.units["reported_total"],
+                self.con.units["recomputed_total"],
+                strict=True,
             )
+        }
+        rw = self.rows(ws)
+        plain, wrapped = self.style(), self.style(text_wrap=True)
+        score, bad = self.style(num_format=SCORE_FMT), self.style(num_format=SCORE_FMT, **MISMATCH)
+        count = self.style(num_format="0", align="center")
+        place = {item: len(lead) + 2 * j for j, item in enumerate(items)}
+        r, n, last = 1, 0, len(cols["sha256"])
+        while n < last:  # a unit's items are consecutive rows of the long frame
+            sha, start = cols["sha256"][n], n
+            while n < last and cols["sha256"][n] == sha:
+                n += 1
+            r += 1
+            own_total, ref_total = totals.get(sha, (None, None))
+            self.cell(ws, rw, r, 0, cols["code"][start], plain)
+            self.cell(ws, rw, r, 1, cols["unit"][start], wrapped)
+            self.cell(ws, rw, r, 2, own_total, score)
+            self.cell(ws, rw, r, 3, ref_total, score)
+            notes, off = [], 0
+            for k in range(start, n):
+                item, own, ref, ok = (
+                    cols["item"][k],
+                    _val(cols["self"][k]),
+                    cols["recomputed"][k],
+                    cols["consistent"][k],
+                )
+                st = score if ok else bad
+                self.cell(ws, rw, r, place[item], own, st)
+                self.cell(ws, rw, r, place[item] + 1, ref, st)
+                off += not ok
+                if own is None:
+                    notes.append(f"{item} 未填自评得分")
+                elif ok and own != _val(ref):
+                    reading = _val(cols["reading"][k])
+                    notes.append(f"{item} 符合另一种读法（{reading}）" if reading else f"{item} 在允许误差内")
+            self.cell(ws, rw, r, 4, off, count)
+            self.cell(ws, rw, r, note_col, "；".join(notes) or None, wrapped)
+        self.flush(ws)
+        ws.freeze_panes(2, 2)
+        ws.autofilter(1, 0, max(r, 2), note_col)
+        self.merge(
+            ws,
+            r + 2,
+            0,
+            r + 2,
+            min(note_col, 12),
+            "红底：自评得分与复核得分不一致（超出允许误差，也不符合评分标准的另一种读法）。",
+            self.fmt(border=0, font_color=MUTED_TEXT),
+        )
 
     def finance_sheet(self) -> None:
         """One row per used unit: each finance table's 汇总 row; a SUM row with exact cached totals.
@@ -995,6 +1037,14 @@ def _two_lines(text: str, width: float) -> str:
         return text
     half = (len(text) + 2) // 2
     return f"{text[:half]}\n{text[half:]}"
+
+
+def _plain(value: Any) -> str:
+    """A score's maximum as written: 5, 2.5 (no trailing zeros)."""
+    value = _val(value)
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
 
 
 def _time(text: Any) -> str | None:
