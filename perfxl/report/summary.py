@@ -406,7 +406,7 @@ class _Summary:
         items: dict[str, tuple[Any, Any]] = {}  # item -> (name, max), in rubric order
         for item, name, top in zip(cols["item"], cols["name"], cols["max"], strict=True):
             items.setdefault(item, (name, top))
-        lead = ["预算编码", "单位名称", "自评总分", "复核总分", "不一致项数"]
+        lead = ["预算编码", "单位名称", "自评", "复核", "不一致项数"]
         pair, note_width = 6, 40
         widths = [11, 20, 7, 7, 6, *[pair] * (2 * len(items)), note_width]
         note_col = len(widths) - 1
@@ -415,13 +415,15 @@ class _Summary:
         ws.fit_to_pages(max(1, math.ceil(sum(widths) / 160)), 0)
         titles = [f"{i} {n}（{_plain(m)} 分）" for i, (n, m) in items.items()]
         ws.set_row(0, DENSE_LINE_HEIGHT * max([_lines(t, 2 * pair) for t in titles] or [1]) + 3)
-        for c, text in enumerate(lead):
-            self.merge(ws, 0, c, 1, c, text, self.header)
+        # row 0 first, left to right (constant-memory mode writes rows in order): groups over row 1
+        self.merge(ws, 0, 0, 0, 1, "单位", self.header)
+        self.merge(ws, 0, 2, 0, 3, "总分", self.header)
+        ws.write_blank(0, 4, None, self.header)
         for j, text in enumerate(titles):
             c = len(lead) + 2 * j
             self.merge(ws, 0, c, 0, c + 1, text, self.header)
         self.merge(ws, 0, note_col, 1, note_col, "说明", self.header)
-        ws.write_row(1, len(lead), ["自评", "复核"] * len(items), self.header)
+        self.headers(ws, 1, [*lead, *["自评", "复核"] * len(items)])
         totals = {
             sha: (own, ref)
             for sha, own, ref in zip(
