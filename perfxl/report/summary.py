@@ -407,14 +407,14 @@ class _Summary:
         for item, name, top in zip(cols["item"], cols["name"], cols["max"], strict=True):
             items.setdefault(item, (name, top))
         lead = ["预算编码", "单位名称", "自评", "复核", "不一致项数"]
-        pair, note_width = 6, 40
-        widths = [11, 20, 7, 7, 6, *[pair] * (2 * len(items)), note_width]
+        pair, note_width = 6, 60
+        widths = [11, 20, 7, 7, 8, *[pair] * (2 * len(items)), note_width]
         note_col = len(widths) - 1
         ws = self.sheet("指标得分", widths, header_rows=2)
         ws.repeat_columns(0, 1)  # each printed page names its units
         ws.fit_to_pages(max(1, math.ceil(sum(widths) / 160)), 0)
         titles = [f"{i} {n}（{_plain(m)} 分）" for i, (n, m) in items.items()]
-        ws.set_row(0, DENSE_LINE_HEIGHT * max([_lines(t, 2 * pair) for t in titles] or [1]) + 3)
+        ws.set_row(0, DENSE_LINE_HEIGHT * (max([_lines(t, 2 * pair) for t in titles] or [1]) + 1) + 3)
         # row 0 first, left to right (constant-memory mode writes rows in order): groups over row 1
         self.merge(ws, 0, 0, 0, 1, "单位", self.header)
         self.merge(ws, 0, 2, 0, 3, "总分", self.header)
@@ -471,12 +471,9 @@ class _Summary:
         self.flush(ws)
         ws.freeze_panes(2, 2)
         ws.autofilter(1, 0, max(r, 2), note_col)
-        self.merge(
-            ws,
+        ws.write_string(  # one cell, not merged: its text runs on to the right on the first page
             r + 2,
             0,
-            r + 2,
-            min(note_col, 12),
             "红底：自评得分与复核得分不一致（超出允许误差，也不符合评分标准的另一种读法）。",
             self.fmt(border=0, font_color=MUTED_TEXT),
         )
