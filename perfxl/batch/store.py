@@ -68,12 +68,15 @@ Decisions:
 - **Outcomes** of ``save_return``: ``"inserted"`` (first version of its unit and year),
   ``"superseded"`` (new and current; older versions now point to it), ``"outdated"`` (stored, but a
   newer version stays current), ``"unchanged"`` (already stored).
-- One transaction per return; facts, scores and findings are inserted with executemany. A fact
-  given twice keeps its last value; a score item given twice is an error.
-- Speed (1,000 returns × 200 facts, 25 scores, 10 findings into a SQLite file): about 2.5–3 s of
-  CPU; the rest is the disk's fsync per commit, about 5 s in all on a quiet disk. ``wal=True``
-  (SQLite write-ahead log, still durable) cuts the commit cost several-fold on a busy disk, but
-  must not be used for a database on a network drive, so it is off by default.
+- One transaction per ``save_return`` and one for a whole consolidation (``save_consolidation``:
+  stored entirely or not at all, one commit instead of one per return); facts, scores and
+  findings go in with one executemany per table per ``BATCH`` returns. A fact given twice keeps
+  its last value; a score item given twice is an error.
+- Speed (1,000 generated returns, ≈ 250 facts, 25 scores, 32 findings each, into a SQLite file,
+  one commit): about 4.4 s of CPU on the 2-core development machine (benchmarks/bench_consolidate.py
+  prints it beside the raw-read floor). ``wal=True`` (SQLite write-ahead log, still durable) helps
+  the web app's many small commits, but must not be used for a database on a network drive, so it
+  is off by default.
 - SQLite connections enforce foreign keys. ``Store`` owns its engine: close it (or use it as a
   context manager) so the connections are released.
 - **Where the database is** is shown with its password masked (``shown``); a URL whose driver is
