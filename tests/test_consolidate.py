@@ -223,8 +223,12 @@ def test_returns_units_and_reasons(batch: Batch) -> None:
     assert f"文件 {len(returns)} 个" in line and f"无法使用 {len(batch.broken)} 个" in line and "用时" in line
 
 
-def test_facts_are_long_text_rows_with_inputs_and_recomputed_totals(batch: Batch) -> None:
+def test_facts_are_long_text_rows_with_inputs_and_recomputed_totals(batch: Batch, tmp_path: Path) -> None:
+    from perfxl.batch.store import StoreError, save_consolidation
+
     assert len(batch.con.facts) == 0  # kept only for a store (or when asked): two million rows at 10,000
+    with pytest.raises(StoreError, match="facts=True"):  # a store is not given a consolidation without them
+        save_consolidation(batch.con, tmp_path / "s.sqlite")
     con = consolidate([batch.clean[0], batch.clean[1]], workers=1, facts=True)
     facts = con.facts
     assert list(facts.columns) == ["sha256", "field", "value", "numeric"]

@@ -919,7 +919,7 @@ def test_store_agrees_with_consolidation_on_the_used_return(
     write_template(first, edition, sample.unit, corrected, None, sample.generated_at)
     os.utime(second, (1_600_000_000, 1_600_000_000))  # same generation time: the newer file wins
     os.utime(first, (1_600_000_100, 1_600_000_100))
-    con = consolidate([folder], workers=1)
+    con = consolidate([folder], workers=1, facts=True)
     used = set(con.returns.loc[con.returns["used"].astype(bool), "sha256"])
     assert len(used) == 1
     counts = save_consolidation(con, target)
@@ -942,7 +942,7 @@ def test_identical_files_in_one_batch_store_one_set_of_findings(tmp_path: Path) 
     folder.mkdir()
     shutil.copy(SAMPLE.with_suffix(".xlsx"), folder / "a.xlsx")
     shutil.copy(SAMPLE.with_suffix(".xlsx"), folder / "b_再次报送.xlsx")
-    con = consolidate([folder], workers=1)
+    con = consolidate([folder], workers=1, facts=True)
     per_file = int((con.findings["file"] == con.findings["file"].iloc[0]).sum())
     counts = save_consolidation(con, str(tmp_path / "db.sqlite"))
     assert counts["inserted"] == 1 and counts["unchanged"] == 1

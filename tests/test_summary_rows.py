@@ -56,10 +56,14 @@ def _write(path: Path, fast: bool) -> None:
         f = fmt if col % 2 == 0 else other
         if kind == "height":
             rw.set_height(row, value) if fast else ws.set_row(row, value)
+        elif fast and kind == "string":
+            rw.string(row, col, value, f)
+        elif fast and kind == "number":
+            rw.number(row, col, value, f)
+        elif fast and kind == "blank":
+            rw.blank(row, col, f)
         elif fast:
-            {"string": rw.string, "number": rw.number, "blank": lambda r, c, _v, f: rw.blank(r, c, f)}.get(
-                kind, lambda r, c, v, f: rw.formula(r, c, v, f, extra)
-            )(row, col, value, f)
+            rw.formula(row, col, value, f, extra)
         elif kind == "string":
             ws.write_string(row, col, value, f)
         elif kind == "number":

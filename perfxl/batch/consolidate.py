@@ -496,7 +496,7 @@ def consolidate(
         # With a store the copies are written in a second pass, once the rounds are known.
         keep = store is not None if facts is None else facts
         jobs = _jobs(files, folder if store is None else None, tolerance, keep)
-        acc = _Accumulator()
+        acc = _Accumulator(keep)
         show = sys.stderr.isatty() if progress is None else progress
         bar = _Progress(len(jobs), sys.stderr if show else None)
         for row in _run(jobs, workers):
@@ -737,7 +737,8 @@ class _Progress:
 class _Accumulator:
     """Rows as they come back, kept as column lists (no per-row objects beyond what pandas needs)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_facts: bool = True) -> None:
+        self.keep_facts = keep_facts
         self.returns: list[dict[str, Any]] = []
         self.items: dict[str, list[tuple[Any, ...]]] = {}
         self.finance: dict[str, dict[str, Decimal]] = {}
@@ -832,6 +833,7 @@ class _Accumulator:
         findings["year"] = findings["year"].astype("Int64")
 
         facts = self._facts(rows, once)
+        facts.attrs["kept"] = self.keep_facts  # a store refuses a consolidation that dropped them
         usable = [rows[i] for i in used_idx if rows[i]["status"] != "unusable"]
         rules = _rules(usable, frows)
         missing = pd.DataFrame(

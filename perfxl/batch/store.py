@@ -1367,6 +1367,10 @@ def save_rounds(
     con: Any, url_or_path: str | Path | Store = DEFAULT_PATH
 ) -> tuple[dict[str, int], dict[str, Saved]]:
     """``save_consolidation``, with what storing each file said (its round…), by sha256."""
+    if getattr(getattr(con, "facts", None), "attrs", {}).get("kept") is False:
+        raise StoreError(
+            "这次汇总没有保留报表的字段值（facts），不能入库：请用 consolidate(..., facts=True) 汇总"
+        )
     counts = dict.fromkeys(OUTCOMES, 0)
     counts["skipped"] = 0
     todo = []
