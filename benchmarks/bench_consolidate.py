@@ -203,7 +203,12 @@ def main() -> None:
             folder = Path(tmp) / "returns"
             folder.mkdir()
             if args.simulate:
-                made = generate(folder, 1000, max(args.workers, os.cpu_count() or 1))
+                made = 0.0  # with --folder of 1,000 returns: linked from there, not generated again
+                if args.folder is not None and len(find_returns([args.folder])) == 1000:
+                    for p in args.folder.iterdir():
+                        os.link(p, folder / p.name)
+                else:
+                    made = generate(folder, 1000, max(args.workers, os.cpu_count() or 1))
                 for p in list(folder.iterdir()):
                     for k in range(1, 10):
                         os.link(p, p.with_name(f"{p.stem}_副本{k}{p.suffix}"))
