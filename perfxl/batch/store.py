@@ -303,8 +303,17 @@ def _fits(value: Any) -> Fitted | None:
     return _fits_slowly(value)
 
 
-# Consolidation's facts repeat many number texts (0, 100.00…): each is made canonical once.
-_fits_text = functools.lru_cache(maxsize=1 << 16)(_fits)
+# A batch repeats many numbers (facts 0, 100.00…, scores 5, 4.5…): each is made canonical once.
+# Equal numbers have one canonical text, so numbers equal in value may share an entry; ``typed``
+# keeps True apart from 1 (a bool is no number here).
+_fits_memo = functools.lru_cache(maxsize=1 << 16, typed=True)(_fits)
+
+
+def _fits_cached(value: Any) -> Fitted | None:
+    try:
+        return _fits_memo(value)
+    except TypeError:  # unhashable (a signalling NaN): no cache
+        return _fits(value)
 
 
 def _fits_slowly(value: Any) -> Fitted | None:
@@ -350,7 +359,7 @@ def _number(value: Any, what: str = "数值") -> Fitted | None:
     binds it as is); a value that does not fit NUMERIC(38, 18) is refused before anything is written."""
     if value is None or (isinstance(value, float) and value != value):
         return None
-    number = _fits(value)
+    number = _fits_cached(value)
     if number is None:
         raise StoreError(
             f"{what} {value} 的小数超过 {SCALE} 位或整数超过 {PRECISION - SCALE} 位，无法精确存入数据库"
@@ -1370,11 +1379,13 @@ def _fact_triples(triples: Iterable[tuple[Any, Any, Any]]) -> list[tuple[Any, ..
             continue
         field = str(fid)
         if isinstance(value, str):
-            fits = _fits_text(value) if numeric is True else None  # a number written as text by consolidation
+            fits = (
+                _fits_cached(value) if numeric is True else None
+            )  # a number written as text by consolidation
             out[field] = (field, value, False, None) if fits is None else (field, str(fits), True, fits)
         else:
             is_number = _is_number(value)
-            number = _fits(value) if is_number else None
+            number = _fits_cached(value) if is_number else None
             text = str(number) if number is not None else to_text(value)
             out[field] = (field, text, is_number, number)
     return list(out.values())
