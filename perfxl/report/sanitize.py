@@ -1,66 +1,291 @@
-"""Open a return for its review copy with nothing in it live: the workbook openpyxl edits and saves.
+"""A return's package for its review copy with nothing in it live, every other byte as it was.
 
 The bureau opens the review copy in Excel, so it must not carry what the return could run or
-reach. From an .xlsx/.xlsm the copy is rebuilt from a cleaned package: every member inflated within
-the limits (``check.package``), every XML member parsed with the safe parser first (a DTD with
-entities refuses the copy), and the VBA project, external-link parts, embedded objects and ActiveX
-controls left out; openpyxl then loads it without macros or links, every formula that reaches
-outside the workbook is replaced by its cached result (with a comment saying so), dangerous
-defined names and links to outside addresses are dropped. A .xls/.ods return (values only) gets a
-fresh workbook holding its values.
+reach. Every member is inflated within the limits (``check.package``) and every XML member vetted
+(a DTD refuses the copy, as in the reader). Left out: the VBA project, Excel 4 macro sheets,
+external-link parts, embedded objects, ActiveX controls and custom ribbons, with every relationship
+to them and every relationship to an outside address (a hyperlink's text stays, its link goes).
+Every formula that reaches outside the workbook (``engine.formula_risk``) is replaced by its cached
+result, with a note saying so; such defined names are dropped. A number cell holding NaN or ∞
+(which Excel refuses to open) becomes a text cell. A .xls/.ods return (values only) becomes a
+fresh package holding its values (``values_package``).
 """
 
 from __future__ import annotations
 
-import io
 import math
-import warnings
-import zipfile
-from typing import Any
+from collections.abc import Iterator
 
 from lxml import etree
-from openpyxl import Workbook as OpenpyxlWorkbook
-from openpyxl import load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.comments import Comment
 
 from perfxl.check.formats import read_workbook
 from perfxl.check.limits import LIMITS, Budget, LimitExceeded, Limits
 from perfxl.check.package import OLE_MAGIC, Package, XlsxReadError
-from perfxl.check.xlsxread import Workbook, read_xlsx
-from perfxl.check.xmlsafe import Sweeper, events, parse
+from perfxl.check.xlsxread import Workbook
 from perfxl.engine.formula_risk import danger
+from perfxl.report.package_edit import (
+    CONTENT_TYPES,
+    PKG_REL,
+    R,
+    WORKSHEET_TYPE,
+    Parts,
+    drop_overrides,
+    local,
+    q,
+    rel_targets,
+    relationships,
+    target_part,
+)
+from perfxl.report.sheetxml import NewSheet, clean
 
 AUTHOR = "perfxl 审核"
 # Members never carried into the review copy: code, links to other files, embedded objects.
-_DROPPED = ("vbaproject", "xl/externallinks/", "xl/embeddings/", "xl/activex/", "xl/ctrlprops/", "customui/")
-_XML = (".xml", ".rels", ".vml")
+_DROPPED = (
+    "vbaproject",
+    "vbadata",
+    "xl/macrosheets/",
+    "xl/dialogsheets/",
+    "xl/externallinks/",
+    "xl/embeddings/",
+    "xl/activex/",
+    "xl/ctrlprops/",
+    "customui/",
+)
+_MACRO_MAIN = (
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
+)
+MAIN_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+_WORKSHEET_CONTAINERS = ("hyperlinks", "oleObjects", "controls", "AlternateContent", "Choice", "Fallback")
 
 
 class ReviewError(ValueError):
     """The review copy cannot be made safely (message in Chinese)."""
 
 
-def open_for_review(data: bytes, limits: Limits = LIMITS, budget: Budget | None = None) -> Any:
-    """An openpyxl workbook of the return in ``data``, with nothing from it live."""
+def open_package(data: bytes, limits: Limits = LIMITS, budget: Budget | None = None) -> Parts:
+    """The return in ``data`` as a package with nothing in it live (see the module's text)."""
     budget = budget or Budget(limits)
     try:
         if data[:8] == OLE_MAGIC or _is_ods(data, limits, budget):
-            return _values_workbook(read_workbook(data, "", limits, budget))
-        clean = _clean_package(data, limits, budget)
-        cached = read_xlsx(data, limits, budget)
+            data = values_package(read_workbook(data, "", limits, budget))
+        parts = Parts(data, limits, budget)
     except (XlsxReadError, LimitExceeded) as e:
         raise ReviewError(f"审核副本未写出：{e}") from None
-    with warnings.catch_warnings():
-        # openpyxl warns about extensions it drops (x14 data validations …): not a reason to stop.
-        warnings.simplefilter("ignore")
-        try:
-            wb = load_workbook(io.BytesIO(clean), keep_vba=False, keep_links=False, rich_text=False)
-        except Exception as e:  # openpyxl cannot load what the checker could read
-            raise ReviewError(f"审核副本未写出：openpyxl 无法载入此文件（{type(e).__name__}）") from None
-    budget.check()
-    _defuse(wb, cached)
-    return wb
+    return parts
+
+
+def workbook_part(parts: Parts) -> str:
+    found = [t for _, t in rel_targets(parts, "", "officeDocument") if parts.has(t)]
+    name = found[0] if found else "xl/workbook.xml"
+    if not parts.has(name):
+        raise ReviewError("审核副本未写出：文件缺少 xl/workbook.xml")
+    return name
+
+
+def defuse(parts: Parts, book: str) -> dict[str, list[tuple[str, str]]]:
+    """Take out of ``parts`` all that could run or reach outside (see the module's text); return
+    the notes to put on the cells whose formulas were replaced, by worksheet part."""
+    dropped = [n for n in parts.order if any(d in n.lower() for d in _DROPPED)]
+    for name in dropped:
+        parts.drop(name)
+    if dropped:
+        drop_overrides(parts, dropped)
+    _main_type(parts, book)
+    gone = set(dropped)
+    for rels in [n for n in parts.order if n.lower().endswith(".rels")]:
+        if not gone and b"External" not in parts.data[rels] and rels not in parts.trees:
+            continue  # nothing it names is gone, and nothing it names is outside
+        source = _source_of(rels)
+        cut = _cut_rels(parts, source, gone)
+        if cut:
+            _cut_references(parts, source, cut, book)
+    root = parts.tree(book)
+    for name in list(root.iter(q("definedName"))):
+        if danger(name.text or ""):
+            _remove_name(name)
+    notes: dict[str, list[tuple[str, str]]] = {}
+    for _, sheet in rel_targets(parts, book, "worksheet"):
+        if parts.has(sheet):
+            found = list(_defuse_sheet(parts, sheet))
+            if found:
+                notes[sheet] = found
+    return notes
+
+
+def _main_type(parts: Parts, book: str) -> None:
+    """An .xlsm/.xltx main part declared as an .xlsx one (the copy is .xlsx, without macros)."""
+    root = parts.tree(CONTENT_TYPES)
+    for el in root:
+        if local(el) == "Override" and (el.get("PartName") or "").lower() == "/" + book.lower():
+            if el.get("ContentType") in _MACRO_MAIN:
+                el.set("ContentType", MAIN_TYPE)
+
+
+def _source_of(rels: str) -> str:
+    folder, leaf = rels.rsplit("/", 1) if "/" in rels else ("", rels)
+    base = folder[: -len("_rels")].rstrip("/") if folder.endswith("_rels") else folder
+    name = leaf[: -len(".rels")]
+    return f"{base}/{name}" if base else name
+
+
+def _cut_rels(parts: Parts, source: str, gone: set[str]) -> set[str]:
+    """Remove ``source``'s relationships to dropped parts or outside addresses; their ids."""
+    cut = set()
+    lowered = {g.lower() for g in gone}
+    for rel in list(relationships(parts, source)):
+        outside = rel.get("TargetMode") == "External"
+        target = target_part(source, rel.get("Target") or "")
+        if outside or target.lower() in lowered:
+            cut.add(rel.get("Id") or "")
+            parent = rel.getparent()
+            assert parent is not None
+            parent.remove(rel)
+    return cut
+
+
+def _cut_references(parts: Parts, source: str, cut: set[str], book: str) -> None:
+    """Take out what pointed to the relationships ``cut`` from ``source``: a worksheet's
+    hyperlink, object or control, the workbook's sheet or external reference, or (elsewhere)
+    the attribute naming it."""
+    if not parts.has(source) or not source.lower().endswith(".xml"):
+        return
+    root = parts.tree(source)
+    whole = source == book or _is_worksheet(parts, source)
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str):
+            continue
+        named = [k for k, v in el.attrib.items() if k.startswith(f"{{{R}}}") and v in cut]
+        if not named:
+            continue
+        if not whole:
+            for k in named:
+                del el.attrib[k]
+        elif local(el) == "sheet":
+            remove_sheet(root, el)
+        else:
+            _remove_up(el)
+
+
+def _is_worksheet(parts: Parts, name: str) -> bool:
+    root = parts.tree(CONTENT_TYPES)
+    return any(
+        (el.get("PartName") or "").lower() == "/" + name.lower() and el.get("ContentType") == WORKSHEET_TYPE
+        for el in root
+    )
+
+
+def _remove_up(el: etree._Element) -> None:
+    """Remove ``el``, and its container too when nothing is left in it."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    parent.remove(el)
+    if local(parent) in (*_WORKSHEET_CONTAINERS, "externalReferences") and not len(parent):
+        _remove_up(parent)
+
+
+def remove_sheet(workbook: etree._Element, sheet: etree._Element) -> None:
+    """Take a sheet out of workbook.xml: its names scoped to it go, later sheets' scopes move up."""
+    sheets = sheet.getparent()
+    assert sheets is not None
+    index = list(sheets).index(sheet)
+    sheets.remove(sheet)
+    for name in list(workbook.iter(q("definedName"))):
+        scope = name.get("localSheetId")
+        if scope is None or not scope.isdigit():
+            continue
+        if int(scope) == index:
+            _remove_name(name)
+        elif int(scope) > index:
+            name.set("localSheetId", str(int(scope) - 1))
+    for view in workbook.iter(q("workbookView")):
+        for attr in ("activeTab", "firstSheet"):
+            at = view.get(attr)
+            if at is not None and at.isdigit() and int(at) >= index and int(at) > 0:
+                view.set(attr, str(int(at) - 1))
+
+
+def _remove_name(name: etree._Element) -> None:
+    parent = name.getparent()
+    assert parent is not None
+    parent.remove(name)
+    if not len(parent):
+        grand = parent.getparent()
+        assert grand is not None
+        grand.remove(parent)
+
+
+# ------------------------------------------------------------------ worksheets
+
+
+def _defuse_sheet(parts: Parts, part: str) -> Iterator[tuple[str, str]]:
+    """Replace the sheet's dangerous formulas by their cached results (yielding (cell, note)), and
+    make its non-finite numbers text."""
+    root = parts.tree(part)
+    masters: dict[str, str] = {}
+    for f in root.iter("{*}f"):
+        if f.get("t") == "shared" and f.text and f.get("si") is not None:
+            masters.setdefault(f.get("si") or "", f.text)
+    for c in root.iter("{*}c"):
+        f = v = None
+        for child in c:
+            name = local(child)
+            if name == "f":
+                f = child
+            elif name == "v":
+                v = child
+        if f is not None:
+            text = f.text or (masters.get(f.get("si") or "") if f.get("t") == "shared" else None) or ""
+            why = danger(text)
+            if why:
+                yield c.get("r") or "", _replace_formula(c, f, v, text, why)
+                continue
+        if c.get("t") in (None, "n") and v is not None and v.text is not None and not _is_number(v.text):
+            if f is not None:
+                c.set("t", "str")
+            else:
+                inline(c, v.text)
+
+
+def _replace_formula(c: etree._Element, f: etree._Element, v: etree._Element | None, text: str, why: str) -> str:
+    c.remove(f)
+    value = v.text if v is not None else None
+    kind = c.get("t")
+    if value is None:
+        if v is not None:
+            c.remove(v)
+        c.attrib.pop("t", None)
+    elif kind in ("str", "inlineStr") or (kind in (None, "n") and not _is_number(value)):
+        inline(c, value)
+    shown = text[:80]
+    return clean(
+        f"原单元格的公式 {shown} 会访问工作簿以外的资源（{why}），"
+        f"审核副本中已改为其保存的计算结果（{'空白' if value is None else value}），不再是公式。"
+    )
+
+
+def inline(c: etree._Element, text: str) -> None:
+    """Make ``c`` a text cell holding ``text`` (an inline string: the shared strings stay as they are)."""
+    for child in list(c):
+        if local(child) in ("v", "is", "f"):
+            c.remove(child)
+    c.set("t", "inlineStr")
+    ns = etree.QName(c).namespace
+    t = etree.SubElement(etree.SubElement(c, f"{{{ns}}}is"), f"{{{ns}}}t")
+    t.text = clean(text)
+    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text)) and "_" not in text
+    except ValueError:
+        return False
+
+
+# ------------------------------------------------------------------ .xls / .ods
 
 
 def _is_ods(data: bytes, limits: Limits, budget: Budget) -> bool:
@@ -71,123 +296,77 @@ def _is_ods(data: bytes, limits: Limits, budget: Budget) -> bool:
     return mime is not None and mime.startswith(b"application/vnd.oasis.opendocument.spreadsheet")
 
 
-def _clean_package(data: bytes, limits: Limits, budget: Budget) -> bytes:
-    """The members openpyxl may see, inflated and checked within the limits, re-zipped."""
-    out = io.BytesIO()
-    with Package(data, limits, budget) as pkg, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in pkg.names():
-            low = name.lower()
-            if name.endswith("/") or any(part in low for part in _DROPPED):
+def values_package(values: Workbook) -> bytes:
+    """A fresh .xlsx holding the values of a .xls/.ods return, sheet by sheet (text stays text)."""
+    import io
+    import zipfile
+
+    from perfxl.report.package_edit import a1, serialize
+
+    sheets, names = [], []
+    for n, sheet in enumerate(values.sheets.values(), 1):
+        ws = NewSheet(plain=True)
+        for ref, found in sheet.cells.items():
+            try:
+                row, col = a1(ref)
+            except ValueError:
                 continue
-            chunks = pkg.chunks(name)
-            assert chunks is not None
-            if low.endswith(_XML):
-                parts: list[bytes] = []
-                sweep = Sweeper()
-                bad_numbers = False
-                for _, el in events(_keep(chunks, parts), name, ["{*}*"]):
-                    if el.tag.endswith("}v") and not _finite(el.text):
-                        bad_numbers = True
-                    sweep(el)
-                data = b"".join(parts)
-                zf.writestr(name, _numbers_as_text(data, name) if bad_numbers else data)
-            else:
-                zf.writestr(name, b"".join(chunks))
+            value = found.value
+            if isinstance(value, bool):
+                value = int(value)
+            ws.put(row, col, value, 1 if found.date else 0)
+        name = sheet.name
+        bad = not name or len(name) > 31 or any(ch in name for ch in "[]:*?/\\") or name in names
+        names.append(f"表{n}" if bad else name)
+        sheets.append((ws, sheet.state))
+    if not sheets:
+        sheets, names = [(NewSheet(plain=True), "visible")], ["Sheet1"]
+    out = io.BytesIO()
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        types = etree.Element("{http://schemas.openxmlformats.org/package/2006/content-types}Types",
+                              nsmap={None: "http://schemas.openxmlformats.org/package/2006/content-types"})  # fmt: skip
+        ct = types.tag[: -len("Types")]
+        etree.SubElement(types, ct + "Default", Extension="rels",
+                         ContentType="application/vnd.openxmlformats-package.relationships+xml")  # fmt: skip
+        etree.SubElement(types, ct + "Default", Extension="xml", ContentType="application/xml")
+        etree.SubElement(types, ct + "Override", PartName="/xl/workbook.xml", ContentType=MAIN_TYPE)
+        etree.SubElement(types, ct + "Override", PartName="/xl/styles.xml",
+                         ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml")  # fmt: skip
+        root_rels = etree.Element(f"{{{PKG_REL}}}Relationships", nsmap={None: PKG_REL})
+        etree.SubElement(root_rels, f"{{{PKG_REL}}}Relationship", Id="rId1",
+                         Type=f"{R}/officeDocument", Target="xl/workbook.xml")  # fmt: skip
+        book = etree.Element(f"{{{main}}}workbook", nsmap={None: main, "r": R})
+        listed = etree.SubElement(book, f"{{{main}}}sheets")
+        book_rels = etree.Element(f"{{{PKG_REL}}}Relationships", nsmap={None: PKG_REL})
+        for n, ((ws, state), name) in enumerate(zip(sheets, names, strict=True), 1):
+            el = etree.SubElement(listed, f"{{{main}}}sheet", name=name, sheetId=str(n))
+            if state in ("hidden", "veryHidden"):
+                el.set("state", state)
+            el.set(f"{{{R}}}id", f"rId{n}")
+            etree.SubElement(book_rels, f"{{{PKG_REL}}}Relationship", Id=f"rId{n}",
+                             Type=f"{R}/worksheet", Target=f"worksheets/sheet{n}.xml")  # fmt: skip
+            etree.SubElement(types, ct + "Override", PartName=f"/xl/worksheets/sheet{n}.xml", ContentType=WORKSHEET_TYPE)
+            zf.writestr(f"xl/worksheets/sheet{n}.xml", serialize(ws.xml()))
+        etree.SubElement(book_rels, f"{{{PKG_REL}}}Relationship", Id=f"rId{len(sheets) + 1}",
+                         Type=f"{R}/styles", Target="styles.xml")  # fmt: skip
+        zf.writestr("[Content_Types].xml", serialize(types))
+        zf.writestr("_rels/.rels", serialize(root_rels))
+        zf.writestr("xl/workbook.xml", serialize(book))
+        zf.writestr("xl/_rels/workbook.xml.rels", serialize(book_rels))
+        zf.writestr("xl/styles.xml", _VALUE_STYLES)
     return out.getvalue()
 
 
-def _finite(text: str | None) -> bool:
-    """Whether a <v> could be read by openpyxl as it stands (text values are fine too: only the
-    cells typed as numbers matter, and _numbers_as_text looks at those)."""
-    if text is None:
-        return True
-    try:
-        return math.isfinite(float(text))
-    except ValueError:
-        return True
-
-
-def _numbers_as_text(data: bytes, part: str) -> bytes:
-    """A worksheet whose number cells hold NaN, ∞ or other text, with those cells made text cells
-    (openpyxl refuses to load them; Excel would refuse to open them)."""
-    root = parse(data, part)
-    for c in root.iter("{*}c"):
-        if c.get("t") in (None, "n"):
-            v = next((x for x in c if isinstance(x.tag, str) and x.tag.endswith("}v")), None)
-            if v is not None and v.text is not None and not _is_number(v.text):
-                c.set("t", "str")
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
-
-
-def _is_number(text: str) -> bool:
-    try:
-        return math.isfinite(float(text)) and "_" not in text
-    except ValueError:
-        return False
-
-
-def _keep(chunks: Any, into: list[bytes]) -> Any:
-    for chunk in chunks:
-        into.append(chunk)
-        yield chunk
-
-
-def _defuse(wb: Any, cached: Workbook) -> None:
-    """Replace each formula that reaches outside by its cached result; drop such names and links."""
-    for name in list(wb.defined_names):
-        if danger(str(wb.defined_names[name].value or "")):
-            del wb.defined_names[name]
-    for ws in wb.worksheets:
-        for name in list(getattr(ws, "defined_names", {})):
-            if danger(str(ws.defined_names[name].value or "")):
-                del ws.defined_names[name]
-        sheet = cached.sheets.get(ws.title)
-        # Only the cells the file has (iter_rows() would make every cell of the used range, and
-        # one value at XFD1048576 makes that range seventeen billion cells).
-        for cell in list(ws._cells.values()):
-            link = cell.hyperlink
-            if link is not None and link.target:
-                cell.hyperlink = None  # an outside address: the text stays, the link goes
-            if cell.data_type != "f":
-                continue
-            text = getattr(cell.value, "text", cell.value)
-            why = danger(str(text or ""))
-            if not why:
-                continue
-            found = sheet.cells.get(cell.coordinate) if sheet is not None else None
-            value = found.value if found is not None else None
-            cell.value = value
-            if isinstance(value, str):
-                cell.data_type = "s"
-            shown = str(text)[:80]
-            note = (
-                f"原单元格的公式 {shown} 会访问工作簿以外的资源（{why}），"
-                f"审核副本中已改为其保存的计算结果（{'空白' if value is None else value}），不再是公式。"
-            )
-            cell.comment = Comment(ILLEGAL_CHARACTERS_RE.sub("", note), AUTHOR, width=320, height=120)
-
-
-def _values_workbook(values: Workbook) -> Any:
-    """A fresh workbook holding the values of a .xls/.ods return, sheet by sheet."""
-    wb = OpenpyxlWorkbook()
-    wb.remove(wb.active)
-    for n, sheet in enumerate(values.sheets.values(), 1):
-        try:
-            ws = wb.create_sheet(sheet.name)
-        except ValueError:  # a name Excel does not allow
-            ws = wb.create_sheet(f"表{n}")
-        if sheet.state in ("hidden", "veryHidden"):
-            ws.sheet_state = sheet.state
-        for ref, found in sheet.cells.items():
-            cell = ws[ref]
-            value = found.value
-            if isinstance(value, str):
-                cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)[:32767]
-                cell.data_type = "s"  # text stays text, even "=…"
-            else:
-                cell.value = value
-                if found.date:
-                    cell.number_format = "yyyy-mm-dd"
-    if not wb.worksheets:
-        wb.create_sheet("Sheet1")
-    return wb
+_VALUE_STYLES = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    b'<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts>'
+    b'<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+    b'<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
+    b'<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    b'<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    b'<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    b'<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+    b"</styleSheet>"
+)
