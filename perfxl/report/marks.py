@@ -32,7 +32,6 @@ from perfxl.report.package_edit import (
     q,
     rel_targets,
     rels_name,
-    serialize,
 )
 from perfxl.report.sanitize import AUTHOR, remove_sheet
 from perfxl.report.sheetxml import NewSheet, clean
@@ -112,7 +111,7 @@ class Book:
                 name.set("localSheetId", str(int(scope) + shift))
         for at, (title, ws) in enumerate(sheets):
             part = self.parts.free("xl/worksheets/sheet{}.xml")
-            self.parts.put(part, serialize(ws.xml()))
+            self.parts.put(part, ws.xml())
             add_override(self.parts, part, WORKSHEET_TYPE)
             rid = add_rel(self.parts, self.part, "worksheet", part)
             el = etree.Element(q("sheet"), name=title, sheetId=str(next_id + at))

@@ -42,7 +42,7 @@ class Notes:
         found = rel_targets(parts, sheet_part, "comments")
         self.part = found[0][1] if found and parts.has(found[0][1]) else None
         if self.part is not None:
-            root = parts.tree(self.part)
+            root = parts.look(self.part)
             authors = [a.text or "" for a in root.iter(q("author"))]
             for c in root.iter(q("comment")):
                 ref = c.get("ref")

@@ -14,7 +14,9 @@ import copy
 import io
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 
 from lxml import etree
@@ -73,7 +75,9 @@ class Parts:
             names = [n for n in pkg.names() if not n.endswith("/")]
             self.data: dict[str, bytes] = {n: pkg.read(n) or b"" for n in names}
         self.order = names
-        self.trees: dict[str, etree._Element] = {}
+        self.raw = _raw_members(data, names)  # a member not edited is written as it came
+        self.trees: dict[str, etree._Element] = {}  # parts being edited: written serialized
+        self.seen: dict[str, etree._Element] = {}  # parts only read
         self._lower = {n.lower(): n for n in names}
         for name, part in self.data.items():
             if name.lower().endswith((".xml", ".rels", ".vml")):
@@ -89,19 +93,33 @@ class Parts:
         return self.name(name) is not None
 
     def tree(self, name: str) -> etree._Element:
-        """The part parsed (once); changes to it are written out."""
+        """The part parsed (once), to be edited: it is written out serialized."""
+        root = self.look(name)
+        stored = self.name(name)
+        assert stored is not None
+        self.trees[stored] = root
+        self.raw.pop(stored, None)
+        return root
+
+    def look(self, name: str) -> etree._Element:
+        """The part parsed (once), to be read: unless ``tree`` is asked for it too, the part is
+        written out byte for byte as it came."""
         stored = self.name(name)
         if stored is None:
             raise XlsxReadError(f"{BAD}缺少部件 {name}")
-        if stored not in self.trees:
-            self.trees[stored] = parse(self.data[stored], stored)
-        return self.trees[stored]
+        if stored in self.trees:
+            return self.trees[stored]
+        if stored not in self.seen:
+            self.seen[stored] = parse(self.data[stored], stored)
+        return self.seen[stored]
 
     def put(self, name: str, data: bytes | etree._Element) -> None:
         stored = self.name(name) or name
         if stored not in self.data:
             self.order.append(stored)
             self._lower[stored.lower()] = stored
+        self.raw.pop(stored, None)
+        self.seen.pop(stored, None)
         if isinstance(data, bytes):
             self.data[stored] = data
             self.trees.pop(stored, None)
@@ -114,6 +132,8 @@ class Parts:
         if stored is not None:
             del self.data[stored]
             self.trees.pop(stored, None)
+            self.seen.pop(stored, None)
+            self.raw.pop(stored, None)
             self.order.remove(stored)
             del self._lower[stored.lower()]
 
@@ -132,13 +152,46 @@ class Parts:
         return self.data[stored]
 
     def zip(self) -> bytes:
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-            for name in self.order:
-                info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, self.bytes_of(name))
-        return out.getvalue()
+        """The package as a zip: members in their order, an unedited one as its compressed bytes
+        came (checked while inflating: its CRC-32 and size), an edited or new one deflated."""
+        out, directory = bytearray(), bytearray()
+        for name in self.order:
+            member = self.raw.get(name)
+            if member is None:
+                data = self.bytes_of(name)
+                deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+                member = (zipfile.ZIP_DEFLATED, zlib.crc32(data), len(data), deflate.compress(data) + deflate.flush())
+            method, crc, size, body = member
+            encoded = name.encode("utf-8")
+            flags = 0 if encoded.isascii() else 0x800  # names in UTF-8
+            head = (20, flags, method, 0, _DOS_DATE, crc, len(body), size, len(encoded))
+            directory += _CENTRAL.pack(b"PK\x01\x02", 20, *head, 0, 0, 0, 0, 0, len(out)) + encoded
+            out += _LOCAL.pack(b"PK\x03\x04", *head, 0) + encoded + body
+        count = len(self.order)
+        out += directory + _END.pack(b"PK\x05\x06", 0, 0, count, count, len(directory), len(out), 0)
+        return bytes(out)
+
+
+_LOCAL = struct.Struct("<4s5H3L2H")
+_CENTRAL = struct.Struct("<4s6H3L5H2L")
+_END = struct.Struct("<4s4H2LH")
+_DOS_DATE = (1 << 5) | 1  # 1980-01-01, as every workbook writer stamps its members
+
+
+def _raw_members(data: bytes, names: list[str]) -> dict[str, tuple[int, int, int, bytes]]:
+    """Each member's (method, CRC-32, size, compressed bytes), as stored; ``Package`` has checked
+    them all (inflated within the limits, size and CRC-32 as the directory says)."""
+    out = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for name in names:
+            info = zf.getinfo(name)
+            start = info.header_offset
+            skip = int.from_bytes(data[start + 26 : start + 28], "little") + int.from_bytes(
+                data[start + 28 : start + 30], "little"
+            )
+            body = data[start + 30 + skip : start + 30 + skip + info.compress_size]
+            out[name] = (info.compress_type, info.CRC, info.file_size, body)
+    return out
 
 
 def serialize(root: etree._Element) -> bytes:
@@ -170,9 +223,10 @@ def target_part(source: str, target: str) -> str:
 
 
 def rels(parts: Parts, source: str, create: bool = False) -> etree._Element | None:
+    """``source``'s relationships part, parsed to be edited if ``create`` (made if absent), else read."""
     name = rels_name(source)
     if parts.has(name):
-        return parts.tree(name)
+        return parts.tree(name) if create else parts.look(name)
     if not create:
         return None
     root = etree.Element(f"{{{PKG_REL}}}Relationships", nsmap={None: PKG_REL})

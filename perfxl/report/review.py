@@ -40,7 +40,7 @@ from perfxl.form.styles import (
 )
 from perfxl.oserror import shown
 from perfxl.report.marks import FILLS, Book, SheetMarks, group, level, selected
-from perfxl.report.package_edit import Styles, col_letter
+from perfxl.report.package_edit import Styles, col_letter, rel_targets
 from perfxl.report.sanitize import ReviewError, defuse, open_package, workbook_part
 from perfxl.report.sheetxml import NewSheet, clean
 
@@ -106,9 +106,10 @@ def _annotate(parts: Any, result: CheckResult, file_name: str, sha256: str, chec
     for number, (_, name, part) in enumerate(book.sheets(), 1):
         if part is None:
             continue
-        if returned or name in wanted or part in defused or selected(parts, part):
+        noted = returned and bool(rel_targets(parts, part, "comments"))  # an earlier review's notes?
+        if noted or name in wanted or part in defused or selected(parts, part):
             sheets[name] = SheetMarks(book, part, number)
-            if returned:
+            if noted:
                 sheets[name].unmark()
             for ref, note in defused.get(part, ()):
                 sheets[name].note(ref, note)

@@ -13,8 +13,11 @@ fresh package holding its values (``values_package``).
 
 from __future__ import annotations
 
+import html
 import math
+import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from lxml import etree
 
@@ -29,11 +32,13 @@ from perfxl.report.package_edit import (
     R,
     WORKSHEET_TYPE,
     Parts,
+    ascii_xml,
     drop_overrides,
     local,
     q,
     rel_targets,
     relationships,
+    rels_name,
     target_part,
 )
 from perfxl.report.sheetxml import NewSheet, clean
@@ -132,17 +137,17 @@ def _source_of(rels: str) -> str:
 
 def _cut_rels(parts: Parts, source: str, gone: set[str]) -> set[str]:
     """Remove ``source``'s relationships to dropped parts or outside addresses; their ids."""
-    cut = set()
     lowered = {g.lower() for g in gone}
-    for rel in list(relationships(parts, source)):
-        outside = rel.get("TargetMode") == "External"
-        target = target_part(source, rel.get("Target") or "")
-        if outside or target.lower() in lowered:
-            cut.add(rel.get("Id") or "")
-            parent = rel.getparent()
-            assert parent is not None
-            parent.remove(rel)
-    return cut
+    doomed = [
+        rel
+        for rel in relationships(parts, source)
+        if rel.get("TargetMode") == "External" or target_part(source, rel.get("Target") or "").lower() in lowered
+    ]
+    if doomed:
+        root = parts.tree(rels_name(source))  # the same elements, now to be written out edited
+        for rel in doomed:
+            root.remove(rel)
+    return {rel.get("Id") or "" for rel in doomed}
 
 
 def _cut_references(parts: Parts, source: str, cut: set[str], book: str) -> None:
@@ -151,7 +156,7 @@ def _cut_references(parts: Parts, source: str, cut: set[str], book: str) -> None
     the attribute naming it."""
     if not parts.has(source) or not source.lower().endswith(".xml"):
         return
-    root = parts.tree(source)
+    root = parts.look(source)
     whole = source == book or _is_worksheet(parts, source)
     for el in list(root.iter()):
         if not isinstance(el.tag, str):
@@ -159,6 +164,7 @@ def _cut_references(parts: Parts, source: str, cut: set[str], book: str) -> None
         named = [k for k, v in el.attrib.items() if k.startswith(f"{{{R}}}") and v in cut]
         if not named:
             continue
+        parts.tree(source)
         if not whole:
             for k in named:
                 del el.attrib[k]
@@ -169,7 +175,7 @@ def _cut_references(parts: Parts, source: str, cut: set[str], book: str) -> None
 
 
 def _is_worksheet(parts: Parts, name: str) -> bool:
-    root = parts.tree(CONTENT_TYPES)
+    root = parts.look(CONTENT_TYPES)
     return any(
         (el.get("PartName") or "").lower() == "/" + name.lower() and el.get("ContentType") == WORKSHEET_TYPE
         for el in root
@@ -223,7 +229,9 @@ def _remove_name(name: etree._Element) -> None:
 def _defuse_sheet(parts: Parts, part: str) -> Iterator[tuple[str, str]]:
     """Replace the sheet's dangerous formulas by their cached results (yielding (cell, note)), and
     make its non-finite numbers text."""
-    root = parts.tree(part)
+    if _plain(parts.data[part]):
+        return
+    root = parts.look(part)
     masters: dict[str, str] = {}
     for f in root.iter("{*}f"):
         if f.get("t") == "shared" and f.text and f.get("si") is not None:
@@ -240,13 +248,91 @@ def _defuse_sheet(parts: Parts, part: str) -> Iterator[tuple[str, str]]:
             text = f.text or (masters.get(f.get("si") or "") if f.get("t") == "shared" else None) or ""
             why = danger(text)
             if why:
+                parts.tree(part)
                 yield c.get("r") or "", _replace_formula(c, f, v, text, why)
                 continue
         if c.get("t") in (None, "n") and v is not None and v.text is not None and not _is_number(v.text):
+            parts.tree(part)
             if f is not None:
                 c.set("t", "str")
             else:
                 inline(c, v.text)
+
+
+_PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"
+_ATTRS = rb"""((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*"""
+_ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_F_START = re.compile(rb"<" + _PREFIX + rb"f[\s>/]")
+_F = re.compile(rb"<" + _PREFIX + rb"f" + _ATTRS + rb"(/?)>(?:([^<]*)</" + _PREFIX + rb"f\s*>)?")
+_ODD_V = re.compile(rb"<" + _PREFIX + rb"v\s*>([^<]*[^0-9eE+.\s<-][^<]*)</")
+_C_START = re.compile(rb"<c[\s>]")
+# What a formula reaching outside must contain somewhere in the sheet's bytes (see
+# ``formula_risk``): a DDE bar, a bracket, a character reference, a quoted name holding a path
+# character, or a call of one of the functions it names. A sheet with none is safe as it stands.
+_MARKS = (b"|", b"[", b"&#", b"&apos;")
+_CALLS = (b"webservice", b"filterxml", b"image", b"rtd", b"call", b"register", b"exec", b"fopen", b"fwrite",
+          b"fread", b"files", b"directory", b"request", b"dde", b"hyperlink", b"indirect", b"_xll.")  # fmt: skip
+_OPEN = re.compile(rb"\s*\(")
+_QUOTED_PATH = re.compile(rb"'[^'<]*[\]\\/:?*][^'<]*'!")
+
+
+def _risky(xml: bytes) -> bool:
+    if any(mark in xml for mark in _MARKS):
+        return True
+    low = xml.lower()
+    for name in _CALLS:
+        at = low.find(name)
+        while at >= 0:
+            if name == b"_xll." or _OPEN.match(low, at + len(name)):
+                return True
+            at = low.find(name, at + 1)
+    return b"'" in xml and _QUOTED_PATH.search(xml) is not None
+
+
+def _plain(xml: bytes) -> bool:
+    """Whether a worksheet's bytes show that none of its formulas reaches outside and none of its
+    number cells holds NaN or ∞ — read from the markup without building the tree (most sheets);
+    anything unusual (another encoding, a namespace prefix on cells, CDATA, a formula element the
+    pattern does not take apart) answers no, and the sheet is parsed."""
+    if not ascii_xml(xml) or b"CDATA" in xml:
+        return False
+    if (b":c " in xml or b":c>" in xml) and re.search(rb"<[A-Za-z_][\w.-]*:c[\s>]", xml):
+        return False
+    if _risky(xml) and not _formulas_safe(xml):
+        return False
+    for m in _ODD_V.finditer(xml):  # a text <v>: fine in a text, error or formula-string cell only
+        start = _last_cell_start(xml, m.start())
+        if start < 0:
+            return False
+        attrs = {a: (b if b is not None else c) for a, b, c in _ATTR.findall(xml[start : xml.find(b">", start)])}
+        if attrs.get(b"t") in (None, b"n"):
+            return False
+    return True
+
+
+def _formulas_safe(xml: bytes) -> bool:
+    formulas = 0
+    for m in _F.finditer(xml):
+        formulas += 1
+        if m.group(2):
+            continue  # <f .../>: a shared formula's child, as dangerous as its master (read here)
+        if m.group(3) is None or _dangerous(m.group(3)):
+            return False
+    return formulas == len(_F_START.findall(xml))
+
+
+@lru_cache(maxsize=4096)
+def _dangerous(text: bytes) -> bool:
+    """Whether a formula as written in the XML reaches outside (cached: returns repeat formulas)."""
+    return danger(html.unescape(text.decode("utf-8", "replace"))) is not None
+
+
+def _last_cell_start(xml: bytes, before: int) -> int:
+    at = before
+    while True:
+        at = xml.rfind(b"<c", 0, at)
+        if at < 0 or _C_START.match(xml, at):
+            return at
 
 
 def _replace_formula(c: etree._Element, f: etree._Element, v: etree._Element | None, text: str, why: str) -> str:
@@ -347,7 +433,7 @@ def values_package(values: Workbook) -> bytes:
             etree.SubElement(book_rels, f"{{{PKG_REL}}}Relationship", Id=f"rId{n}",
                              Type=f"{R}/worksheet", Target=f"worksheets/sheet{n}.xml")  # fmt: skip
             etree.SubElement(types, ct + "Override", PartName=f"/xl/worksheets/sheet{n}.xml", ContentType=WORKSHEET_TYPE)
-            zf.writestr(f"xl/worksheets/sheet{n}.xml", serialize(ws.xml()))
+            zf.writestr(f"xl/worksheets/sheet{n}.xml", ws.xml())
         etree.SubElement(book_rels, f"{{{PKG_REL}}}Relationship", Id=f"rId{len(sheets) + 1}",
                          Type=f"{R}/styles", Target="styles.xml")  # fmt: skip
         zf.writestr("[Content_Types].xml", serialize(types))
