@@ -338,39 +338,59 @@ def cell(sheet: etree._Element, ref: str) -> etree._Element:
     """The ``<c>`` of ``ref`` on a worksheet, made (with its row) where the schema order wants it
     when the file has none."""
     row_no, col_no = a1(ref)
+    ref = f"{col_letter(col_no)}{row_no}"
     data = first(sheet, "sheetData")
     if data is None:
         data = place(sheet, etree.Element(q("sheetData")))
     ns = etree.QName(data).namespace or MAIN
-    row = None
-    for n, el in enumerate(data):
-        r = _int(el.get("r"))
-        if r == row_no:
-            row = el
-            break
-        if r is not None and r > row_no:
-            row = etree.Element(f"{{{ns}}}row", r=str(row_no))
-            data.insert(n, row)
-            break
+    rows = [el for el in data if local(el) == "row"]
+    if any(el.get("r") is None for el in rows):
+        last = 0
+        for el in rows:  # rows may leave out their number: each follows the one before
+            r = _int(el.get("r"))
+            last = r if r is not None else last + 1
+            el.set("r", str(last))
+    row = next((el for el in rows if el.get("r") == str(row_no)), None)
     if row is None:
-        row = etree.SubElement(data, f"{{{ns}}}row", r=str(row_no))
-    at = len(row)
-    for n, el in enumerate(row):
-        if local(el) != "c":
-            continue
+        later = next((el for el in rows if (_int(el.get("r")) or 0) > row_no), None)
+        row = etree.Element(f"{{{ns}}}row", r=str(row_no))
+        if later is None:
+            data.append(row)
+        else:
+            later.addprevious(row)
+    cells = [el for el in row if local(el) == "c"]
+    found = next((el for el in cells if el.get("r") == ref), None)  # the usual case
+    if found is not None:
+        return found
+    col = 0
+    for el in cells:  # a cell may leave out its reference too: it follows the one before
         there = el.get("r")
         try:
-            where = a1(there)[1] if there else None
+            col = a1(there)[1] if there else col + 1
         except ValueError:
-            where = None
-        if where == col_no:
+            col += 1
+        if there is None:
+            el.set("r", f"{col_letter(col)}{row_no}")
+        if col == col_no:
             return el
-        if where is not None and where > col_no:
-            at = n
-            break
-    c = etree.Element(f"{{{ns}}}c", r=f"{col_letter(col_no)}{row_no}")
-    row.insert(at, c)
+    c = etree.Element(f"{{{ns}}}c", r=ref)
+    later_cell = next((el for el in cells if _col(el) > col_no), None)
+    if later_cell is None:
+        last = cells[-1] if cells else None
+        if last is None:
+            row.insert(0, c)
+        else:
+            last.addnext(c)
+    else:
+        later_cell.addprevious(c)
     return c
+
+
+def _col(c: etree._Element) -> int:
+    try:
+        return a1(c.get("r") or "")[1]
+    except ValueError:
+        return 0
 
 
 def _int(text: str | None) -> int | None:

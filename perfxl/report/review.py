@@ -142,6 +142,7 @@ class _Sheet:
     def __init__(self, styles: Styles) -> None:
         self.ws = NewSheet()
         self.styles = styles
+        self.looks: dict[tuple[Any, ...], int] = {}  # a look's cell format, once made
 
     def put(
         self,
@@ -171,17 +172,20 @@ class _Sheet:
         elif value is not None:
             value = clean(str(value))
             quote = value.startswith(_FORMULA_START)  # e.g. a unit named "=HYPERLINK(…)" shows as typed
-        st = self.styles
-        xf = st.xf(
-            st.font(*(font or (BODY_FONT, 10, False, "000000", False))),
-            st.fill(fill) if fill else 0,
-            st.border("thin", _GREY) if border else 0,
-            st.number(number or "General"),
-            (align, "center", wrap, shrink),
-            locked=not unlocked,
-            hidden=hidden,
-            quote=quote,
-        )
+        look = (font, fill, border, number, align, wrap, shrink, unlocked, hidden, quote)
+        xf = self.looks.get(look)
+        if xf is None:
+            st = self.styles
+            xf = self.looks[look] = st.xf(
+                st.font(*(font or (BODY_FONT, 10, False, "000000", False))),
+                st.fill(fill) if fill else 0,
+                st.border("thin", _GREY) if border else 0,
+                st.number(number or "General"),
+                (align, "center", wrap, shrink),
+                locked=not unlocked,
+                hidden=hidden,
+                quote=quote,
+            )
         self.ws.put(row, col, value, xf)
         if span > 1:
             self.ws.merges.append(f"{col_letter(col)}{row}:{col_letter(col + span - 1)}{row}")

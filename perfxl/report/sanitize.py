@@ -25,7 +25,7 @@ from perfxl.check.formats import read_workbook
 from perfxl.check.limits import LIMITS, Budget, LimitExceeded, Limits
 from perfxl.check.package import OLE_MAGIC, Package, XlsxReadError
 from perfxl.check.xlsxread import Workbook
-from perfxl.engine.formula_risk import danger
+from perfxl.engine.formula_risk import FUNCTIONS, danger
 from perfxl.report.package_edit import (
     CONTENT_TYPES,
     PKG_REL,
@@ -264,29 +264,40 @@ _ATTRS = rb"""((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*"""
 _ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _F_START = re.compile(rb"<" + _PREFIX + rb"f[\s>/]")
 _F = re.compile(rb"<" + _PREFIX + rb"f" + _ATTRS + rb"(/?)>(?:([^<]*)</" + _PREFIX + rb"f\s*>)?")
-_ODD_V = re.compile(rb"<" + _PREFIX + rb"v\s*>([^<]*[^0-9eE+.\s<-][^<]*)</")
+_ODD_V = re.compile(rb"<v>([^<]*[^0-9eE+.\s<-][^<]*)</")  # a value that is not a plain number
 _C_START = re.compile(rb"<c[\s>]")
+_PREFIXED = re.compile(rb":[cfv][\s>/]")  # a cell, formula or value written with a namespace prefix
+_V_ATTRS = re.compile(rb"<v\s")
 # What a formula reaching outside must contain somewhere in the sheet's bytes (see
 # ``formula_risk``): a DDE bar, a bracket, a character reference, a quoted name holding a path
 # character, or a call of one of the functions it names. A sheet with none is safe as it stands.
 _MARKS = (b"|", b"[", b"&#", b"&apos;")
-_CALLS = (b"webservice", b"filterxml", b"image", b"rtd", b"call", b"register", b"exec", b"fopen", b"fwrite",
-          b"fread", b"files", b"directory", b"request", b"dde", b"hyperlink", b"indirect", b"_xll.")  # fmt: skip
-_OPEN = re.compile(rb"\s*\(")
-_QUOTED_PATH = re.compile(rb"'[^'<]*[\]\\/:?*][^'<]*'!")
+_CALLED = re.compile(rb"[a-z_\\][a-z0-9_.\\]*(?=\s*\()")  # the names called, in lower case
+_OUTSIDE = {n.lower().encode() for n in FUNCTIONS} | {b"hyperlink", b"indirect"}
+_QUOTED = re.compile(rb"'([^'<]*)'!")
+_PATH = re.compile(rb"[\]\\/:?*]")
+_F_TEXT = re.compile(rb"<f[\s>/][^<]*")  # a formula element's start tag and text
 
 
 def _risky(xml: bytes) -> bool:
-    if any(mark in xml for mark in _MARKS):
+    """Whether some formula of the sheet might reach outside (``False`` means it surely does not)."""
+    if b"<!--" in xml:
+        return True  # a formula's text could hide behind a comment
+    return _risky_formulas(b"\n".join(_F_TEXT.findall(xml)))
+
+
+@lru_cache(maxsize=64)
+def _risky_formulas(text: bytes) -> bool:
+    """``_risky`` of a sheet's formula elements (cached: a form's sheets carry the same formulas
+    in every return, only the values typed differ)."""
+    if any(mark in text for mark in _MARKS):
         return True
-    low = xml.lower()
-    for name in _CALLS:
-        at = low.find(name)
-        while at >= 0:
-            if name == b"_xll." or _OPEN.match(low, at + len(name)):
-                return True
-            at = low.find(name, at + 1)
-    return b"'" in xml and _QUOTED_PATH.search(xml) is not None
+    for name in set(_CALLED.findall(text.lower())):
+        for prefix in (b"_xlfn._xlws.", b"_xlfn.", b"_xlws.", b"_xleta."):
+            name = name.removeprefix(prefix)
+        if name in _OUTSIDE or name.startswith(b"_xll."):
+            return True
+    return any(_PATH.search(name) for name in set(_QUOTED.findall(text)))
 
 
 def _plain(xml: bytes) -> bool:
@@ -296,8 +307,8 @@ def _plain(xml: bytes) -> bool:
     pattern does not take apart) answers no, and the sheet is parsed."""
     if not ascii_xml(xml) or b"CDATA" in xml:
         return False
-    if (b":c " in xml or b":c>" in xml) and re.search(rb"<[A-Za-z_][\w.-]*:c[\s>]", xml):
-        return False
+    if _PREFIXED.search(xml) or _V_ATTRS.search(xml):
+        return False  # cells or values written with a prefix, or a value with attributes
     if _risky(xml) and not _formulas_safe(xml):
         return False
     for m in _ODD_V.finditer(xml):  # a text <v>: fine in a text, error or formula-string cell only
