@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import random
+import shutil
+import subprocess
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -17,6 +19,7 @@ import openpyxl
 import pytest
 import test_check_broken as broken
 from inputgen import random_inputs
+from lo_recalc import PDF_CONVERT_TO, convert_many, recalc_many, soffice_available
 from lxml import etree
 from python_calamine import CalamineWorkbook
 
@@ -202,3 +205,34 @@ def test_a_returned_copy_is_reviewed_afresh(tmp_path: Path) -> None:
     assert note is not None and note.text.count("【错误】") == 1 and "——" not in note.text
     assert wb["评分表"]["F8"].fill.fgColor.rgb.endswith("FFC7CE")
     assert _flat(check_file(third)) == _flat(result)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not soffice_available(), reason="needs soffice")
+def test_a_copy_saved_by_libreoffice_is_reviewed_afresh(tmp_path: Path) -> None:
+    """LibreOffice keeps the review's notes but not their author: they are still known as the
+    review's, and replaced rather than kept as the unit's own."""
+    source = broken.write_good(tmp_path / "君山区信访局_2020.xlsx")
+    result = check_file(source)
+    first = write_review(source, result, tmp_path / "r1.xlsx")
+    saved = recalc_many([first], tmp_path / "lo")[first]
+    again = write_review(saved, check_file(saved), tmp_path / "r2.xlsx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(again)
+    assert wb.sheetnames[:3] == [SHEET, ITEMS_SHEET, "填报说明"] and wb.sheetnames.count(SHEET) == 1
+    note = wb["评分表"]["F8"].comment
+    assert note is not None and note.text.count("【错误】") == 1 and "——" not in note.text
+    assert wb["评分表"]["F8"].fill.fgColor.rgb.endswith("FFC7CE")
+    assert wb["评分表"]["F9"].comment is None
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not soffice_available() or not shutil.which("pdftotext"), reason="needs soffice")
+def test_the_copy_prints_with_the_units_cached_results(tmp_path: Path) -> None:
+    """LibreOffice shows what the unit's program computed (openpyxl's copies showed blanks)."""
+    source = broken.write_good(tmp_path / "君山区信访局_2020.xlsx")
+    copy = write_review(source, check_file(source), tmp_path / "copy.xlsx")
+    pdf = convert_many([copy], tmp_path, PDF_CONVERT_TO, ".pdf", recalc_on_load=False)[copy]
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "审核意见" in text and "自查：1 项需修改，0 项未填写" in text

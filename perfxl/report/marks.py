@@ -173,7 +173,7 @@ class SheetMarks:
         fills and frames (back to the template's input or formula look)."""
         styles = self.book.styles
         for ref, (author, text) in list(self.notes.notes.items()):
-            if author != AUTHOR:
+            if not ours(author, text):
                 continue
             own = text.split(SEPARATOR)[0] if SEPARATOR in text else None
             if own:
@@ -214,6 +214,17 @@ class SheetMarks:
 
     def save(self) -> None:
         self.notes.save(self.number)
+
+
+_OUR_NOTE = re.compile(r"【(?:错误|警告|提示)(?:·已说明)?】|原单元格的公式 .*审核副本中已改为其保存的计算结果", re.S)
+
+
+def ours(author: str, text: str) -> bool:
+    """Whether a note is an earlier review's: by its author, or — LibreOffice saves notes without
+    their author — by its text, each of the review's notes beginning “【错误】”, “【提示】”…"""
+    if author == AUTHOR:
+        return True
+    return not author.strip() and _OUR_NOTE.match(text.split(SEPARATOR)[-1]) is not None
 
 
 def level(f: Finding) -> str:
