@@ -166,7 +166,9 @@ def main() -> None:
                 write_review(p, r, out)
 
             many = cpu_ms(one, max(repeat, len(results)))
-            lines.append(row(f"review copy, {len(results)} generated returns in turn", many, "ms", 15.0, copied))
+            lines.append(
+                row(f"review copy, {len(results)} generated returns in turn", many, "ms", 15.0, copied)
+            )
         lines.append(row("  copying the file's bytes (floor)", copied, "ms", None, None))
 
         argv = [sys.executable, "-m", "perfxl", "check", "--no-review", "--json", "-", str(path)]

@@ -127,7 +127,10 @@ def test_review_copy_keeps_the_return(build: Build, tmp_path: Path) -> None:
     assert not {f.rule for f in again.findings} & DEFUSED
     if not {f.rule for f in result.findings} & {"input.formula_dangerous", "formula.dangerous"}:
         assert _flat(again) == _flat(result)
-        assert (again.reported_total, again.recomputed_total) == (result.reported_total, result.recomputed_total)
+        assert (again.reported_total, again.recomputed_total) == (
+            result.reported_total,
+            result.recomputed_total,
+        )
 
     # every sheet's cached values and formulas, cell by cell (a defused formula keeps its value)
     theirs, ours = read_xlsx(source), read_xlsx(copy)
@@ -142,7 +145,10 @@ def test_review_copy_keeps_the_return(build: Build, tmp_path: Path) -> None:
             if (name, ref) in defused:
                 assert (kept.value, kept.formula) == (cell.value, None), (name, ref)
             else:
-                assert (kept.value, kept.formula, kept.date) == (cell.value, cell.formula, cell.date), (name, ref)
+                assert (kept.value, kept.formula, kept.date) == (cell.value, cell.formula, cell.date), (
+                    name,
+                    ref,
+                )
     assert ours.defined_names == {k: v for k, v in theirs.defined_names.items() if not danger(v)}
     assert ours.custom_properties == theirs.custom_properties
 

@@ -17,9 +17,9 @@ from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
 from perfxl.form.styles import FORMULA_FILL, INPUT_FILL, SEVERITY_FILLS
 from perfxl.report.notes import Notes
 from perfxl.report.package_edit import (
-    R,
     WORKSHEET_TYPE,
     Parts,
+    R,
     Styles,
     a1,
     add_override,
@@ -216,7 +216,9 @@ class SheetMarks:
         self.notes.save(self.number)
 
 
-_OUR_NOTE = re.compile(r"【(?:错误|警告|提示)(?:·已说明)?】|原单元格的公式 .*审核副本中已改为其保存的计算结果", re.S)
+_OUR_NOTE = re.compile(
+    r"【(?:错误|警告|提示)(?:·已说明)?】|原单元格的公式 .*审核副本中已改为其保存的计算结果", re.S
+)
 
 
 def ours(author: str, text: str) -> bool:
@@ -247,7 +249,9 @@ def group(findings: Iterable[Finding], sheets: dict[str, SheetMarks]) -> dict[tu
 def selected(parts: Parts, part: str) -> bool:
     """Whether a sheet is shown as selected (it must not be, once the review sheet is active)."""
     if part in parts.trees:
-        return any(v.get("tabSelected") not in (None, "0", "false") for v in parts.trees[part].iter("{*}sheetView"))
+        return any(
+            v.get("tabSelected") not in (None, "0", "false") for v in parts.trees[part].iter("{*}sheetView")
+        )
     return b"tabSelected" in parts.data.get(part, b"")
 
 
@@ -267,4 +271,3 @@ def _index(c: etree._Element) -> int:
 
 def _rank(severity: str) -> int:
     return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
-

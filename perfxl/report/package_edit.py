@@ -160,7 +160,12 @@ class Parts:
             if member is None:
                 data = self.bytes_of(name)
                 deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
-                member = (zipfile.ZIP_DEFLATED, zlib.crc32(data), len(data), deflate.compress(data) + deflate.flush())
+                member = (
+                    zipfile.ZIP_DEFLATED,
+                    zlib.crc32(data),
+                    len(data),
+                    deflate.compress(data) + deflate.flush(),
+                )
             method, crc, size, body = member
             encoded = name.encode("utf-8")
             flags = 0 if encoded.isascii() else 0x800  # names in UTF-8
@@ -376,11 +381,10 @@ def cell(sheet: etree._Element, ref: str) -> etree._Element:
     c = etree.Element(f"{{{ns}}}c", r=ref)
     later_cell = next((el for el in cells if _col(el) > col_no), None)
     if later_cell is None:
-        last = cells[-1] if cells else None
-        if last is None:
-            row.insert(0, c)
+        if cells:
+            cells[-1].addnext(c)
         else:
-            last.addnext(c)
+            row.insert(0, c)
     else:
         later_cell.addprevious(c)
     return c
@@ -447,7 +451,9 @@ class Styles:
             self.made[key] = len(container) - 1
         return self.made[key]
 
-    def font(self, name: str, size: float, bold: bool = False, color: str = "000000", underline: bool = False) -> int:
+    def font(
+        self, name: str, size: float, bold: bool = False, color: str = "000000", underline: bool = False
+    ) -> int:
         key = ("font", name, size, bold, color, underline)
         if key in self.made:
             return self.made[key]
@@ -515,7 +521,12 @@ class Styles:
         el = etree.Element(q("xf"), numFmtId=str(number), fontId=str(font), fillId=str(fill))
         el.set("borderId", str(border))
         el.set("xfId", "0")
-        for attr, used in (("applyNumberFormat", number), ("applyFont", 1), ("applyFill", fill), ("applyBorder", border)):
+        for attr, used in (
+            ("applyNumberFormat", number),
+            ("applyFont", 1),
+            ("applyFill", fill),
+            ("applyBorder", border),
+        ):
             if used:
                 el.set(attr, "1")
         if quote:
@@ -533,7 +544,9 @@ class Styles:
                 a.set("shrinkToFit", "1")
         if not locked or hidden:
             el.set("applyProtection", "1")
-            etree.SubElement(el, q("protection"), locked="1" if locked else "0", hidden="1" if hidden else "0")
+            etree.SubElement(
+                el, q("protection"), locked="1" if locked else "0", hidden="1" if hidden else "0"
+            )
         return self._append(key, "cellXfs", el)
 
     def locked(self, index: int) -> bool:

@@ -217,7 +217,9 @@ class _Sheet:
         self.ws.height(row, max(6 + LINE_HEIGHT * lines, 20))
 
 
-def _font(name: str, size: float, bold: bool = False, color: str = "000000", underline: bool = False) -> tuple[str, float, bool, str, bool]:
+def _font(
+    name: str, size: float, bold: bool = False, color: str = "000000", underline: bool = False
+) -> tuple[str, float, bool, str, bool]:
     return (name, size, bold, color, underline)
 
 
@@ -268,7 +270,15 @@ def _draw(
     red = _font(BODY_FONT, 10, bold=True, color="C00000")
     d.label(row + 1, 1, "总分", span=2)
     for col, total in ((3, result.reported_total), (4, result.recomputed_total), (5, diff)):
-        d.put(row + 1, col, total, border=True, align="center", number="0.00", font=red if col == 5 and diff else None)
+        d.put(
+            row + 1,
+            col,
+            total,
+            border=True,
+            align="center",
+            number="0.00",
+            font=red if col == 5 and diff else None,
+        )
     verdict, severe = _verdict(result)
     d.put(
         row + 1, 6, verdict, span=2, border=True, align="left",
@@ -276,7 +286,11 @@ def _draw(
     )  # fmt: skip
     d.label(row + 2, 1, "评价等次", span=2)
     same = result.reported_grade == result.recomputed_grade
-    for col, grade in ((3, result.reported_grade), (4, result.recomputed_grade), (5, "一致" if same else "不一致")):
+    for col, grade in (
+        (3, result.reported_grade),
+        (4, result.recomputed_grade),
+        (5, "一致" if same else "不一致"),
+    ):
         d.put(row + 2, col, grade, border=True, align="center", font=red if col == 5 and not same else None)
     counts = result.counts
     said = "　".join(f"{s} {counts[s]} 项" for s in SEVERITIES)
@@ -402,7 +416,14 @@ def _finding_row(
     if f.sheet and f.cell and marks is not None and marks.target(f.cell) is not None:
         quoted = f.sheet.replace("'", "''")
         d.ws.links.append((f"C{row}", f"'{quoted}'!{f.cell}", "转到该单元格", clean(f.where or "")))
-        d.put(row, 3, place, border=True, align="center", font=_font(BODY_FONT, 10, color="0563C1", underline=True))
+        d.put(
+            row,
+            3,
+            place,
+            border=True,
+            align="center",
+            font=_font(BODY_FONT, 10, color="0563C1", underline=True),
+        )
     else:
         if f.sheet and f.sheet not in names:
             place = f"{clean(f.where or '')}（工作表不存在）"

@@ -8,7 +8,7 @@ to them and every relationship to an outside address (a hyperlink's text stays, 
 Every formula that reaches outside the workbook (``engine.formula_risk``) is replaced by its cached
 result, with a note saying so; such defined names are dropped. A number cell holding NaN or ∞
 (which Excel refuses to open) becomes a text cell. A .xls/.ods return (values only) becomes a
-fresh package holding its values (``values_package``).
+fresh package holding its values (``values_book``).
 """
 
 from __future__ import annotations
@@ -24,14 +24,12 @@ from lxml import etree
 from perfxl.check.formats import read_workbook
 from perfxl.check.limits import LIMITS, Budget, LimitExceeded, Limits
 from perfxl.check.package import OLE_MAGIC, Package, XlsxReadError
-from perfxl.check.xlsxread import Workbook
 from perfxl.engine.formula_risk import FUNCTIONS, danger
 from perfxl.report.package_edit import (
     CONTENT_TYPES,
-    PKG_REL,
-    R,
     WORKSHEET_TYPE,
     Parts,
+    R,
     ascii_xml,
     drop_overrides,
     local,
@@ -41,7 +39,8 @@ from perfxl.report.package_edit import (
     rels_name,
     target_part,
 )
-from perfxl.report.sheetxml import NewSheet, clean
+from perfxl.report.sheetxml import clean
+from perfxl.report.values_book import MAIN_TYPE, values_package
 
 AUTHOR = "perfxl 审核"
 # Members never carried into the review copy: code, links to other files, embedded objects.
@@ -61,7 +60,6 @@ _MACRO_MAIN = (
     "application/vnd.ms-excel.template.macroEnabled.main+xml",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
 )
-MAIN_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 _WORKSHEET_CONTAINERS = ("hyperlinks", "oleObjects", "controls", "AlternateContent", "Choice", "Fallback")
 
 
@@ -141,7 +139,8 @@ def _cut_rels(parts: Parts, source: str, gone: set[str]) -> set[str]:
     doomed = [
         rel
         for rel in relationships(parts, source)
-        if rel.get("TargetMode") == "External" or target_part(source, rel.get("Target") or "").lower() in lowered
+        if rel.get("TargetMode") == "External"
+        or target_part(source, rel.get("Target") or "").lower() in lowered
     ]
     if doomed:
         root = parts.tree(rels_name(source))  # the same elements, now to be written out edited
@@ -315,7 +314,9 @@ def _plain(xml: bytes) -> bool:
         start = _last_cell_start(xml, m.start())
         if start < 0:
             return False
-        attrs = {a: (b if b is not None else c) for a, b, c in _ATTR.findall(xml[start : xml.find(b">", start)])}
+        attrs = {
+            a: (b if b is not None else c) for a, b, c in _ATTR.findall(xml[start : xml.find(b">", start)])
+        }
         if attrs.get(b"t") in (None, b"n"):
             return False
     return True
@@ -346,7 +347,9 @@ def _last_cell_start(xml: bytes, before: int) -> int:
             return at
 
 
-def _replace_formula(c: etree._Element, f: etree._Element, v: etree._Element | None, text: str, why: str) -> str:
+def _replace_formula(
+    c: etree._Element, f: etree._Element, v: etree._Element | None, text: str, why: str
+) -> str:
     c.remove(f)
     value = v.text if v is not None else None
     kind = c.get("t")
@@ -391,80 +394,3 @@ def _is_ods(data: bytes, limits: Limits, budget: Budget) -> bool:
     with Package(data, limits, budget) as pkg:
         mime = pkg.read("mimetype") if pkg.find("mimetype") is not None else None
     return mime is not None and mime.startswith(b"application/vnd.oasis.opendocument.spreadsheet")
-
-
-def values_package(values: Workbook) -> bytes:
-    """A fresh .xlsx holding the values of a .xls/.ods return, sheet by sheet (text stays text)."""
-    import io
-    import zipfile
-
-    from perfxl.report.package_edit import a1, serialize
-
-    sheets, names = [], []
-    for n, sheet in enumerate(values.sheets.values(), 1):
-        ws = NewSheet(plain=True)
-        for ref, found in sheet.cells.items():
-            try:
-                row, col = a1(ref)
-            except ValueError:
-                continue
-            value = found.value
-            if isinstance(value, bool):
-                value = int(value)
-            ws.put(row, col, value, 1 if found.date else 0)
-        name = sheet.name
-        bad = not name or len(name) > 31 or any(ch in name for ch in "[]:*?/\\") or name in names
-        names.append(f"表{n}" if bad else name)
-        sheets.append((ws, sheet.state))
-    if not sheets:
-        sheets, names = [(NewSheet(plain=True), "visible")], ["Sheet1"]
-    out = io.BytesIO()
-    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        types = etree.Element("{http://schemas.openxmlformats.org/package/2006/content-types}Types",
-                              nsmap={None: "http://schemas.openxmlformats.org/package/2006/content-types"})  # fmt: skip
-        ct = types.tag[: -len("Types")]
-        etree.SubElement(types, ct + "Default", Extension="rels",
-                         ContentType="application/vnd.openxmlformats-package.relationships+xml")  # fmt: skip
-        etree.SubElement(types, ct + "Default", Extension="xml", ContentType="application/xml")
-        etree.SubElement(types, ct + "Override", PartName="/xl/workbook.xml", ContentType=MAIN_TYPE)
-        etree.SubElement(types, ct + "Override", PartName="/xl/styles.xml",
-                         ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml")  # fmt: skip
-        root_rels = etree.Element(f"{{{PKG_REL}}}Relationships", nsmap={None: PKG_REL})
-        etree.SubElement(root_rels, f"{{{PKG_REL}}}Relationship", Id="rId1",
-                         Type=f"{R}/officeDocument", Target="xl/workbook.xml")  # fmt: skip
-        book = etree.Element(f"{{{main}}}workbook", nsmap={None: main, "r": R})
-        listed = etree.SubElement(book, f"{{{main}}}sheets")
-        book_rels = etree.Element(f"{{{PKG_REL}}}Relationships", nsmap={None: PKG_REL})
-        for n, ((ws, state), name) in enumerate(zip(sheets, names, strict=True), 1):
-            el = etree.SubElement(listed, f"{{{main}}}sheet", name=name, sheetId=str(n))
-            if state in ("hidden", "veryHidden"):
-                el.set("state", state)
-            el.set(f"{{{R}}}id", f"rId{n}")
-            etree.SubElement(book_rels, f"{{{PKG_REL}}}Relationship", Id=f"rId{n}",
-                             Type=f"{R}/worksheet", Target=f"worksheets/sheet{n}.xml")  # fmt: skip
-            etree.SubElement(types, ct + "Override", PartName=f"/xl/worksheets/sheet{n}.xml", ContentType=WORKSHEET_TYPE)
-            zf.writestr(f"xl/worksheets/sheet{n}.xml", ws.xml())
-        etree.SubElement(book_rels, f"{{{PKG_REL}}}Relationship", Id=f"rId{len(sheets) + 1}",
-                         Type=f"{R}/styles", Target="styles.xml")  # fmt: skip
-        zf.writestr("[Content_Types].xml", serialize(types))
-        zf.writestr("_rels/.rels", serialize(root_rels))
-        zf.writestr("xl/workbook.xml", serialize(book))
-        zf.writestr("xl/_rels/workbook.xml.rels", serialize(book_rels))
-        zf.writestr("xl/styles.xml", _VALUE_STYLES)
-    return out.getvalue()
-
-
-_VALUE_STYLES = (
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    b'<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts>'
-    b'<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
-    b'<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
-    b'<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-    b'<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    b'<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    b'<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
-    b'<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-    b"</styleSheet>"
-)

@@ -10,10 +10,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
 
 from lxml import etree
-
-from xml.sax.saxutils import escape
 
 from perfxl.report.package_edit import MAIN, R, col_letter, q, serialize
 
@@ -92,7 +91,12 @@ class NewSheet:
         if self.freeze:
             top = f"A{self.freeze + 1}"
             etree.SubElement(
-                view, q("pane"), ySplit=str(self.freeze), topLeftCell=top, activePane="bottomLeft", state="frozen"
+                view,
+                q("pane"),
+                ySplit=str(self.freeze),
+                topLeftCell=top,
+                activePane="bottomLeft",
+                state="frozen",
             )
             etree.SubElement(view, q("selection"), pane="bottomLeft", activeCell=top, sqref=top)
         etree.SubElement(ws, q("sheetFormatPr"), defaultRowHeight="15")
@@ -118,18 +122,22 @@ class NewSheet:
         if self.links:
             links = etree.SubElement(ws, q("hyperlinks"))
             for ref, location, tip, shown in self.links:
-                etree.SubElement(links, q("hyperlink"), ref=ref, location=location, tooltip=tip, display=shown)
+                etree.SubElement(
+                    links, q("hyperlink"), ref=ref, location=location, tooltip=tip, display=shown
+                )
         if self.plain:
             return ws
         etree.SubElement(ws, q("printOptions"), horizontalCentered="1")
-        etree.SubElement(ws, q("pageMargins"), left="0.5", right="0.5", top="0.6", bottom="0.7", header="0.3", footer="0.3")
-        etree.SubElement(ws, q("pageSetup"), paperSize="9", orientation="landscape", fitToWidth="1", fitToHeight="0")
+        etree.SubElement(
+            ws, q("pageMargins"), left="0.5", right="0.5", top="0.6", bottom="0.7", header="0.3", footer="0.3"
+        )
+        etree.SubElement(
+            ws, q("pageSetup"), paperSize="9", orientation="landscape", fitToWidth="1", fitToHeight="0"
+        )
         left, centre, right = self.footer  # header/footer codes: a literal "&" is written "&&"
         font = '&"仿宋,常规"&8'
         foot = etree.SubElement(ws, q("headerFooter"))
-        etree.SubElement(foot, q("oddFooter")).text = clean(
-            f"&L{font}{left}&C{font}{centre}&R{font}{right}"
-        )
+        etree.SubElement(foot, q("oddFooter")).text = clean(f"&L{font}{left}&C{font}{centre}&R{font}{right}")
         return ws
 
 
@@ -139,4 +147,5 @@ def _cell(ref: str, value: str | int | float | None, xf: int) -> str:
         return f'<c r="{ref}"{style}/>'
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{escape(clean(str(value)))}</t></is></c>'
+    text = escape(clean(str(value)))
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
