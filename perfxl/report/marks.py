@@ -176,7 +176,7 @@ class SheetMarks:
             if not ours(author, text):
                 continue
             own = text.split(SEPARATOR)[0] if SEPARATOR in text else None
-            if own:
+            if own and not _OUR_NOTE.match(own):
                 self.notes.set(ref, "", own)
             else:
                 self.notes.remove(ref)

@@ -88,6 +88,8 @@ def write_review(
         budget.check()
     except (XlsxReadError, LimitExceeded) as e:
         raise ReviewError(f"审核副本未写出：{e}") from None
+    except Exception as e:  # a package the checker could read but that cannot be edited as it is
+        raise ReviewError(f"审核副本未写出：文件的结构无法编辑（{type(e).__name__}）") from None
     with atomic_target(output) as tmp:
         tmp.write_bytes(copy)
     return output

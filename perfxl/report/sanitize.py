@@ -114,6 +114,13 @@ def defuse(parts: Parts, book: str) -> dict[str, list[tuple[str, str]]]:
             found = list(_defuse_sheet(parts, sheet))
             if found:
                 notes[sheet] = found
+    if notes:  # Excel's list of formula cells would name cells that are no formulas any more
+        for rid, chain in rel_targets(parts, book, "calcChain"):
+            rels = parts.tree(rels_name(book))
+            for rel in [r for r in rels if r.get("Id") == rid]:
+                rels.remove(rel)
+            parts.drop(chain)
+            drop_overrides(parts, [chain])
     return notes
 
 
