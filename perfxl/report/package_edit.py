@@ -159,7 +159,7 @@ class Parts:
             member = self.raw.get(name)
             if member is None:
                 data = self.bytes_of(name)
-                deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+                deflate = zlib.compressobj(1, zlib.DEFLATED, -15)
                 member = (
                     zipfile.ZIP_DEFLATED,
                     zlib.crc32(data),
@@ -348,7 +348,7 @@ def cell(sheet: etree._Element, ref: str) -> etree._Element:
     if data is None:
         data = place(sheet, etree.Element(q("sheetData")))
     ns = etree.QName(data).namespace or MAIN
-    rows = [el for el in data if local(el) == "row"]
+    rows = list(data.iterchildren("{*}row"))
     if any(el.get("r") is None for el in rows):
         last = 0
         for el in rows:  # rows may leave out their number: each follows the one before
@@ -363,7 +363,7 @@ def cell(sheet: etree._Element, ref: str) -> etree._Element:
             data.append(row)
         else:
             later.addprevious(row)
-    cells = [el for el in row if local(el) == "c"]
+    cells = list(row.iterchildren("{*}c"))
     found = next((el for el in cells if el.get("r") == ref), None)  # the usual case
     if found is not None:
         return found

@@ -23,7 +23,7 @@ from lxml import etree
 
 from perfxl.check.formats import read_workbook
 from perfxl.check.limits import LIMITS, Budget, LimitExceeded, Limits
-from perfxl.check.package import OLE_MAGIC, Package, XlsxReadError
+from perfxl.check.package import OLE_MAGIC, XlsxReadError
 from perfxl.engine.formula_risk import FUNCTIONS, danger
 from perfxl.report.package_edit import (
     CONTENT_TYPES,
@@ -68,15 +68,18 @@ class ReviewError(ValueError):
 
 
 def open_package(data: bytes, limits: Limits = LIMITS, budget: Budget | None = None) -> Parts:
-    """The return in ``data`` as a package with nothing in it live (see the module's text)."""
+    """The return in ``data`` as a package to edit (``defuse`` takes out what could run or reach)."""
     budget = budget or Budget(limits)
     try:
-        if data[:8] == OLE_MAGIC or _is_ods(data, limits, budget):
-            data = values_package(read_workbook(data, "", limits, budget))
+        if data[:8] == OLE_MAGIC:
+            return Parts(values_package(read_workbook(data, "", limits, budget)), limits, budget)
         parts = Parts(data, limits, budget)
+        mime = parts.data.get(parts.name("mimetype") or "", b"")
+        if mime.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+            return Parts(values_package(read_workbook(data, "", limits, budget)), limits, budget)
+        return parts
     except (XlsxReadError, LimitExceeded) as e:
         raise ReviewError(f"审核副本未写出：{e}") from None
-    return parts
 
 
 def workbook_part(parts: Parts) -> str:
@@ -390,14 +393,3 @@ def _is_number(text: str) -> bool:
         return math.isfinite(float(text)) and "_" not in text
     except ValueError:
         return False
-
-
-# ------------------------------------------------------------------ .xls / .ods
-
-
-def _is_ods(data: bytes, limits: Limits, budget: Budget) -> bool:
-    if data[:2] != b"PK":
-        return False
-    with Package(data, limits, budget) as pkg:
-        mime = pkg.read("mimetype") if pkg.find("mimetype") is not None else None
-    return mime is not None and mime.startswith(b"application/vnd.oasis.opendocument.spreadsheet")
