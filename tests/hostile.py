@@ -271,6 +271,13 @@ def sst_out_of_range(folder: Path) -> list[str]:
     return [str(edit_sheet(folder / "字符串越界.xlsx", LABEL[0], old, new))]
 
 
+def bad_address(folder: Path) -> list[str]:
+    """A label cell on a form sheet whose address is not an address (r="foo")."""
+    old = cell_xml(*LABEL)
+    new = old.replace(f'r="{LABEL[1]}"'.encode(), b'r="foo"', 1)
+    return [str(edit_sheet(folder / "地址无效.xlsx", LABEL[0], old, new))]
+
+
 def value_cell(text: str, name: str, style: str = "") -> Callable[[Path], list[str]]:
     return one(lambda folder: set_cell(folder / name, AMOUNT, f'<c r="D7"{style}><v>{text}</v></c>'))
 
@@ -478,6 +485,7 @@ KINDS = [
     Kind("many-sheets", many_sheets, 2, "max_sheets"),
     Kind("far-away-cell", far_cell, 1, "score.P3", file_kind=False),
     Kind("shared-string-out-of-range", sst_out_of_range, 2, "越界"),
+    Kind("cell-address-invalid", bad_address, 2, "不是有效的 A1 地址"),
     Kind("nan-in-amount", value_cell("NaN", "NaN.xlsx"), 1, "input.invalid", file_kind=False),
     Kind("infinity-in-amount", value_cell("1e999", "无穷.xlsx"), 1, "input.invalid", file_kind=False),
     Kind("date-formatted-amount", date_styled, 1, "input.date", file_kind=False),

@@ -401,6 +401,7 @@ class _Reader:
         """
         c_tag, v_tag, f_tag, is_tag = tags.c, tags.v, tags.f, tags.is_
         n_sst = len(sst)
+        valid = _CELL_REF.fullmatch
         room = self.limits.max_cells - self.cells_read
         anchor, anchor_at = "", -1  # reference and position in the row of the last cell that gave one
         ref = f"（第 {row_num} 行）"
@@ -418,9 +419,11 @@ class _Reader:
                 if r is None:  # the column follows the previous cell's (Excel always writes r)
                     col = ref_rc(anchor)[1] if anchor else 0
                     ref = col_name(col + i - anchor_at) + str(row_num)
-                else:
+                elif valid(r):
                     ref = anchor = r
                     anchor_at = i
+                else:  # everything downstream keys cells by their A1 address
+                    raise ValueError(f"单元格地址“{r[:20]}”不是有效的 A1 地址")
                 v: str | None = None
                 f: etree._Element | None = None
                 is_el: etree._Element | None = None
@@ -508,6 +511,7 @@ class _Tags:
         self.row, self.c, self.v, self.f, self.is_ = (ns + t for t in ("row", "c", "v", "f", "is"))
 
 
+_CELL_REF = re.compile(r"[A-Za-z]{1,3}[1-9][0-9]{0,6}")
 # Building a Cell through NamedTuple's __new__ with keyword handling costs more than tuple.__new__;
 # the cell loop is the hot one.
 _make_cell = tuple.__new__

@@ -37,6 +37,8 @@ FUNCTIONS = {
 _PREFIXES = ("_XLFN._XLWS.", "_XLFN.", "_XLWS.", "_XLETA.")
 _CALL_RE = re.compile(r"([A-Za-z_\\][A-Za-z0-9_.\\]*)\s*\(")
 _OUTSIDE_RE = re.compile(r"://|^\\\\|^[A-Za-z]:[\\/]|^(?:mailto|file|ftp|news|telnet):|\[", re.IGNORECASE)
+# Every name the loop below can act on contains one of these: a formula without any needs no loop.
+_RISKY_NAMES = (*_FUNCTIONS, "_XLL.", "HYPERLINK", "INDIRECT")
 # Characters Excel forbids in sheet names: a quoted "name" holding one is a path to another file.
 _PATH_CHARS = frozenset("[]\\/:?*")
 
@@ -48,8 +50,11 @@ def danger(formula: str) -> str | None:
     code, literals, quoted = _lex(formula)
     if "|" in code:
         return "DDE 调用（可启动其他程序）"
-    if any(_PATH_CHARS & set(name) for name in quoted) or _external_bracket(code):
+    if any(_PATH_CHARS & set(name) for name in quoted) or ("[" in code and _external_bracket(code)):
         return "引用了其他工作簿（外部链接）"
+    upper = code.upper()
+    if not any(name in upper for name in _RISKY_NAMES):  # most formulas: no call needs examining
+        return None
     for m in _CALL_RE.finditer(code):
         name = m.group(1).upper()
         for prefix in _PREFIXES:
@@ -65,38 +70,26 @@ def danger(formula: str) -> str | None:
     return None
 
 
+# One token of a formula: a string literal, a quoted sheet name (either may be left open at the
+# end; a doubled quote inside is an escaped one) or a run of anything else.
+_TOKEN = re.compile(r"\"((?:[^\"]|\"\")*)\"?|'((?:[^']|'')*)'?|[^\"']+")
+
+
 def _lex(formula: str) -> tuple[str, list[str], list[str]]:
     """(the formula outside strings and quoted names, its string literals, its quoted names)."""
     code: list[str] = []
     literals: list[str] = []
     quoted: list[str] = []
-    i, n = 0, len(formula)
-    while i < n:
-        ch = formula[i]
-        if ch in "\"'":
-            j, parts = i + 1, []
-            while j < n:
-                k = formula.find(ch, j)
-                if k < 0:
-                    parts.append(formula[j:])
-                    j = n
-                    break
-                parts.append(formula[j:k])
-                if formula.startswith(ch, k + 1):  # doubled: an escaped quote
-                    parts.append(ch)
-                    j = k + 2
-                    continue
-                j = k + 1
-                break
-            (literals if ch == '"' else quoted).append("".join(parts))
-            code.append(" " if ch == '"' else "'Q'")
-            i = j
+    for m in _TOKEN.finditer(formula):
+        literal, name = m.group(1, 2)
+        if literal is not None:
+            literals.append(literal.replace('""', '"'))
+            code.append(" ")
+        elif name is not None:
+            quoted.append(name.replace("''", "'"))
+            code.append("'Q'")
         else:
-            k = i
-            while k < n and formula[k] not in "\"'":
-                k += 1
-            code.append(formula[i:k])
-            i = k
+            code.append(m.group())
     return "".join(code), literals, quoted
 
 

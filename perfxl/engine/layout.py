@@ -549,6 +549,7 @@ def _performance(ed: Edition, opts: Mapping[str, Any]) -> SheetPlan:
             for k in range(1, count + 1):
                 base = f"perf.{cat.id}.{k}" if cat.counted else f"perf.{cat.id}"
                 tag = f"指标{k}" if cat.counted else "指标"
+                where = f"第{k}项" if cat.counted else ""  # the category already says 指标
                 for col, part, label in ((3, "target", quant["header"][1]), (4, "done", quant["header"][2])):
                     sp.add(
                         Cell(
@@ -557,7 +558,7 @@ def _performance(ed: Edition, opts: Mapping[str, Any]) -> SheetPlan:
                             row,
                             col,
                             "longtext",
-                            f"{cat.label}{tag}{label}",
+                            f"{cat.label}{where}{label}",
                             (name, glabel.split("（")[0], cat.label, tag, label),
                             required=k == 1,
                         )
