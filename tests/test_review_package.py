@@ -242,3 +242,39 @@ def test_the_copy_prints_with_the_units_cached_results(tmp_path: Path) -> None:
     pdf = convert_many([copy], tmp_path, PDF_CONVERT_TO, ".pdf", recalc_on_load=False)[copy]
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "审核意见" in text and "自查：1 项需修改，0 项未填写" in text
+
+
+SHEETS = [  # (worksheet markup, whether it may be copied as it is)
+    (b'<c r="A1"><f>SUM(A1)</f><v>1</v></c><c r="A2" t="str"><f>"x"</f><v>NaN</v></c>', True),
+    (b'<c r="A1"><f>hyperlink("#\xe8\xa1\xa8!A1")</f><v>1</v></c>', True),
+    (b"<c r=\"A1\"><f>'\xe6\x94\xb6\xe6\x94\xaf'!A1</f><v>1</v></c>", True),
+    (b'<c r="A1"><f>WEBSERVICE(1)</f><v>1</v></c>', False),
+    (b'<c r="A1"><f>_xlfn._xlws.webservice (1)</f><v>1</v></c>', False),
+    (b'<c r="A1"><f>SQL.REQUEST(1)</f><v>1</v></c>', False),
+    (b'<c r="A1"><f>_xll.foo(1)</f><v>1</v></c>', False),
+    (b'<c r="A1"><f>cmd&#124;x</f><v>1</v></c>', False),  # a character reference hiding the bar
+    (b'<c r="A1"><f a=">">WEBSERVICE(1)</f><v>1</v></c>', False),  # ">" inside an attribute
+    (b'<c r="A1"><f>[1]S!A1</f><v>1</v></c>', False),
+    (b"<c r=\"A1\"><f>'C:\\x\\a'!A1</f><v>1</v></c>", False),
+    (b'<c r="A1"><f>SUM<!-- -->(WEBSERVICE(1))</f><v>1</v></c>', False),
+    (b'<c r="A1"><f><![CDATA[WEBSERVICE(1)]]></f><v>1</v></c>', False),
+    (b'<c r="A1"><x:f>WEBSERVICE(1)</x:f><v>1</v></c>', False),
+    (b'<c r="A1"><v>NaN</v></c>', False),
+    (b"<c r='A1' t='n'><v>1e999</v></c>", False),
+    (b'<c r="A1"><v >NaN</v></c>', False),
+]
+
+
+@pytest.mark.parametrize(("cells", "plain"), SHEETS)
+def test_a_sheet_is_copied_as_it_is_only_when_nothing_in_it_needs_defusing(cells: bytes, plain: bool) -> None:
+    """The byte scan that spares parsing a sheet answers "as it is" only when it surely is."""
+    from perfxl.report.sanitize import _plain
+
+    xml = (
+        b'<worksheet xmlns="'
+        + MAIN[1:-1].encode()
+        + b'"><sheetData><row r="1">'
+        + cells
+        + b"</row></sheetData></worksheet>"
+    )
+    assert _plain(xml) is plain

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["FUNCTIONS", "danger"]
+__all__ = ["danger"]
 
 # Functions that reach outside the workbook, and what each does there.
-FUNCTIONS = {
+_FUNCTIONS = {
     "WEBSERVICE": "访问网络地址",
     "FILTERXML": "解析外部取得的数据",
     "IMAGE": "从网络加载图片",
@@ -61,8 +61,8 @@ def danger(formula: str) -> str | None:
             name = name.removeprefix(prefix)
         if name.startswith("_XLL."):
             return f"{name[5:] or name} 是加载项函数（调用外部程序库）"
-        if name in FUNCTIONS:
-            return f"{name} 函数：{FUNCTIONS[name]}"
+        if name in _FUNCTIONS:
+            return f"{name} 函数：{_FUNCTIONS[name]}"
         if name == "HYPERLINK" and not (literals and all(s.startswith("#") for s in literals)):
             return "HYPERLINK 函数：链接到工作簿以外的位置"
         if name == "INDIRECT" and any(_OUTSIDE_RE.search(s) for s in literals):

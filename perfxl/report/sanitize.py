@@ -24,7 +24,7 @@ from lxml import etree
 from perfxl.check.formats import read_workbook
 from perfxl.check.limits import LIMITS, Budget, LimitExceeded, Limits
 from perfxl.check.package import OLE_MAGIC, XlsxReadError
-from perfxl.engine.formula_risk import FUNCTIONS, danger
+from perfxl.engine.formula_risk import danger
 from perfxl.report.package_edit import (
     CONTENT_TYPES,
     WORKSHEET_TYPE,
@@ -273,40 +273,29 @@ _ATTRS = rb"""((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*"""
 _ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _F_START = re.compile(rb"<" + _PREFIX + rb"f[\s>/]")
 _F = re.compile(rb"<" + _PREFIX + rb"f" + _ATTRS + rb"(/?)>(?:([^<]*)</" + _PREFIX + rb"f\s*>)?")
-_ODD_V = re.compile(rb"<v>([^<]*[^0-9eE+.\s<-][^<]*)</")  # a value that is not a plain number
+# A value that is not a plain number, or one whose exponent may take it past a float's range.
+_ODD_V = re.compile(rb"<v>([^<]*[^0-9eE+.\s<-][^<]*|[^<]*[eE]\+?[0-9]{3,}[^<]*)</")
 _C_START = re.compile(rb"<c[\s>]")
 _PREFIXED = re.compile(rb":[cfv][\s>/]")  # a cell, formula or value written with a namespace prefix
 _V_ATTRS = re.compile(rb"<v\s")
-# What a formula reaching outside must contain somewhere in the sheet's bytes (see
-# ``formula_risk``): a DDE bar, a bracket, a character reference, a quoted name holding a path
-# character, or a call of one of the functions it names. A sheet with none is safe as it stands.
-_MARKS = (b"|", b"[", b"&#", b"&apos;")
-_CALLED = re.compile(rb"[a-z_\\][a-z0-9_.\\]*(?=\s*\()")  # the names called, in lower case
-_OUTSIDE = {n.lower().encode() for n in FUNCTIONS} | {b"hyperlink", b"indirect"}
-_QUOTED = re.compile(rb"'([^'<]*)'!")
-_PATH = re.compile(rb"[\]\\/:?*]")
 _F_TEXT = re.compile(rb"<f[\s>/][^<]*")  # a formula element's start tag and text
+_SAFE: dict[bytes, bool] = {}  # the formula elements of a sheet -> none of them reaches outside
+_SAFE_KEPT = 64  # a form has a dozen sheets; a batch of returns of one form hits every time
 
 
-def _risky(xml: bytes) -> bool:
-    """Whether some formula of the sheet might reach outside (``False`` means it surely does not)."""
+def _formulas_plain(xml: bytes) -> bool:
+    """Whether no formula of the sheet reaches outside. Decided once per distinct set of formula
+    elements (every return of a form carries the same formulas; only the values typed differ)."""
     if b"<!--" in xml:
-        return True  # a formula's text could hide behind a comment
-    return _risky_formulas(b"\n".join(_F_TEXT.findall(xml)))
-
-
-@lru_cache(maxsize=64)
-def _risky_formulas(text: bytes) -> bool:
-    """``_risky`` of a sheet's formula elements (cached: a form's sheets carry the same formulas
-    in every return, only the values typed differ)."""
-    if any(mark in text for mark in _MARKS):
-        return True
-    for name in set(_CALLED.findall(text.lower())):
-        for prefix in (b"_xlfn._xlws.", b"_xlfn.", b"_xlws.", b"_xleta."):
-            name = name.removeprefix(prefix)
-        if name in _OUTSIDE or name.startswith(b"_xll."):
-            return True
-    return any(_PATH.search(name) for name in set(_QUOTED.findall(text)))
+        return False  # a formula's text could hide behind a comment: the sheet is parsed
+    key = b"\n".join(_F_TEXT.findall(xml))
+    safe = _SAFE.get(key)
+    if safe is None:
+        safe = _formulas_safe(xml)
+        if len(_SAFE) >= _SAFE_KEPT:
+            _SAFE.clear()
+        _SAFE[key] = safe
+    return safe
 
 
 def _plain(xml: bytes) -> bool:
@@ -318,21 +307,21 @@ def _plain(xml: bytes) -> bool:
         return False
     if _PREFIXED.search(xml) or _V_ATTRS.search(xml):
         return False  # cells or values written with a prefix, or a value with attributes
-    if _risky(xml) and not _formulas_safe(xml):
+    if not _formulas_plain(xml):
         return False
     for m in _ODD_V.finditer(xml):  # a text <v>: fine in a text, error or formula-string cell only
         start = _last_cell_start(xml, m.start())
         if start < 0:
             return False
-        attrs = {
-            a: (b if b is not None else c) for a, b, c in _ATTR.findall(xml[start : xml.find(b">", start)])
-        }
+        attrs = {a: b or c for a, b, c in _ATTR.findall(xml[start : xml.find(b">", start)])}
         if attrs.get(b"t") in (None, b"n"):
             return False
     return True
 
 
 def _formulas_safe(xml: bytes) -> bool:
+    """Each formula element taken apart and its text judged by ``formula_risk.danger`` (anything
+    the pattern cannot take apart answers no)."""
     formulas = 0
     for m in _F.finditer(xml):
         formulas += 1
