@@ -21,6 +21,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from lxml import etree
 
@@ -322,6 +323,7 @@ def first(root: etree._Element, name: str) -> etree._Element | None:
     return next((el for el in root if local(el) == name), None)
 
 
+@lru_cache(maxsize=8192)  # a form's references (its merges, its flagged cells) come back in every return
 def a1(ref: str) -> tuple[int, int]:
     """(row, column) of ``"F8"``; ``ValueError`` for anything else."""
     m = re.fullmatch(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})", ref)
@@ -333,6 +335,7 @@ def a1(ref: str) -> tuple[int, int]:
     return int(m.group(2)), col
 
 
+@lru_cache(maxsize=1024)
 def col_letter(col: int) -> str:
     out = ""
     while col:
