@@ -1,19 +1,26 @@
 """Benchmark `perfxl consolidate` against the raw-read floor (python-calamine alone), same processes.
 
-Run:  python benchmarks/bench_consolidate.py [--n 1000] [--workers 2] [--review] [--peak-memory [--simulate]]
+Run:  python benchmarks/bench_consolidate.py [--n 1000] [--workers 2] [--runs 3] [--folder DIR]
+                                             [--review] [--peak-memory [--simulate] [--db]]
 
-Generates N returns from randomized inputs (tests/inputgen.py) into a temporary folder — not
-timed — then times, in one run and with the same number of worker processes:
+Generates N returns from randomized inputs (tests/inputgen.py) into a temporary folder (or
+``--folder``, kept and reused) — not timed — then prints, in one run, medians of ``--runs`` runs
+side by side, each with its ratio to the floor measured in the same run:
 
-* ``consolidate(...)`` without review copies (checking, frames), and writing the summary workbook;
-* reading the same files with python-calamine alone (every sheet's values): the raw-read floor.
+* the floor: reading the same files with python-calamine alone (every sheet's values), in the
+  same number of worker processes;
+* check all: ``consolidate(...)`` without output (checking and the frames);
+* the summary workbook alone and the SQLite store alone (one commit), both in this process, and
+  their sum: the overhead around the check, which stands on its own (target: well under 1×);
+* end to end: check + summary workbook + SQLite store (target: ≤ 5× the floor).
 
-Prints both and their ratio (target: consolidation ≤ 3× the floor). ``--review`` also times
-consolidation with review copies on a subset of min(N, 100) files. ``--peak-memory`` runs the
-consolidation of 10,000 returns in a fresh child process and prints its peak RSS
-(resource.getrusage: the process itself and, separately, its largest worker); by default the
-10,000 are distinct generated returns, with ``--simulate`` 1,000 are generated and each is
-linked 10 times under another name (then 9 of each 10 are duplicate returns of one unit).
+The load average is printed before and after. ``--review`` also times consolidation with review
+copies on a subset of min(N, 100) files. ``--peak-memory`` consolidates (with the summary; with
+``--db`` also into SQLite) the first 1,000 and then all 10,000 returns, each in a fresh child
+process, and prints the time per 1,000 (linear time: the two agree) and the child's peak RSS
+(resource.getrusage: the process itself — target ≤ 300 MB — and, separately, its largest worker);
+by default the 10,000 are distinct generated returns, with ``--simulate`` 1,000 are generated and
+each is linked 10 times under another name (then 9 of each 10 are duplicate returns of one unit).
 """
 
 from __future__ import annotations
@@ -22,10 +29,12 @@ import argparse
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -33,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # inputgen: the randomized input generator of the tests
 
 from perfxl.batch.consolidate import consolidate, find_returns  # noqa: E402
+from perfxl.batch.store import save_consolidation  # noqa: E402
 from perfxl.engine.layout import build_plan  # noqa: E402
 from perfxl.form.meta import Unit  # noqa: E402
 from perfxl.form.template import write_template  # noqa: E402
@@ -89,65 +99,98 @@ def calamine_floor(paths: list[str], workers: int) -> float:
     return time.perf_counter() - started
 
 
-def measure(folder: Path, workers: int) -> None:
-    """Child mode for --peak-memory: consolidate the folder, print timings and peak RSS."""
+def measure(folder: Path, workers: int, db: bool) -> None:
+    """Child mode for --peak-memory: consolidate the folder (writing the summary, and storing with
+    --db), print the time per 1,000 returns and peak RSS."""
     started = time.perf_counter()
-    con = consolidate([folder], folder.parent / "汇总.xlsx", workers=workers)
+    store = str(folder.parent / f"perfxl-{os.getpid()}.sqlite") if db else None
+    con = consolidate([folder], folder.parent / "汇总.xlsx", workers=workers, db=store)
     elapsed = time.perf_counter() - started
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    n = len(con.returns)
     print(
-        f"  {len(con.returns)} files, {len(con.units)} units, {len(con.findings)} findings, "
-        f"{len(con.facts)} facts rows; consolidate + summary {elapsed:.1f} s"
+        f"  {n} files, {len(con.units)} units, {len(con.findings)} findings, {len(con.facts)} facts rows"
+        f"{' (stored)' if db else ''}: {elapsed:.1f} s, {elapsed / n * 1000:.2f} s per 1,000"
     )
-    print(f"  peak RSS: parent {me:.0f} MB, largest worker {kids:.0f} MB")
+    print(f"  peak RSS: parent {me:.0f} MB (target ≤ 300 MB), largest worker {kids:.0f} MB")
+
+
+def median_of(runs: int, work: Callable[[], object]) -> tuple[float, float]:
+    """(median wall seconds, median CPU seconds of this process) of ``runs`` runs of ``work``."""
+    walls, cpus = [], []
+    for _ in range(runs):
+        t, c = time.perf_counter(), time.process_time()
+        work()
+        walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=1000, help="returns to generate (default 1000)")
     ap.add_argument("--workers", type=int, default=2, help="processes for both runs (default 2)")
+    ap.add_argument("--runs", type=int, default=3, help="runs of each stage; medians are printed (default 3)")
     ap.add_argument("--review", action="store_true", help="also time review copies on min(N, 100) files")
     ap.add_argument("--peak-memory", action="store_true", help="peak RSS of consolidating 10,000 returns")
     ap.add_argument("--simulate", action="store_true", help="with --peak-memory: 1,000 returns linked 10×")
+    ap.add_argument("--db", action="store_true", help="with --peak-memory: store into SQLite as well")
+    ap.add_argument("--folder", type=Path, help="use (and keep) generated returns in this folder")
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:
-        measure(args.measure, args.workers)
+        measure(args.measure, args.workers, args.db)
         return
     with tempfile.TemporaryDirectory(prefix="perfxl-bench-") as tmp:
-        folder = Path(tmp) / "returns"
-        folder.mkdir()
-        made = generate(folder, args.n, max(args.workers, os.cpu_count() or 1))
+        folder = args.folder or Path(tmp) / "returns"
+        folder.mkdir(parents=True, exist_ok=True)
+        have = len(find_returns([folder])) if any(folder.iterdir()) else 0
+        made = generate(folder, args.n, max(args.workers, os.cpu_count() or 1)) if have != args.n else 0.0
         paths = [str(p) for p, _ in find_returns([folder])]
-        print(f"{len(paths)} returns generated in {made:.1f} s (not timed below); workers = {args.workers}")
+        n, runs, w = len(paths), args.runs, args.workers
+        print(
+            f"{n} returns ({f'generated in {made:.1f} s, ' if made else 'reused, '}not timed); workers = {w}"
+        )
+        print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (2 cores)")
 
-        floor = calamine_floor(paths, args.workers)
-        t = time.perf_counter()
-        con = consolidate([folder], workers=args.workers)
-        checked = time.perf_counter() - t
-        t = time.perf_counter()
-        write_summary(con, Path(tmp) / "汇总.xlsx")
-        summary = time.perf_counter() - t
-        n = len(paths)
-        print(f"calamine raw read (floor)     : {floor:7.2f} s  {floor / n * 1000:6.2f} ms/file")
-        print(
-            f"consolidate (check + frames)  : {checked:7.2f} s  {checked / n * 1000:6.2f} ms/file"
-            f"  ratio {checked / floor:4.1f}×  (target ≤ 3×)"
+        floor, _ = median_of(runs, lambda: calamine_floor(paths, w))
+        check, _ = median_of(runs, lambda: consolidate([folder], workers=w))
+        con = consolidate([folder], workers=w, facts=True)  # what a store is given
+        summary, summary_cpu = median_of(runs, lambda: write_summary(con, Path(tmp) / "汇总.xlsx"))
+        dbs = iter(range(runs))
+        store, store_cpu = median_of(
+            runs, lambda: save_consolidation(con, str(Path(tmp) / f"store{next(dbs)}.sqlite"))
         )
-        print(
-            f"  + summary workbook          : {summary:7.2f} s  total {checked + summary:.2f} s"
-            f"  ratio {(checked + summary) / floor:4.1f}×"
+        dbs = iter(range(runs))
+        end, _ = median_of(
+            runs,
+            lambda: consolidate(
+                [folder], Path(tmp) / "汇总e2e.xlsx", workers=w, db=str(Path(tmp) / f"e2e{next(dbs)}.sqlite")
+            ),
         )
-        print(f"  {len(con.units)} units, {len(con.findings)} findings, {len(con.facts)} facts rows")
+
+        def line(what: str, wall: float, note: str = "") -> None:
+            print(
+                f"{what:<40}: {wall:7.2f} s  {wall / n * 1000:6.2f} ms/file  {wall / floor:5.2f}× floor{note}"
+            )
+
+        print(f"medians of {runs} runs (wall clock); the ratio is to the floor measured in this run")
+        line("calamine raw read, every sheet (floor)", floor)
+        line("check all (consolidate, no output)", check)
+        line("summary workbook (in process)", summary, f"  cpu {summary_cpu:.2f} s")
+        line("SQLite store (in process, one commit)", store, f"  cpu {store_cpu:.2f} s")
+        line("  summary + store", summary + store, "  (target well under 1×)")
+        line("end to end: check + summary + SQLite", end, "  (target ≤ 5×)")
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
         if args.review:
             subset = paths[: min(n, 100)]
             t = time.perf_counter()
-            consolidate(subset, workers=args.workers, review_dir=Path(tmp) / "审核")
+            consolidate(subset, workers=w, review_dir=Path(tmp) / "审核")
             with_review = time.perf_counter() - t
             t = time.perf_counter()
-            consolidate(subset, workers=args.workers)
+            consolidate(subset, workers=w)
             without = time.perf_counter() - t
             per, base = with_review / len(subset) * 1000, without / len(subset) * 1000
             print(
@@ -169,8 +212,14 @@ def main() -> None:
                 made = generate(folder, 10_000, max(args.workers, os.cpu_count() or 1))
                 how = "10,000 distinct generated returns"
             print(f"peak memory: {how}, generated in {made:.0f} s; consolidating with {args.workers} workers")
-            cmd = [sys.executable, __file__, "--measure", str(folder), "--workers", str(args.workers)]
-            subprocess.run(cmd, check=True)
+            print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            first = Path(tmp) / "first"  # the first 1,000 alone, for time per 1,000 at both sizes
+            first.mkdir()
+            for p in sorted(folder.iterdir())[:1000]:
+                os.link(p, first / p.name)
+            for where in (first, folder):
+                cmd = [sys.executable, __file__, "--measure", str(where), "--workers", str(args.workers)]
+                subprocess.run(cmd + (["--db"] if args.db else []), check=True)
 
 
 if __name__ == "__main__":

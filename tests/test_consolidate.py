@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from defusedxml import ElementTree
@@ -222,10 +223,17 @@ def test_returns_units_and_reasons(batch: Batch) -> None:
     assert f"文件 {len(returns)} 个" in line and f"无法使用 {len(batch.broken)} 个" in line and "用时" in line
 
 
-def test_facts_are_long_text_rows_with_inputs_and_recomputed_totals(batch: Batch) -> None:
-    facts = batch.con.facts
+def test_facts_are_long_text_rows_with_inputs_and_recomputed_totals(batch: Batch, tmp_path: Path) -> None:
+    from perfxl.batch.store import StoreError, save_consolidation
+
+    assert len(batch.con.facts) == 0  # kept only for a store (or when asked): two million rows at 10,000
+    with pytest.raises(StoreError, match="facts=True"):  # a store is not given a consolidation without them
+        save_consolidation(batch.con, tmp_path / "s.sqlite")
+    con = consolidate([batch.clean[0], batch.clean[1]], workers=1, facts=True)
+    facts = con.facts
     assert list(facts.columns) == ["sha256", "field", "value", "numeric"]
-    one = batch.con.units.iloc[0]
+    assert set(facts["sha256"]) == set(con.units["sha256"])
+    one = con.units.iloc[0]
     own = facts[facts["sha256"] == one["sha256"]]
     mine = dict(zip(own["field"], own["value"], strict=True))
     numeric = dict(zip(own["field"], own["numeric"], strict=True))
@@ -295,7 +303,9 @@ def test_sheets_and_row_counts(batch: Batch) -> None:
         for name in SHEETS
     }
     assert len(rows["汇总"]) == 1 + len(con.returns) + 1  # header, one row per file, totals
-    assert len(rows["指标得分"]) == 1 + len(con.units) * len(load_edition().rubric.items)
+    usable = con.units[con.units["status"] != "unusable"]
+    assert len(rows["指标得分"]) == 2 + len(usable) + 1  # two header rows, one row per unit, the key
+    assert len(rows["指标得分"][1]) == 5 + 2 * len(load_edition().rubric.items) + 1
     assert len(rows["收支汇总"]) == 2 + len(con.units) + 1 + 1  # two header rows, units, totals, note
     assert len(rows["问题清单"]) == 1 + len(con.findings)
     assert len(rows["规则统计"]) == 1 + len(con.rules) + 1  # header, rules, explanation
@@ -408,16 +418,36 @@ def test_every_finding_is_listed(batch: Batch) -> None:
     assert listed == expected
 
 
-def test_scores_sheet_marks_mismatches(batch: Batch) -> None:
+def test_scores_sheet_is_one_row_per_unit_with_a_pair_per_item(batch: Batch) -> None:
+    """指标得分: a unit per row, (自评, 复核) per rubric item; the pairs that disagree are red, and
+    the row counts them — exactly the long ``scores`` frame's (item, self, recomputed, consistent)."""
     con = batch.con
-    rows = _rows(batch.output, "指标得分")
-    assert rows[0][5:7] == ["自评得分", "复核得分"]
-    used = con.scores[con.scores["used"]]
-    assert [r[8] for r in rows[1:]] == ["是" if ok else "否" for ok in used["consistent"]]
-    assert "否" in {r[8] for r in rows[1:]} and "是" in {r[8] for r in rows[1:]}
+    items = load_edition().rubric.items
     wb = _book(batch.output)
-    rules = [r for cf in wb["指标得分"].conditional_formatting for r in cf.rules]
-    assert any('$I2="否"' in (r.formula or [""])[0] for r in rules)
+    ws = wb["指标得分"]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    assert rows[0][:4] == ["单位", None, "总分", None] and rows[0][-1] == "说明"
+    assert rows[0][5] == f"{items[0].id} {items[0].name}（{items[0].max} 分）"
+    assert rows[0][5 + 2 * (len(items) - 1)].startswith(items[-1].id)
+    assert rows[1][:7] == ["预算编码", "单位名称", "自评", "复核", "不一致项数", "自评", "复核"]
+    used = con.scores[con.scores["used"]]
+    body = [r for r in rows[2:] if r[1] is not None]
+    assert [r[1] for r in body] == list(dict.fromkeys(used["unit"]))  # same units, same order
+    red = 0
+    for n, (sha, one) in enumerate(used.groupby("sha256", sort=False)):
+        row, excel_row = body[n], n + 3
+        code = one["code"].iloc[0]
+        assert row[0] == (None if pd.isna(code) else code) and row[4] == int((~one["consistent"]).sum())
+        for j, rec in enumerate(one.itertuples()):
+            own, ref = row[5 + 2 * j], row[6 + 2 * j]
+            assert rec.item == items[j].id
+            assert (D(str(own)) if own is not None else None) == rec.self and D(str(ref)) == rec.recomputed
+            fill = ws.cell(excel_row, 6 + 2 * j).fill.fgColor.rgb
+            assert (fill == "FFFFC7CE") == (not rec.consistent), (sha, rec.item)
+            red += not rec.consistent
+        if one["self"].isna().any():
+            assert "未填自评得分" in row[-1]
+    assert 0 < red < len(used)
 
 
 def test_missing_and_duplicate_sheets(batch: Batch) -> None:

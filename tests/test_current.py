@@ -67,7 +67,7 @@ def test_tie_on_generation_time_and_mtime_one_file_everywhere(tmp_path: Path, lo
     for path in (a, b):
         os.utime(path, (1_600_000_000, 1_600_000_000))
 
-    con = consolidate([folder], workers=1)
+    con = consolidate([folder], workers=1, facts=True)
     used = con.units
     assert list(used["name"]) == ["a.xlsx"]  # the summary adopts a.xlsx
     assert "取文件名排在最前的一份" in used["reason"].iloc[0]
@@ -77,8 +77,8 @@ def test_tie_on_generation_time_and_mtime_one_file_everywhere(tmp_path: Path, lo
         save_consolidation(con, db)
     else:  # separate batches, in either order: the store decides by the same order
         first, second = (b, a) if load == "b first" else (a, b)
-        save_consolidation(consolidate([first], workers=1), db)
-        save_consolidation(consolidate([second], workers=1), db)
+        save_consolidation(consolidate([first], workers=1, facts=True), db)
+        save_consolidation(consolidate([second], workers=1, facts=True), db)
     with open_store(db) as st:
         current = st.current_returns(2020)
         assert [r["sha256"] for r in current] == list(used["sha256"])

@@ -919,7 +919,7 @@ def test_store_agrees_with_consolidation_on_the_used_return(
     write_template(first, edition, sample.unit, corrected, None, sample.generated_at)
     os.utime(second, (1_600_000_000, 1_600_000_000))  # same generation time: the newer file wins
     os.utime(first, (1_600_000_100, 1_600_000_100))
-    con = consolidate([folder], workers=1)
+    con = consolidate([folder], workers=1, facts=True)
     used = set(con.returns.loc[con.returns["used"].astype(bool), "sha256"])
     assert len(used) == 1
     counts = save_consolidation(con, target)
@@ -942,7 +942,7 @@ def test_identical_files_in_one_batch_store_one_set_of_findings(tmp_path: Path) 
     folder.mkdir()
     shutil.copy(SAMPLE.with_suffix(".xlsx"), folder / "a.xlsx")
     shutil.copy(SAMPLE.with_suffix(".xlsx"), folder / "b_再次报送.xlsx")
-    con = consolidate([folder], workers=1)
+    con = consolidate([folder], workers=1, facts=True)
     per_file = int((con.findings["file"] == con.findings["file"].iloc[0]).sum())
     counts = save_consolidation(con, str(tmp_path / "db.sqlite"))
     assert counts["inserted"] == 1 and counts["unchanged"] == 1
@@ -977,3 +977,81 @@ def test_an_explanation_typed_in_is_kept_like_one_from_a_review_copy(tmp_path: P
     assert second.round == 2
     carried = next(f for f in second.findings if f.rule == error.rule)
     assert carried.explanation == "年底才拨入" and not carried.explained
+
+
+def test_a_consolidation_stored_at_once_equals_storing_each_return_alone(tmp_path: Path) -> None:
+    """``save_consolidation`` (one transaction, rows inserted together, facts from the frame) stores
+    exactly the rows that saving each return alone from its ``CheckResult`` stores: two rounds of
+    one unit (the second explains a finding) and another unit."""
+    import shutil
+
+    from perfxl.batch.consolidate import consolidate
+    from perfxl.check import check_file
+    from perfxl.form.prefill import load_prefill
+    from perfxl.form.template import write_template
+
+    edition = load_edition()
+    sample = load_prefill(SAMPLE)
+    folder = tmp_path / "报表"
+    first, second, other = folder / "a_原件.xlsx", folder / "b_更正.xlsx", folder / "c_财政局.xlsx"
+    write_template(first, edition, sample.unit, sample.values, None, sample.generated_at)
+    corrected = {**sample.values, "sangong.org.reception": "4.70"}
+    write_template(second, edition, sample.unit, corrected, None, sample.generated_at)
+    unit = Unit("岳阳市君山区财政局", "430611-CZJ", 2020)
+    write_template(other, edition, unit, {**sample.values, "unit.name": unit.name, "unit.code": unit.code})
+    import os
+
+    os.utime(first, (1_600_000_000, 1_600_000_000))
+    os.utime(second, (1_600_000_100, 1_600_000_100))
+    shutil.copy(other, folder / "d_重复.xlsx")  # the same content twice: one stored return
+    con = consolidate([folder], workers=1, facts=True)
+    batched, alone = str(tmp_path / "batched.sqlite"), str(tmp_path / "alone.sqlite")
+    counts = save_consolidation(con, batched)
+    assert counts == {"inserted": 2, "superseded": 1, "outdated": 0, "unchanged": 1, "skipped": 0}
+    with open_store(alone) as st:
+        for path in (first, second, other, folder / "d_重复.xlsx"):  # oldest first, as consolidation
+            save_result(st, check_file(path))
+
+    def tables(url: str) -> dict[str, list[tuple[Any, ...]]]:
+        with open_store(url) as st, st.engine.connect() as conn:
+            sha = dict(conn.execute(sa.text("SELECT id, sha256 FROM returns")).all())
+            out = {
+                "returns": sorted(
+                    (
+                        r.sha256,
+                        r.year,
+                        r.edition,
+                        r.status,
+                        r.generated_at,
+                        r.modified_at,
+                        r.reported_total,
+                        r.recomputed_total,
+                        r.reported_grade,
+                        r.recomputed_grade,
+                        sha.get(r.superseded_by),
+                        r.is_current,
+                        r.round,
+                    )
+                    for r in conn.execute(sa.text("SELECT * FROM returns"))
+                ),
+                "units": sorted(
+                    conn.execute(sa.text("SELECT code, name, name_key, unit_key FROM units")).all()
+                ),
+            }
+            for table, cols in (
+                ("facts", "field, value, numeric, number"),
+                ("scores", "item, max, self, recomputed"),
+                (
+                    "findings",
+                    "rule, item, severity, sheet, cell, reported, expected, message, explanation, explained",
+                ),
+            ):
+                rows = conn.execute(sa.text(f"SELECT return_id, {cols} FROM {table} ORDER BY return_id, 2"))
+                out[table] = sorted((sha[r[0]], *r[1:]) for r in rows)
+            return out
+
+    a, b = tables(batched), tables(alone)
+    assert a.keys() == b.keys()
+    for name in a:
+        assert a[name] == b[name], name
+    assert len(a["facts"]) > 300 and len(a["findings"]) > 0

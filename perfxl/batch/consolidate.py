@@ -158,7 +158,8 @@ class Consolidation:
     rules       per rule: units failing it among usable used returns, share, flagged as suspect
     missing     roster units without a used return (empty without a roster)
     duplicates  every return of a unit that sent several, which one was used and why
-    facts       long: every input read and every recomputed formula value of each usable return,
+    facts       long (only with a store, or ``facts=True``; else empty): every input read and
+                every recomputed formula value of each usable return,
                 as text (sha256, field, value) and whether it is a number (numeric), e.g.
                 ``sangong.total.total`` for next year's prefill
     elapsed     seconds the consolidation took
@@ -298,15 +299,18 @@ Row = tuple[
     list[tuple[Any, ...]],
     tuple[tuple[str, ...], tuple[str, ...], tuple[bool, ...]],
 ]
-Job = tuple[str, str, "str | None", "Decimal | None"]
+Job = tuple[str, str, "str | None", "Decimal | None", bool]  # path, name, review copy, tolerance, facts
 
 
 def _many(one: Callable[..., Any], jobs: Sequence[tuple[Any, ...]]) -> list[Any]:
     return [one(*job) for job in jobs]
 
 
-def check_one(path: str, name: str, review: str | None = None, tolerance: Decimal | None = None) -> Row:
-    """Check one file and reduce the result to a compact row; never raises."""
+def check_one(
+    path: str, name: str, review: str | None = None, tolerance: Decimal | None = None, facts: bool = True
+) -> Row:
+    """Check one file and reduce the result to a compact row (with its facts only if ``facts``: only
+    a store keeps them); never raises."""
     size, mtime = 0, None
     try:
         st = os.stat(path)
@@ -370,7 +374,7 @@ def check_one(path: str, name: str, review: str | None = None, tolerance: Decima
         )
         for f in result.finding_rows()
     ]
-    known = result.fact_values()
+    known = result.fact_values() if facts else {}
     fields = tuple(known)
     values = tuple(_text(known[k]) for k in fields)
     numeric = tuple(isinstance(known[k], Decimal) for k in fields)
@@ -458,6 +462,7 @@ def consolidate(
     exclude: Iterable[str | os.PathLike[str]] = (),
     names: Mapping[str, str] | None = None,
     db: str | Store | None = None,
+    facts: bool | None = None,
 ) -> Consolidation:
     """Check every return under ``paths`` and consolidate them; write the summary workbook to ``output``.
 
@@ -469,6 +474,8 @@ def consolidate(
     next round, before the summary and the review copies are written, so both can say which round
     each return is, what it fixed, and the explanations carried over from earlier rounds.
     A file that cannot be used never stops the batch: it gets a row with a Chinese reason.
+    ``facts``: keep every return's facts (``Consolidation.facts``); by default only with a store,
+    which is what keeps them: at 10,000 returns they are two million rows.
     ``names``: {path as given: name to show} for files whose own name means nothing to a person
     (the web app keeps uploads under their content hash and shows the name they were sent with).
     """
@@ -487,8 +494,9 @@ def consolidate(
     try:
         folder = Path(review_dir) if review_dir is not None else None
         # With a store the copies are written in a second pass, once the rounds are known.
-        jobs = _jobs(files, folder if store is None else None, tolerance)
-        acc = _Accumulator()
+        keep = store is not None if facts is None else facts
+        jobs = _jobs(files, folder if store is None else None, tolerance, keep)
+        acc = _Accumulator(keep)
         show = sys.stderr.isatty() if progress is None else progress
         bar = _Progress(len(jobs), sys.stderr if show else None)
         for row in _run(jobs, workers):
@@ -501,7 +509,7 @@ def consolidate(
             con.stored, saved = save_rounds(con, store)
             _take_rounds(con, saved)
             if folder is not None:
-                _reviews(con, _jobs(files, folder, tolerance), saved, workers, show)
+                _reviews(con, _jobs(files, folder, tolerance, False), saved, workers, show)
     finally:
         if store is not None and store is not db:
             store.close()
@@ -521,7 +529,7 @@ def _reviews(
     usable = {r["file"]: r["sha256"] for r in _records(con.returns) if r["status"] != "unusable"}
     todo = [
         (path, review, tol, saved.get(usable[path]))
-        for path, _n, review, tol in jobs
+        for path, _n, review, tol, _facts in jobs
         if path in usable and review
     ]
     done: dict[str, tuple[str | None, str | None]] = {}
@@ -596,7 +604,9 @@ def _len(s: Saved | None, part: str) -> int | None:
     return len(getattr(s, part)) if s is not None and s.round is not None and s.round > 1 else None
 
 
-def _jobs(files: list[tuple[Path, str]], review_dir: Path | None, tol: Decimal | None) -> list[Job]:
+def _jobs(
+    files: list[tuple[Path, str]], review_dir: Path | None, tol: Decimal | None, facts: bool
+) -> list[Job]:
     jobs: list[Job] = []
     taken: set[str] = set()
     for path, name in files:
@@ -609,7 +619,7 @@ def _jobs(files: list[tuple[Path, str]], review_dir: Path | None, tol: Decimal |
                 target = review_path(rel, review_dir / rel.parent, n)
             taken.add(_key(target))
             review = str(target)
-        jobs.append((str(path), name, review, tol))
+        jobs.append((str(path), name, review, tol, facts))
     return jobs
 
 
@@ -727,7 +737,8 @@ class _Progress:
 class _Accumulator:
     """Rows as they come back, kept as column lists (no per-row objects beyond what pandas needs)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_facts: bool = True) -> None:
+        self.keep_facts = keep_facts
         self.returns: list[dict[str, Any]] = []
         self.items: dict[str, list[tuple[Any, ...]]] = {}
         self.finance: dict[str, dict[str, Decimal]] = {}
@@ -822,6 +833,7 @@ class _Accumulator:
         findings["year"] = findings["year"].astype("Int64")
 
         facts = self._facts(rows, once)
+        facts.attrs["kept"] = self.keep_facts  # a store refuses a consolidation that dropped them
         usable = [rows[i] for i in used_idx if rows[i]["status"] != "unusable"]
         rules = _rules(usable, frows)
         missing = pd.DataFrame(

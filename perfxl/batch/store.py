@@ -68,12 +68,15 @@ Decisions:
 - **Outcomes** of ``save_return``: ``"inserted"`` (first version of its unit and year),
   ``"superseded"`` (new and current; older versions now point to it), ``"outdated"`` (stored, but a
   newer version stays current), ``"unchanged"`` (already stored).
-- One transaction per return; facts, scores and findings are inserted with executemany. A fact
-  given twice keeps its last value; a score item given twice is an error.
-- Speed (1,000 returns × 200 facts, 25 scores, 10 findings into a SQLite file): about 2.5–3 s of
-  CPU; the rest is the disk's fsync per commit, about 5 s in all on a quiet disk. ``wal=True``
-  (SQLite write-ahead log, still durable) cuts the commit cost several-fold on a busy disk, but
-  must not be used for a database on a network drive, so it is off by default.
+- One transaction per ``save_return`` and one for a whole consolidation (``save_consolidation``:
+  stored entirely or not at all, one commit instead of one per return); facts, scores and
+  findings go in with one executemany per table per ``BATCH`` returns. A fact given twice keeps
+  its last value; a score item given twice is an error.
+- Speed (1,000 generated returns, ≈ 250 facts, 25 scores, 32 findings each, into a SQLite file,
+  one commit): about 4.4 s of CPU on the 2-core development machine (benchmarks/bench_consolidate.py
+  prints it beside the raw-read floor). ``wal=True`` (SQLite write-ahead log, still durable) helps
+  the web app's many small commits, but must not be used for a database on a network drive, so it
+  is off by default.
 - SQLite connections enforce foreign keys. ``Store`` owns its engine: close it (or use it as a
   context manager) so the connections are released.
 - **Where the database is** is shown with its password masked (``shown``); a URL whose driver is
@@ -86,7 +89,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -130,6 +133,8 @@ class Exact(sa.types.TypeDecorator[Decimal]):
     def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
         if value is None:
             return None
+        if type(value) is Fitted:  # checked and made canonical already
+            return str(value) if dialect.name == "sqlite" else Decimal(value)
         number = exact(value)
         if number is None:
             raise StoreError(
@@ -256,6 +261,17 @@ def canonical(value: Decimal) -> str:
 
 def exact(value: Any) -> Decimal | None:
     """``value`` as a Decimal that fits NUMERIC(38, 18) exactly, or None if it does not."""
+    text = _fits(value)
+    return None if text is None else Decimal(text)
+
+
+class Fitted(str):
+    """The canonical text of a number that fits NUMERIC(38, 18) (``_fits``): an ``Exact`` column
+    takes it as it is, without parsing and checking it again."""
+
+
+def _fits(value: Any) -> Fitted | None:
+    """The canonical text of ``value`` if it is a number that fits NUMERIC(38, 18), else None."""
     if isinstance(value, bool) or not isinstance(value, Decimal | int | float | str):
         return None
     try:
@@ -268,7 +284,7 @@ def exact(value: Any) -> Decimal | None:
     whole, _, places = text.lstrip("-").partition(".")
     if len(places) > SCALE or len(whole.lstrip("0")) > PRECISION - SCALE:
         return None
-    return Decimal(text)
+    return Fitted(text)
 
 
 def to_text(value: Any) -> str | None:
@@ -479,41 +495,35 @@ class Store:
         """``save_return``, saying also which round the return is, its findings with the unit's
         explanations carried over, and what it fixed and added since the previous round."""
         sha = str(ret.get("sha256") or "").strip().lower()
-        if not sha:
-            raise StoreError(f"{ret.get('file')}：缺少 sha256，无法入库")
-        score_rows = [_score_row(r) for r in scores]
-        items = [r["item"] for r in score_rows]
-        if len(set(items)) != len(items):
-            dup = sorted({i for i in items if items.count(i) > 1})
-            raise StoreError(f"{ret.get('file')}：评分项重复：{', '.join(dup)}")
-        finding_rows = [_finding_row(r) for r in findings]
-        fact_rows = _fact_rows(facts)
-        totals = (
-            _number(ret.get("reported_total"), "自评总分"),
-            _number(ret.get("recomputed_total"), "复核总分"),
-        )
+        return self.save_all([sha], lambda: [_prepare(ret, scores, findings, _fact_rows(facts))])[0]
+
+    def save_all(self, shas: Sequence[str], rounds: Callable[[], Iterable[Prepared]]) -> list[Saved]:
+        """Store returns in order, in ONE transaction: all or none (a StoreError raised while
+        ``rounds()`` prepares them rolls everything back). Each is its unit's next round exactly
+        as if saved alone; their facts, scores and findings go in with one executemany per table
+        per ``BATCH`` returns. ``shas``: theirs, looked up in one go; ``rounds`` is called again
+        if a concurrent writer wins a UNIQUE race."""
         for attempt in range(2):  # a concurrent writer may win a UNIQUE race once; then re-read
             try:
                 with self.engine.begin() as conn:
-                    return self._save(conn, sha, ret, totals, score_rows, finding_rows, fact_rows)
+                    batch = _Batch(conn, shas)
+                    out = []
+                    for n, p in enumerate(rounds(), start=1):
+                        out.append(self._save(conn, p, batch))
+                        if n % BATCH == 0:
+                            batch.flush()
+                    batch.flush()
+                    return out
             except sa.exc.IntegrityError:
                 if attempt:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _save(
-        self,
-        conn: Connection,
-        sha: str,
-        ret: Mapping[str, Any],
-        totals: tuple[Decimal | None, Decimal | None],
-        score_rows: list[dict[str, Any]],
-        finding_rows: list[dict[str, Any]],
-        fact_rows: list[dict[str, Any]],
-    ) -> Saved:
-        known = conn.execute(sa.select(returns_t.c.id).where(returns_t.c.sha256 == sha)).scalar()
+    def _save(self, conn: Connection, p: Prepared, batch: _Batch) -> Saved:
+        known = batch.known.get(p.sha)
         if known is not None:
-            return _saved(conn, "unchanged", known)
+            return _saved(conn, "unchanged", known, batch)
+        ret, finding_rows = p.ret, p.findings
         code, name = squash_spaces(ret.get("code"), nfkc=True), str(ret.get("unit") or "").strip()
         year = _year(ret.get("year"))
         unit_id = _unit_for_save(conn, code, name)
@@ -521,7 +531,8 @@ class Store:
         if unit_id is not None and year is not None:
             # Lock the unit (portable FOR UPDATE; a no-op on SQLite, which locks the whole file) so two
             # writers cannot both number this round or decide which version of the year is current.
-            conn.execute(sa.select(units_t.c.id).where(units_t.c.id == unit_id).with_for_update()).first()
+            if conn.dialect.name != "sqlite":  # SQLite's write transaction locks the whole file already
+                conn.execute(sa.select(units_t.c.id).where(units_t.c.id == unit_id).with_for_update()).first()
             last = conn.execute(
                 sa.select(sa.func.max(returns_t.c.round)).where(
                     returns_t.c.unit_id == unit_id, returns_t.c.year == year
@@ -535,15 +546,15 @@ class Store:
                 unit_id=unit_id,
                 year=year,
                 file=str(ret.get("file") or ""),
-                sha256=sha,
+                sha256=p.sha,
                 edition=ret.get("edition"),
                 status=ret.get("status"),
                 generated_at=_when(ret.get("generated_at")),
                 modified_at=_when(ret.get("modified_at")),
                 checked_at=_when(ret.get("checked_at")) or _now(),
                 loaded_at=_now(),
-                reported_total=totals[0],
-                recomputed_total=totals[1],
+                reported_total=p.totals[0],
+                recomputed_total=p.totals[1],
                 reported_grade=ret.get("reported_grade"),
                 recomputed_grade=ret.get("recomputed_grade"),
                 superseded_by=None,
@@ -551,13 +562,14 @@ class Store:
                 round=round_no,
             ),
         )
-        for table, rows in ((facts_t, fact_rows), (scores_t, score_rows), (findings_t, finding_rows)):
-            if rows:
-                conn.execute(sa.insert(table), [{**r, "return_id": new_id} for r in rows])
+        batch.known[p.sha] = new_id
+        batch.add(new_id, p.facts, p.scores, finding_rows)
         if unit_id is None or year is None:
-            return _saved(conn, "inserted", new_id)
+            return _saved(conn, "inserted", new_id, batch, (None, None, None))
         _record_explanations(conn, unit_id, year, round_no, new_id, finding_rows, carried)
-        return _saved(conn, _make_current(conn, unit_id, year, new_id, name), new_id)
+        # a first round is the only version of its unit's year (every such return has a round)
+        outcome = "inserted" if round_no == 1 else _make_current(conn, unit_id, year, new_id, name)
+        return _saved(conn, outcome, new_id, batch, (unit_id, year, round_no))
 
     def explain(
         self, sha256: str, rule: str, sheet: str | None, cell: str | None, text: str
@@ -750,6 +762,102 @@ class Store:
         return {f: (v, bool(n)) for f, v, n in rows}
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """One return's rows, checked and converted before any is written (``_prepare``)."""
+
+    sha: str
+    ret: Mapping[str, Any]
+    totals: tuple[Decimal | None, Decimal | None]
+    scores: list[dict[str, Any]]
+    findings: list[dict[str, Any]]
+    facts: list[dict[str, Any]]
+
+
+def _prepare(
+    ret: Mapping[str, Any],
+    scores: Iterable[Mapping[str, Any]],
+    findings: Iterable[Mapping[str, Any]],
+    facts: list[dict[str, Any]],
+) -> Prepared:
+    """A return's rows as stored (``facts`` are rows of the facts table already, ``_fact_rows``),
+    or the StoreError that refuses it."""
+    sha = str(ret.get("sha256") or "").strip().lower()
+    if not sha:
+        raise StoreError(f"{ret.get('file')}：缺少 sha256，无法入库")
+    score_rows = [_score_row(r) for r in scores]
+    items = [r["item"] for r in score_rows]
+    if len(set(items)) != len(items):
+        dup = sorted({i for i in items if items.count(i) > 1})
+        raise StoreError(f"{ret.get('file')}：评分项重复：{', '.join(dup)}")
+    totals = (
+        _number(ret.get("reported_total"), "自评总分"),
+        _number(ret.get("recomputed_total"), "复核总分"),
+    )
+    return Prepared(sha, ret, totals, score_rows, [_finding_row(r) for r in findings], facts)
+
+
+class _Batch:
+    """The returns stored in one transaction: which sha256 are stored (looked up once for all),
+    and the facts, scores and findings of the new ones, inserted together at the end (one
+    executemany per table); until then a new return's findings are read from here."""
+
+    def __init__(self, conn: Connection, shas: Sequence[str]) -> None:
+        self.conn = conn
+        self.known: dict[str, int] = {}
+        for chunk in _chunks(sorted(set(shas)), 500):
+            rows = conn.execute(
+                sa.select(returns_t.c.sha256, returns_t.c.id).where(returns_t.c.sha256.in_(chunk))
+            )
+            self.known.update({sha: rid for sha, rid in rows})
+        self.rows: dict[Any, list[dict[str, Any]]] = {facts_t: [], scores_t: [], findings_t: []}
+        self.findings: dict[int, list[dict[str, Any]]] = {}
+
+    def add(
+        self,
+        return_id: int,
+        facts: list[dict[str, Any]],
+        scores: list[dict[str, Any]],
+        findings: list[dict[str, Any]],
+    ) -> None:
+        for table, rows in ((facts_t, facts), (scores_t, scores), (findings_t, findings)):
+            self.rows[table].extend({**r, "return_id": return_id} for r in rows)
+        self.findings[return_id] = [{k: r[k] for k in FINDING_COLUMNS} for r in findings]
+
+    def flush(self) -> None:
+        for table, rows in self.rows.items():
+            if rows:
+                _insert_many(self.conn, table, rows)
+            rows.clear()
+        self.findings.clear()  # in the database now
+
+
+def _insert_many(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """``INSERT`` many rows: the Core statement compiled once for this database, the rows handed to
+    the driver's executemany as they are. SQLAlchemy's per-row parameter processing would cost
+    more than the database itself at 200,000 facts; what it would do is done here instead: an
+    exact number goes as ``Exact`` binds it (every row's number is a ``Fitted`` text already)."""
+    keys = list(rows[0])
+    compiled = sa.insert(table).compile(dialect=conn.dialect, column_keys=keys)
+    exact_keys = [k for k in keys if isinstance(table.c[k].type, Exact)]
+    sqlite = conn.dialect.name == "sqlite"
+    for k in exact_keys:
+        for r in rows:
+            v = r[k]
+            if v is not None:
+                r[k] = (
+                    Exact().process_bind_param(v, conn.dialect)
+                    if type(v) is not Fitted
+                    else (str(v) if sqlite else Decimal(v))
+                )
+    if compiled.positional:
+        names = compiled.positiontup or []
+        params: Any = [tuple(r[n] for n in names) for r in rows]
+    else:
+        params = rows
+    conn.exec_driver_sql(str(compiled), params)
+
+
 def _upgrade(conn: Connection) -> None:
     """Bring a store of any older schema version up to this one in place, keeping every row.
 
@@ -838,7 +946,7 @@ def _file_mtime(path: str) -> str | None:
         return None
 
 
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
@@ -913,7 +1021,9 @@ FINDING_COLUMNS = (
 )
 
 
-def _findings_of(conn: Connection, return_id: int) -> list[dict[str, Any]]:
+def _findings_of(conn: Connection, return_id: int, batch: _Batch | None = None) -> list[dict[str, Any]]:
+    if batch is not None and return_id in batch.findings:  # stored in this transaction, not yet inserted
+        return [dict(r) for r in batch.findings[return_id]]
     cols = [findings_t.c[k] for k in FINDING_COLUMNS]
     rows = conn.execute(
         sa.select(*cols).where(findings_t.c.return_id == return_id).order_by(findings_t.c.id)
@@ -921,23 +1031,36 @@ def _findings_of(conn: Connection, return_id: int) -> list[dict[str, Any]]:
     return [{**r._mapping, "explained": bool(r.explained)} for r in rows]
 
 
-def _saved(conn: Connection, outcome: str, return_id: int) -> Saved:
-    """The round of a stored return, its findings, and what changed since the round before."""
-    row = conn.execute(
-        sa.select(returns_t.c.unit_id, returns_t.c.year, returns_t.c.round).where(returns_t.c.id == return_id)
-    ).one()
-    findings = _findings_of(conn, return_id)
-    if row.round is None:
+def _saved(
+    conn: Connection,
+    outcome: str,
+    return_id: int,
+    batch: _Batch | None = None,
+    where: tuple[int | None, int | None, int | None] | None = None,
+) -> Saved:
+    """The round of a stored return, its findings, and what changed since the round before;
+    ``where``: its (unit_id, year, round) when known."""
+    if where is None:
+        where = conn.execute(
+            sa.select(returns_t.c.unit_id, returns_t.c.year, returns_t.c.round).where(
+                returns_t.c.id == return_id
+            )
+        ).one()
+    unit_id, year, round_no = where
+    findings = _findings_of(conn, return_id, batch)
+    if round_no is None:
         return Saved(outcome, None, tuple(findings))
-    before = conn.execute(
-        sa.select(returns_t.c.id).where(
-            returns_t.c.unit_id == row.unit_id,
-            returns_t.c.year == row.year,
-            returns_t.c.round == row.round - 1,
-        )
-    ).scalar()
-    fixed, new = changes(_findings_of(conn, before) if before is not None else None, findings)
-    return Saved(outcome, row.round, tuple(findings), tuple(fixed), tuple(new))
+    before = None
+    if round_no > 1:
+        before = conn.execute(
+            sa.select(returns_t.c.id).where(
+                returns_t.c.unit_id == unit_id,
+                returns_t.c.year == year,
+                returns_t.c.round == round_no - 1,
+            )
+        ).scalar()
+    fixed, new = changes(_findings_of(conn, before, batch) if before is not None else None, findings)
+    return Saved(outcome, round_no, tuple(findings), tuple(fixed), tuple(new))
 
 
 def changes(
@@ -1119,23 +1242,27 @@ def _fact_rows(rows: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> list[di
     """Rows of the facts table. A number is kept as its canonical text and, where it fits, exactly
     in ``number``; rows may say ``numeric`` for a number given as text (consolidation's facts)."""
     if isinstance(rows, Mapping):
-        triples: Iterable[tuple[Any, Any, Any]] = ((f, v, None) for f, v in rows.items())
-    else:
-        triples = ((r["field"], r["value"], r.get("numeric")) for r in rows)
+        return _fact_triples((f, v, None) for f, v in rows.items())
+    return _fact_triples((r["field"], r["value"], r.get("numeric")) for r in rows)
+
+
+def _fact_triples(triples: Iterable[tuple[Any, Any, Any]]) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for fid, value, numeric in triples:
         if value is None or (isinstance(value, float) and value != value):  # None / NaN: nothing known
             continue
-        if isinstance(value, str) and numeric is True:
-            value = exact(value) or value  # a number written as text by consolidation
         if isinstance(value, str):
-            out[str(fid)] = {"field": str(fid), "value": value, "numeric": False, "number": None}
+            fits = _fits(value) if numeric is True else None  # a number written as text by consolidation
+            if fits is None:
+                out[str(fid)] = {"field": str(fid), "value": value, "numeric": False, "number": None}
+            else:
+                out[str(fid)] = {"field": str(fid), "value": str(fits), "numeric": True, "number": fits}
         else:
             is_number = _is_number(value)
-            number = exact(value) if is_number else None
+            number = _fits(value) if is_number else None
             out[str(fid)] = {
                 "field": str(fid),
-                "value": to_text(value),
+                "value": str(number) if number is not None else to_text(value),
                 "numeric": is_number,
                 "number": number,
             }
@@ -1182,12 +1309,46 @@ def take_round(result: CheckResult, saved: Saved) -> None:
     result.new = [f for f in result.findings if key(f) in new]
 
 
-def _records(frame: Any) -> list[dict[str, Any]]:
-    """DataFrame rows as dicts with pandas' missing values (NaN, NaT, NA) turned into None."""
-    if frame is None or len(frame) == 0:
-        return []
-    clean = frame.astype(object).where(frame.notna(), None)
-    return clean.to_dict("records")  # type: ignore[no-any-return]
+def _columns(frame: Any, names: Sequence[str]) -> dict[str, list[Any]]:
+    """A DataFrame's columns as lists, pandas' missing values (NaN, NaT, NA) as None; a column
+    the frame lacks is all None."""
+    n = 0 if frame is None else len(frame)
+    out = {}
+    for name in names:
+        if n and name in frame:
+            col = frame[name]
+            out[name] = col.astype(object).where(col.notna(), None).tolist()
+        else:
+            out[name] = [None] * n
+    return out
+
+
+def _spans(shas: list[Any]) -> dict[str, list[tuple[int, int]]]:
+    """{sha256: [(start, stop), …]}: the runs of rows of each file in a long frame."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    start = 0
+    for n in range(1, len(shas) + 1):
+        if n == len(shas) or shas[n] != shas[start]:
+            if shas[start]:
+                out.setdefault(str(shas[start]), []).append((start, n))
+            start = n
+    return out
+
+
+SCORE_KEYS = ("item", "max", "self", "recomputed")
+FINDING_KEYS = (
+    "rule",
+    "item",
+    "severity",
+    "sheet",
+    "cell",
+    "reported",
+    "expected",
+    "message",
+    "explanation",
+    "explained",
+)
+BATCH = 200  # returns prepared and inserted at a time: the rows of 10,000 returns never all at once
 
 
 def save_consolidation(con: Any, url_or_path: str | Path | Store = DEFAULT_PATH) -> dict[str, int]:
@@ -1197,7 +1358,7 @@ def save_consolidation(con: Any, url_or_path: str | Path | Store = DEFAULT_PATH)
     Every usable file is stored, whether or not the consolidation used it: the store keeps all
     versions and decides which one is current itself. Files are saved oldest first, so the
     outcomes read naturally (a correction "superseded" its original) and rounds are numbered
-    in that order.
+    in that order. One transaction for the whole consolidation: stored entirely, or not at all.
     """
     return save_rounds(con, url_or_path)[0]
 
@@ -1206,21 +1367,16 @@ def save_rounds(
     con: Any, url_or_path: str | Path | Store = DEFAULT_PATH
 ) -> tuple[dict[str, int], dict[str, Saved]]:
     """``save_consolidation``, with what storing each file said (its round…), by sha256."""
-    saved: dict[str, Saved] = {}
+    if getattr(getattr(con, "facts", None), "attrs", {}).get("kept") is False:
+        raise StoreError(
+            "这次汇总没有保留报表的字段值（facts），不能入库：请用 consolidate(..., facts=True) 汇总"
+        )
     counts = dict.fromkeys(OUTCOMES, 0)
     counts["skipped"] = 0
-    by_sha: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    first_file: dict[str, Any] = {}  # identical files (same sha256) report the same findings: keep one copy
-    for part in ("scores", "findings", "facts"):
-        for row in _records(getattr(con, part, None)):
-            sha = row.get("sha256")
-            if not sha:
-                continue
-            if part == "findings" and first_file.setdefault(str(sha), row.get("file")) != row.get("file"):
-                continue
-            by_sha.setdefault(str(sha), {}).setdefault(part, []).append(row)
     todo = []
-    for row in _records(con.returns):
+    cols = _columns(con.returns, [c for c in RETURN_KEYS if c in con.returns])
+    for n in range(len(con.returns)):
+        row = {k: v[n] for k, v in cols.items()}
         if row.get("status") == "unusable" or not row.get("sha256"):
             counts["skipped"] += 1
             continue
@@ -1228,18 +1384,68 @@ def save_rounds(
         if ret.get("year") is not None:
             ret["year"] = _year(ret["year"])  # a bad year fails before anything is written
         todo.append(ret)
+    del cols
     todo.sort(key=_recency, reverse=True)
+    scores = _columns(getattr(con, "scores", None), ("sha256", *SCORE_KEYS))
+    findings = _columns(getattr(con, "findings", None), ("sha256", "file", *FINDING_KEYS))
+    facts = _columns(getattr(con, "facts", None), ("sha256", "field", "value", "numeric"))
+    spans = {part: _spans(c["sha256"]) for part, c in (("s", scores), ("f", findings), ("x", facts))}
+
+    def prepared(ret: dict[str, Any]) -> Prepared:
+        sha = str(ret["sha256"])
+        own = spans["f"].get(sha, [])
+        # identical files (same sha256) report the same findings: the first file's only
+        first = findings["file"][own[0][0]] if own else None
+        return _prepare(
+            ret,
+            (
+                dict(zip(SCORE_KEYS, (scores[k][n] for k in SCORE_KEYS), strict=True))
+                for a, b in spans["s"].get(sha, [])
+                for n in range(a, b)
+            ),
+            (
+                dict(zip(FINDING_KEYS, (findings[k][n] for k in FINDING_KEYS), strict=True))
+                for a, b in own
+                for n in range(a, b)
+                if findings["file"][n] == first
+            ),
+            _fact_triples(
+                (facts["field"][n], facts["value"][n], facts["numeric"][n])
+                for a, b in spans["x"].get(sha, [])
+                for n in range(a, b)
+            ),
+        )
+
+    saved: dict[str, Saved] = {}
     store = url_or_path if isinstance(url_or_path, Store) else open_store(url_or_path)
     try:
-        for ret in todo:
-            parts = by_sha.get(str(ret["sha256"]), {})
-            scores, findings, facts = (parts.get(k, []) for k in ("scores", "findings", "facts"))
-            done = saved[str(ret["sha256"])] = store.save_round(ret, scores, findings, facts)
+        shas = [str(ret["sha256"]) for ret in todo]
+        for sha, done in zip(shas, store.save_all(shas, lambda: map(prepared, todo)), strict=True):
+            saved[sha] = done
             counts[done.outcome] += 1
     finally:
         if store is not url_or_path:
             store.close()
     return counts, saved
+
+
+RETURN_KEYS = (
+    "file",
+    "sha256",
+    "edition",
+    "code",
+    "unit",
+    "year",
+    "status",
+    "generated_at",
+    "mtime",
+    "modified_at",
+    "checked_at",
+    "reported_total",
+    "recomputed_total",
+    "reported_grade",
+    "recomputed_grade",
+)
 
 
 # ------------------------------------------------------------------ prior-year prefill

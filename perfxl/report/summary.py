@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,8 +38,16 @@ from perfxl.form.styles import (
     text_width,
     wrapped_lines,
 )
+from perfxl.report.sheetrows import RowWriter
 from perfxl.report.words import STATUS_TEXT, local_time
 from perfxl.spec import DEFAULT_EDITION, Edition, SpecError, load_edition
+
+
+@dataclass(frozen=True)
+class _Style:
+    fmt: Format
+    quoted: Format  # the same with a quote prefix
+    wrap: bool
 
 
 class Consolidation(Protocol):
@@ -74,6 +84,37 @@ COUNT_COLUMNS = (
 USED_COLUMN = 18  # 计入汇总, which the totals row's formulas filter on
 SCORE_FMT = "0.00"
 AMOUNT_FMT = "#,##0.00;-#,##0.00;0.00"
+# the scores frame's columns the 指标得分 sheet reads
+SCORE_SHEET_COLUMNS = (
+    "sha256",
+    "code",
+    "unit",
+    "item",
+    "name",
+    "max",
+    "self",
+    "recomputed",
+    "consistent",
+    "reading",
+)
+MISMATCH = {"bg_color": SEVERITY_FILLS[ERROR], "font_color": BAD_TEXT}
+# the findings frame's columns the 问题清单 sheet shows, in the order it reads them
+FINDING_SHEET_COLUMNS = (
+    "code",
+    "unit",
+    "name",
+    "used",
+    "rule",
+    "severity",
+    "sheet",
+    "cell",
+    "reported",
+    "expected",
+    "message",
+    "explanation",
+    "explained",
+    "change",
+)
 
 
 def write_summary(con: Consolidation, path: str | os.PathLike[str], title: str | None = None) -> Path:
@@ -104,6 +145,8 @@ class _Summary:
         self._quick: dict[tuple[tuple[str, Any], ...], Format] = {}
         self._widths: dict[str, Sequence[float]] = {}
         self._tall: dict[str, tuple[int, int]] = {}  # sheet -> (row, lines) of the row being written
+        self._writers: dict[str, RowWriter] = {}
+        self._styles: dict[tuple[tuple[str, Any], ...], _Style] = {}
         self.used_rows = 0  # 汇总 rows (from row 1) of used returns: the scatter chart's range
         self.top_rules: list[tuple[str, int]] = []
 
@@ -124,21 +167,52 @@ class _Summary:
     def header(self) -> Format:
         return self.fmt(font_name=TITLE_FONT, bold=True, align="center", text_wrap=True, bg_color=HEADER_FILL)
 
+    def rows(self, ws: Worksheet) -> RowWriter:
+        rw = self._writers.get(ws.name)
+        if rw is None:
+            rw = self._writers[ws.name] = RowWriter(ws)
+        return rw
+
+    def flush(self, ws: Worksheet) -> None:
+        """Before writing to ``ws`` through xlsxwriter: the rows written so far go first."""
+        rw = self._writers.get(ws.name)
+        if rw is not None:
+            rw.flush()
+
+    def style(self, **props: Any) -> _Style:
+        """The format of ``props``, with its quote-prefixed twin (for text Excel would take as a formula)."""
+        quick = tuple(props.items())
+        found = self._styles.get(quick)
+        if found is None:
+            found = self._styles[quick] = _Style(
+                self.fmt(**props), self.fmt(**props, quote_prefix=True), bool(props.get("text_wrap"))
+            )
+        return found
+
     def put(self, ws: Worksheet, row: int, col: int, value: Any, **props: Any) -> None:
         """One cell: text always as a string, numbers as numbers, blanks as blanks."""
-        value = _val(value)
+        self.cell(ws, self.rows(ws), row, col, value, self.style(**props))
+
+    def cell(self, ws: Worksheet, rw: RowWriter, row: int, col: int, value: Any, st: _Style) -> None:
+        if type(value) is not str:  # noqa: E721 - the common case first, exactly str
+            value = _val(value)
         if value is None:
-            ws.write_blank(row, col, None, self.fmt(**props))
+            rw.blank(row, col, st.fmt)
         elif isinstance(value, str):
-            if value.startswith(RISKY):
-                props = {**props, "quote_prefix": True}
-            if props.get("text_wrap"):
+            if st.wrap:
                 self._fit(ws, row, col, value)
-            ws.write_string(row, col, value, self.fmt(**props))
+            rw.string(row, col, value, st.quoted if value.startswith(RISKY) else st.fmt)
         elif isinstance(value, bool):
-            ws.write_string(row, col, "是" if value else "否", self.fmt(**props))
+            rw.string(row, col, "是" if value else "否", st.fmt)
         else:
-            ws.write_number(row, col, value, self.fmt(**props))
+            rw.number(row, col, value, st.fmt)
+
+    def merge(self, ws: Worksheet, *args: Any) -> None:
+        self.flush(ws)
+        ws.merge_range(*args)
+
+    def formula(self, ws: Worksheet, row: int, col: int, formula: str, fmt: Format, cached: Any) -> None:
+        self.rows(ws).formula(row, col, formula, fmt, cached)
 
     def _fit(self, ws: Worksheet, row: int, col: int, text: str) -> None:
         """Give a row with wrapped text the height it needs: neither Excel nor LibreOffice reliably
@@ -151,7 +225,7 @@ class _Summary:
         if row != last_row:
             most = 1
         if lines > most:
-            ws.set_row(row, DENSE_LINE_HEIGHT * lines + 3)
+            self.rows(ws).set_height(row, DENSE_LINE_HEIGHT * lines + 3)
             most = lines
         self._tall[ws.name] = (row, most)
 
@@ -181,6 +255,7 @@ class _Summary:
         return ws
 
     def headers(self, ws: Worksheet, row: int, labels: Sequence[str]) -> None:
+        self.flush(ws)
         for c, text in enumerate(labels):
             ws.write_string(row, c, text, self.header)
 
@@ -200,6 +275,8 @@ class _Summary:
             self.duplicates_sheet()
             self.charts_sheet()
         finally:
+            for rw in self._writers.values():
+                rw.flush()
             self.wb.close()
 
     def summary_sheet(self) -> None:
@@ -252,8 +329,8 @@ class _Summary:
                 self.put(ws, r, 8, None)
             else:
                 mark = {"font_color": BAD_TEXT} if diff else muted
-                ws.write_formula(
-                    r, 8, f"=G{r + 1}-H{r + 1}", self.fmt(num_format=SCORE_FMT, **mark), _cached(diff)
+                self.formula(
+                    ws, r, 8, f"=G{r + 1}-H{r + 1}", self.fmt(num_format=SCORE_FMT, **mark), _cached(diff)
                 )
             self.put(ws, r, 9, rec["reported_grade"], align="center", **muted)
             self.put(ws, r, 10, rec["recomputed_grade"], align="center", **muted)
@@ -287,7 +364,8 @@ class _Summary:
             if values and last >= 1:
                 col = xl_col_to_name(c)
                 avg = sum(values, Decimal(0)) / len(values)
-                ws.write_formula(
+                self.formula(
+                    ws,
                     row,
                     c,
                     f'=AVERAGEIFS({col}2:{col}{last + 1},{flag},"是")',
@@ -301,14 +379,16 @@ class _Summary:
                 continue
             col = xl_col_to_name(c)
             total = int(used[key].fillna(0).sum())
-            ws.write_formula(
+            self.formula(
+                ws,
                 row,
                 c,
                 f'=SUMIFS({col}2:{col}{max(last, 1) + 1},{flag},"是")',
                 self.fmt(num_format="0", align="center", **bold),
                 total,
             )
-        ws.write_formula(
+        self.formula(
+            ws,
             row,
             USED_COLUMN,
             f'=COUNTIF({flag},"是")',
@@ -317,59 +397,86 @@ class _Summary:
         )
 
     def scores_sheet(self) -> None:
-        labels = [
-            "预算编码",
-            "单位名称",
-            "指标",
-            "三级指标",
-            "分值",
-            "自评得分",
-            "复核得分",
-            "差额",
-            "是否一致",
-            "说明",
-        ]
-        ws = self.sheet("指标得分", [11, 22, 6, 26, 6, 8, 8, 7, 8, 30])
-        self.headers(ws, 0, labels)
-        r = 0
+        """One row per used unit, one column pair (自评, 复核) per rubric item; a pair that does not
+        agree (beyond the tolerance, and not a defensible reading of the rule) is red, and the
+        说明 column says which items agree only within the tolerance or by another reading."""
         scores = self.con.scores
-        for r, rec in enumerate(_rows(scores[scores["used"]]), start=1):
-            self.put(ws, r, 0, rec["code"])
-            self.put(ws, r, 1, rec["unit"], text_wrap=True)
-            self.put(ws, r, 2, rec["item"], align="center")
-            self.put(ws, r, 3, rec["name"], text_wrap=True)
-            self.put(ws, r, 4, rec["max"], num_format="0.##", align="center")
-            self.put(ws, r, 5, rec["self"], num_format=SCORE_FMT)
-            self.put(ws, r, 6, rec["recomputed"], num_format=SCORE_FMT)
-            own, ref = _val(rec["self"]), _val(rec["recomputed"])
-            if own is not None and ref is not None:
-                ws.write_formula(
-                    r, 7, f"=F{r + 1}-G{r + 1}", self.fmt(num_format=SCORE_FMT), _cached(own - ref)
-                )
-            else:
-                self.put(ws, r, 7, None)
-            ok = bool(rec["consistent"])
-            self.put(ws, r, 8, "是" if ok else "否", align="center")
-            note = None
-            if own is None:
-                note = "未填自评得分"
-            elif ok and own != ref:
-                note = f"符合另一种读法（{rec['reading']}）" if _val(rec["reading"]) else "在允许误差内"
-            self.put(ws, r, 9, note, text_wrap=True)
-        ws.freeze_panes(1, 2)
-        ws.autofilter(0, 0, max(r, 1), len(labels) - 1)
-        if r:  # mismatches stand out; a conditional format keeps working after the user sorts or edits
-            ws.conditional_format(
-                1,
-                0,
-                r,
-                len(labels) - 1,
-                {
-                    "type": "formula",
-                    "criteria": '=$I2="否"',
-                    "format": self.wb.add_format({"bg_color": BAD_FILL, "font_color": BAD_TEXT}),
-                },
+        scores = scores[scores["used"]]
+        cols = {k: scores[k].tolist() for k in SCORE_SHEET_COLUMNS}
+        items: dict[str, tuple[Any, Any]] = {}  # item -> (name, max), in rubric order
+        for item, name, top in zip(cols["item"], cols["name"], cols["max"], strict=True):
+            items.setdefault(item, (name, top))
+        lead = ["预算编码", "单位名称", "自评", "复核", "不一致项数"]
+        pair, note_width = 6, 60
+        widths = [11, 20, 7, 7, 8, *[pair] * (2 * len(items)), note_width]
+        note_col = len(widths) - 1
+        ws = self.sheet("指标得分", widths, header_rows=2)
+        ws.repeat_columns(0, 1)  # each printed page names its units
+        ws.fit_to_pages(max(1, math.ceil(sum(widths) / 160)), 0)
+        titles = [f"{i} {n}（{_plain(m)} 分）" for i, (n, m) in items.items()]
+        ws.set_row(0, DENSE_LINE_HEIGHT * (max([_lines(t, 2 * pair) for t in titles] or [1]) + 1) + 3)
+        # row 0 first, left to right (constant-memory mode writes rows in order): groups over row 1
+        self.merge(ws, 0, 0, 0, 1, "单位", self.header)
+        self.merge(ws, 0, 2, 0, 3, "总分", self.header)
+        ws.write_blank(0, 4, None, self.header)
+        for j, text in enumerate(titles):
+            c = len(lead) + 2 * j
+            self.merge(ws, 0, c, 0, c + 1, text, self.header)
+        self.merge(ws, 0, note_col, 1, note_col, "说明", self.header)
+        self.headers(ws, 1, [*lead, *["自评", "复核"] * len(items)])
+        totals = {
+            sha: (own, ref)
+            for sha, own, ref in zip(
+                self.con.units["sha256"],
+                self.con.units["reported_total"],
+                self.con.units["recomputed_total"],
+                strict=True,
             )
+        }
+        rw = self.rows(ws)
+        plain, wrapped = self.style(), self.style(text_wrap=True)
+        score, bad = self.style(num_format=SCORE_FMT), self.style(num_format=SCORE_FMT, **MISMATCH)
+        count = self.style(num_format="0", align="center")
+        place = {item: len(lead) + 2 * j for j, item in enumerate(items)}
+        r, n, last = 1, 0, len(cols["sha256"])
+        while n < last:  # a unit's items are consecutive rows of the long frame
+            sha, start = cols["sha256"][n], n
+            while n < last and cols["sha256"][n] == sha:
+                n += 1
+            r += 1
+            own_total, ref_total = totals.get(sha, (None, None))
+            self.cell(ws, rw, r, 0, cols["code"][start], plain)
+            self.cell(ws, rw, r, 1, cols["unit"][start], wrapped)
+            self.cell(ws, rw, r, 2, own_total, score)
+            self.cell(ws, rw, r, 3, ref_total, score)
+            notes, off = [], 0
+            for k in range(start, n):
+                item, own, ref, ok = (
+                    cols["item"][k],
+                    _val(cols["self"][k]),
+                    cols["recomputed"][k],
+                    cols["consistent"][k],
+                )
+                st = score if ok else bad
+                self.cell(ws, rw, r, place[item], own, st)
+                self.cell(ws, rw, r, place[item] + 1, ref, st)
+                off += not ok
+                if own is None:
+                    notes.append(f"{item} 未填自评得分")
+                elif ok and own != _val(ref):
+                    reading = _val(cols["reading"][k])
+                    notes.append(f"{item} 符合另一种读法（{reading}）" if reading else f"{item} 在允许误差内")
+            self.cell(ws, rw, r, 4, off, count)
+            self.cell(ws, rw, r, note_col, "；".join(notes) or None, wrapped)
+        self.flush(ws)
+        ws.freeze_panes(2, 2)
+        ws.autofilter(1, 0, max(r, 2), note_col)
+        ws.write_string(  # one cell, not merged: its text runs on to the right on the first page
+            r + 2,
+            0,
+            "红底：自评得分与复核得分不一致（超出允许误差，也不符合评分标准的另一种读法）。",
+            self.fmt(border=0, font_color=MUTED_TEXT),
+        )
 
     def finance_sheet(self) -> None:
         """One row per used unit: each finance table's 汇总 row; a SUM row with exact cached totals.
@@ -402,18 +509,18 @@ class _Summary:
         # row 0: 单位 and each table's title over its columns; row 1: the column headings
         ws.set_row(0, 30)
         ws.set_row(1, 45)
-        ws.merge_range(0, 0, 0, lead - 1, "单位", self.header)
+        self.merge(ws, 0, 0, 0, lead - 1, "单位", self.header)
         c = 0
         while c < len(cols):
             end = c
             while end + 1 < len(cols) and cols[end + 1][1] == cols[c][1]:
                 end += 1
             if end > c:
-                ws.merge_range(0, lead + c, 0, lead + end, cols[c][1], self.header)
+                self.merge(ws, 0, lead + c, 0, lead + end, cols[c][1], self.header)
             else:  # a title over one column: two even lines, not a word left alone on the second
                 ws.write_string(0, lead + c, _two_lines(cols[c][1], 11), self.header)
             c = end + 1
-        ws.merge_range(0, note_col, 1, note_col, "说明", self.header)
+        self.merge(ws, 0, note_col, 1, note_col, "说明", self.header)
         self.headers(ws, 1, ["预算编码", "单位名称", "年度", *[h for _k, _t, h in cols]])
         finance = con.finance
         counted = finance[finance["in_totals"]] if "in_totals" in finance else finance
@@ -434,15 +541,16 @@ class _Summary:
         for j in range(len(cols)):
             col = xl_col_to_name(lead + j)
             formula = f"=SUM({col}3:{col}{r + 1})" if r >= 2 else "=0"
-            ws.write_formula(
-                total, lead + j, formula, self.fmt(num_format=AMOUNT_FMT, **bold), _cached(sums[j])
+            self.formula(
+                ws, total, lead + j, formula, self.fmt(num_format=AMOUNT_FMT, **bold), _cached(sums[j])
             )
         left_out = f"另有 {len(apart)} 个单位未计入合计，见下方" if len(apart) else None
         self.put(ws, total, note_col, left_out, text_wrap=True, **bold)
         row = total + 1
         if len(apart):
             row += 1
-            ws.merge_range(
+            self.merge(
+                ws,
                 row,
                 0,
                 row,
@@ -454,7 +562,8 @@ class _Summary:
                 row += 1
                 self._finance_row(ws, row, rec, cols, font_color=MUTED_TEXT)
         if any(folded):
-            ws.merge_range(
+            self.merge(
+                ws,
                 row + 2,
                 0,
                 row + 2,
@@ -497,26 +606,65 @@ class _Summary:
         self.headers(ws, 0, labels)
         df, fixed = self.con.findings, self.con.fixed
         room = EXCEL_ROWS - 2
-        rows: list[tuple[dict[str, Any], str | None]] = [(rec, None) for rec in _rows(df.head(room))]
-        rows += [(rec, "已修正") for rec in _rows(fixed.head(max(0, room - len(df))))]
+        rw = self.rows(ws)
+        # one style per column and look (plain, or grey for the fixed ones); the severity column
+        # has its own; text columns wrap and size the row
+        wrap = {1, 2, 4, 7, 8, 9, 10}
+        center = {3, 5, 11}
+        looks = {}
+        for muted in (False, True):
+            grey = {"font_color": MUTED_TEXT} if muted else {}
+            looks[muted] = [
+                self.style(
+                    **({"text_wrap": True} if c in wrap else {}),
+                    **({"align": "center"} if c in center else {}),
+                    **grey,
+                )
+                for c in range(len(labels))
+            ]
+        bad = self.style(align="center", font_color=BAD_TEXT, bold=True)
         r = 0
-        for r, (rec, change) in enumerate(rows, start=1):
-            muted: dict[str, Any] = {"font_color": MUTED_TEXT} if change else {}
-            self.put(ws, r, 0, rec["code"], **muted)
-            self.put(ws, r, 1, rec["unit"], text_wrap=True, **muted)
-            self.put(ws, r, 2, rec["name"], text_wrap=True, **muted)
-            self.put(ws, r, 3, bool(rec["used"]), align="center", **muted)
-            self.put(ws, r, 4, rec["rule"], text_wrap=True, **muted)
-            sev, explained = rec["severity"], bool(_val(rec.get("explained")))
-            look = {"font_color": BAD_TEXT, "bold": True} if sev == ERROR and not change else muted
-            self.put(ws, r, 5, f"{sev}·已说明" if explained else sev, align="center", **look)
-            sheet, cell = _val(rec["sheet"]), _val(rec["cell"])
-            self.put(ws, r, 6, f"{sheet}!{cell}" if sheet and cell else sheet, **muted)
-            self.put(ws, r, 7, rec["reported"], text_wrap=True, **muted)
-            self.put(ws, r, 8, rec["expected"], text_wrap=True, **muted)
-            self.put(ws, r, 9, rec["message"], text_wrap=True, **muted)
-            self.put(ws, r, 10, rec.get("explanation"), text_wrap=True, **muted)
-            self.put(ws, r, 11, change or rec.get("change"), align="center", **muted)
+        for part, change in ((df.head(room), None), (fixed.head(max(0, room - len(df))), "已修正")):
+            cols = {k: part[k].tolist() if k in part else [None] * len(part) for k in FINDING_SHEET_COLUMNS}
+            styles = looks[change is not None]
+            for n in range(len(part)):
+                r += 1
+                (
+                    code,
+                    unit,
+                    name,
+                    used,
+                    rule,
+                    sev,
+                    sheet,
+                    cell,
+                    reported,
+                    expected,
+                    message,
+                    said,
+                    explained,
+                    new,
+                ) = (cols[k][n] for k in FINDING_SHEET_COLUMNS)
+                sheet, cell = _val(sheet), _val(cell)
+                explained = bool(_val(explained))
+                for c, value in enumerate(
+                    (
+                        code,
+                        unit,
+                        name,
+                        bool(used),
+                        rule,
+                        f"{sev}·已说明" if explained else sev,
+                        f"{sheet}!{cell}" if sheet and cell else sheet,
+                        reported,
+                        expected,
+                        message,
+                        said,
+                        change or new,
+                    )
+                ):
+                    st = bad if c == 5 and sev == ERROR and not change else styles[c]
+                    self.cell(ws, rw, r, c, value, st)
         if len(df) + len(fixed) > room:
             r += 1
             more = len(df) + len(fixed) - room
@@ -557,7 +705,8 @@ class _Summary:
             f"涉及单位数按计入汇总的 {n} 份可用报表统计；超过半数且不少于 5 个单位未通过的“错误”“警告”"
             "规则以红底标出——多数单位同时出错，更可能是规则或模板本身的问题，应先核对规则与模板。"
         )
-        ws.merge_range(
+        self.merge(
+            ws,
             r + 2,
             0,
             r + 2,
@@ -583,7 +732,7 @@ class _Summary:
                 if df.attrs.get("roster")
                 else "未提供单位名册（--roster），无法列出未报送单位"
             )
-            ws.merge_range(1, 0, 1, 2, text, self.fmt(border=0, font_color=MUTED_TEXT))
+            self.merge(ws, 1, 0, 1, 2, text, self.fmt(border=0, font_color=MUTED_TEXT))
         ws.freeze_panes(1, 0)
 
     def duplicates_sheet(self) -> None:
@@ -616,8 +765,8 @@ class _Summary:
         if len(df):
             ws.autofilter(0, 0, len(df), len(labels) - 1)
         else:
-            ws.merge_range(
-                1, 0, 1, len(labels) - 1, "没有重复报送的单位", self.fmt(border=0, font_color=MUTED_TEXT)
+            self.merge(
+                ws, 1, 0, 1, len(labels) - 1, "没有重复报送的单位", self.fmt(border=0, font_color=MUTED_TEXT)
             )
         ws.freeze_panes(1, 0)
 
@@ -629,7 +778,8 @@ class _Summary:
         units = self.con.units
         usable = units[units["status"] != "unusable"]
         ws.set_row(0, 24)
-        ws.merge_range(
+        self.merge(
+            ws,
             0,
             0,
             0,
@@ -647,7 +797,8 @@ class _Summary:
         data_row = 2 + math.ceil((2 * height + gap) / 20) + 2
         ws.set_h_pagebreaks([data_row - 1])
         ws.set_row(data_row - 1, 24)
-        ws.merge_range(
+        self.merge(
+            ws,
             data_row - 1,
             0,
             data_row - 1,
@@ -869,6 +1020,7 @@ def _step(top: int) -> int:
     return max(1, math.ceil(top / 8))
 
 
+@lru_cache(maxsize=1 << 16)
 def _lines(text: str, width: float) -> int:
     """Lines a wrapped cell needs (at most 30); the common one-line case without measuring each character."""
     room = max(width - 1, 1)
@@ -884,6 +1036,14 @@ def _two_lines(text: str, width: float) -> str:
         return text
     half = (len(text) + 2) // 2
     return f"{text[:half]}\n{text[half:]}"
+
+
+def _plain(value: Any) -> str:
+    """A score's maximum as written: 5, 2.5 (no trailing zeros)."""
+    value = _val(value)
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
 
 
 def _time(text: Any) -> str | None:
