@@ -5,6 +5,7 @@ again gives exactly the original's findings (but those about what the copy defus
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 import shutil
@@ -26,6 +27,7 @@ from python_calamine import CalamineWorkbook
 from perfxl.check import check_file
 from perfxl.check.result import CheckResult
 from perfxl.check.xlsxread import read_xlsx
+from perfxl.engine.findings import INFO, Finding
 from perfxl.engine.formula_risk import danger
 from perfxl.engine.layout import build_plan
 from perfxl.form.meta import Unit
@@ -278,3 +280,20 @@ def test_a_sheet_is_copied_as_it_is_only_when_nothing_in_it_needs_defusing(cells
         + b"</row></sheetData></worksheet>"
     )
     assert _plain(xml) is plain
+
+
+def test_text_that_looks_escaped_stays_as_typed(tmp_path: Path) -> None:
+    """“_x0041_” in a cell's text is Excel's escape for “A”: a unit's text holding it literally is
+    written so that every reader shows it as typed."""
+    source = broken.write_good(tmp_path / "君山区信访局_2020.xlsx")
+    result = check_file(source)
+    odd = dataclasses.replace(
+        result,
+        unit="信访局_x0041_",
+        findings=[*result.findings, Finding("t.x", INFO, "说明_x000D_", "评分表", "F9")],
+    )
+    copy = write_review(source, odd, tmp_path / "copy.xlsx")
+    texts = {c.value for c in read_xlsx(copy).sheets[SHEET].cells.values()}
+    assert {"信访局_x0041_", "说明_x000D_"} <= texts
+    cal = CalamineWorkbook.from_path(str(copy)).get_sheet_by_name(SHEET).to_python()
+    assert "信访局_x0041_" in {v for row in cal for v in row}

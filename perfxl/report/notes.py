@@ -8,6 +8,7 @@ boxes' positions of the unit's own notes are not worth keeping; their texts and 
 
 from __future__ import annotations
 
+import re
 from xml.sax.saxutils import escape
 
 from lxml import etree
@@ -26,7 +27,9 @@ from perfxl.report.package_edit import (
     q,
     rel_targets,
 )
+from perfxl.report.sheetxml import literal
 
+_ESCAPED = re.compile(r"_x([0-9a-fA-F]{4})_")
 COMMENTS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 VML_TYPE = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 
@@ -51,6 +54,7 @@ class Notes:
                 n = _int(c.get("authorId"))
                 author = authors[n] if n is not None and 0 <= n < len(authors) else ""
                 text = "".join(t.text or "" for t in c.iter(q("t")) if local(t.getparent()) != "rPh")
+                text = _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)  # "_x000D_" is "\r"
                 self.notes[ref] = (author, text)
                 self.kept[ref] = c
 
@@ -102,7 +106,7 @@ class Notes:
                 continue
             c = etree.SubElement(listed, q("comment"), ref=ref, authorId=str(names[author]))
             t = etree.SubElement(etree.SubElement(c, q("text")), q("t"))
-            t.text = text
+            t.text = literal(text)
             t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
         return root
 

@@ -18,7 +18,14 @@ from perfxl.report.package_edit import MAIN, R, col_letter, q, serialize
 
 # Characters XML 1.0 cannot carry (C0 controls but tab, CR, LF), and lone surrogates.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ESCAPED = re.compile(r"_x[0-9a-fA-F]{4}_")
 MAX_TEXT = 32767  # Excel's limit on a cell's text
+
+
+def literal(text: str) -> str:
+    """Text as Excel must show it: a literal "_x0041_" would be read as an escaped character, so
+    its underscore is escaped itself, as Excel does."""
+    return _ESCAPED.sub(lambda m: "_x005F" + m.group(0), text) if "_x" in text else text
 
 
 def clean(text: str) -> str:
@@ -147,5 +154,5 @@ def _cell(ref: str, value: str | int | float | None, xf: int) -> str:
         return f'<c r="{ref}"{style}/>'
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
-    text = escape(clean(str(value)))
+    text = escape(literal(clean(str(value))))
     return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
