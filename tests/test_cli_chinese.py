@@ -26,6 +26,7 @@ ALLOWED = {
     "xlsm",
     "xls",
     "et",
+    "ods",
     "docx",
     "csv",
     "CSV",

@@ -314,7 +314,12 @@ def test_sheets_and_row_counts(batch: Batch) -> None:
     for name in SHEETS[:-1]:
         ws = wb[name]
         assert ws.page_setup.orientation == ("portrait" if name == "未报送" else "landscape"), name
-        assert ws.page_setup.paperSize == 9 and ws.sheet_properties.pageSetUpPr.fitToPage, name
+        if name == "指标得分":  # pages break between item pairs (a fit-to-width scale ignores breaks)
+            breaks = [b.id for b in ws.col_breaks.brk]
+            assert breaks and all(b > 5 and (b - 5) % 2 == 0 for b in breaks), breaks
+            assert ws.page_setup.paperSize == 9 and ws.page_setup.scale and ws.print_title_cols == "$A:$B"
+        else:
+            assert ws.page_setup.paperSize == 9 and ws.sheet_properties.pageSetUpPr.fitToPage, name
         assert ws.print_title_rows and "&P" in ws.oddFooter.center.text, name
     assert wb["汇总"].freeze_panes == "D2" and wb["汇总"].auto_filter.ref
     assert wb["问题清单"].auto_filter.ref

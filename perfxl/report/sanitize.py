@@ -1,122 +1,380 @@
-"""Open a return for its review copy with nothing in it live: the workbook openpyxl edits and saves.
+"""A return's package for its review copy with nothing in it live, every other byte as it was.
 
 The bureau opens the review copy in Excel, so it must not carry what the return could run or
-reach. From an .xlsx/.xlsm the copy is rebuilt from a cleaned package: every member inflated within
-the limits (``check.package``), every XML member parsed with the safe parser first (a DTD with
-entities refuses the copy), and the VBA project, external-link parts, embedded objects and ActiveX
-controls left out; openpyxl then loads it without macros or links, every formula that reaches
-outside the workbook is replaced by its cached result (with a comment saying so), dangerous
-defined names and links to outside addresses are dropped. A .xls/.ods return (values only) gets a
-fresh workbook holding its values.
+reach. Every member is inflated within the limits (``check.package``) and every XML member vetted
+(a DTD refuses the copy, as in the reader). Left out: the VBA project, Excel 4 macro sheets,
+external-link parts, embedded objects, ActiveX controls and custom ribbons, with every relationship
+to them and every relationship to an outside address (a hyperlink's text stays, its link goes).
+Every formula that reaches outside the workbook (``engine.formula_risk``) is replaced by its cached
+result, with a note saying so; such defined names are dropped. A number cell holding NaN or ∞
+(which Excel refuses to open) becomes a text cell. A .xls/.ods return (values only) becomes a
+fresh package holding its values (``values_book``).
 """
 
 from __future__ import annotations
 
-import io
+import html
 import math
-import warnings
-import zipfile
-from typing import Any
+import re
+from collections.abc import Iterator
+from functools import lru_cache
 
 from lxml import etree
-from openpyxl import Workbook as OpenpyxlWorkbook
-from openpyxl import load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.comments import Comment
 
 from perfxl.check.formats import read_workbook
 from perfxl.check.limits import LIMITS, Budget, LimitExceeded, Limits
-from perfxl.check.package import OLE_MAGIC, Package, XlsxReadError
-from perfxl.check.xlsxread import Workbook, read_xlsx
-from perfxl.check.xmlsafe import Sweeper, events, parse
+from perfxl.check.package import OLE_MAGIC, XlsxReadError
 from perfxl.engine.formula_risk import danger
+from perfxl.report.package_edit import (
+    CONTENT_TYPES,
+    WORKSHEET_TYPE,
+    Parts,
+    R,
+    ascii_xml,
+    drop_overrides,
+    local,
+    q,
+    rel_targets,
+    relationships,
+    rels_name,
+    target_part,
+)
+from perfxl.report.sheetxml import clean
+from perfxl.report.values_book import MAIN_TYPE, values_package
 
 AUTHOR = "perfxl 审核"
 # Members never carried into the review copy: code, links to other files, embedded objects.
-_DROPPED = ("vbaproject", "xl/externallinks/", "xl/embeddings/", "xl/activex/", "xl/ctrlprops/", "customui/")
-_XML = (".xml", ".rels", ".vml")
+_DROPPED = (
+    "vbaproject",
+    "vbadata",
+    "xl/macrosheets/",
+    "xl/dialogsheets/",
+    "xl/externallinks/",
+    "xl/embeddings/",
+    "xl/activex/",
+    "xl/ctrlprops/",
+    "customui/",
+)
+_MACRO_MAIN = (
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
+)
+_WORKSHEET_CONTAINERS = ("hyperlinks", "oleObjects", "controls", "AlternateContent", "Choice", "Fallback")
 
 
 class ReviewError(ValueError):
     """The review copy cannot be made safely (message in Chinese)."""
 
 
-def open_for_review(data: bytes, limits: Limits = LIMITS, budget: Budget | None = None) -> Any:
-    """An openpyxl workbook of the return in ``data``, with nothing from it live."""
+def open_package(data: bytes, limits: Limits = LIMITS, budget: Budget | None = None) -> Parts:
+    """The return in ``data`` as a package to edit (``defuse`` takes out what could run or reach)."""
     budget = budget or Budget(limits)
     try:
-        if data[:8] == OLE_MAGIC or _is_ods(data, limits, budget):
-            return _values_workbook(read_workbook(data, "", limits, budget))
-        clean = _clean_package(data, limits, budget)
-        cached = read_xlsx(data, limits, budget)
+        if data[:8] == OLE_MAGIC:
+            return Parts(values_package(read_workbook(data, "", limits, budget)), limits, budget)
+        parts = Parts(data, limits, budget)
+        mime = parts.data.get(parts.name("mimetype") or "", b"")
+        if mime.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+            return Parts(values_package(read_workbook(data, "", limits, budget)), limits, budget)
+        return parts
     except (XlsxReadError, LimitExceeded) as e:
         raise ReviewError(f"审核副本未写出：{e}") from None
-    with warnings.catch_warnings():
-        # openpyxl warns about extensions it drops (x14 data validations …): not a reason to stop.
-        warnings.simplefilter("ignore")
-        try:
-            wb = load_workbook(io.BytesIO(clean), keep_vba=False, keep_links=False, rich_text=False)
-        except Exception as e:  # openpyxl cannot load what the checker could read
-            raise ReviewError(f"审核副本未写出：openpyxl 无法载入此文件（{type(e).__name__}）") from None
-    budget.check()
-    _defuse(wb, cached)
-    return wb
 
 
-def _is_ods(data: bytes, limits: Limits, budget: Budget) -> bool:
-    if data[:2] != b"PK":
-        return False
-    with Package(data, limits, budget) as pkg:
-        mime = pkg.read("mimetype") if pkg.find("mimetype") is not None else None
-    return mime is not None and mime.startswith(b"application/vnd.oasis.opendocument.spreadsheet")
+def workbook_part(parts: Parts) -> str:
+    found = [t for _, t in rel_targets(parts, "", "officeDocument") if parts.has(t)]
+    name = found[0] if found else "xl/workbook.xml"
+    if not parts.has(name):
+        raise ReviewError("审核副本未写出：文件缺少 xl/workbook.xml")
+    return name
 
 
-def _clean_package(data: bytes, limits: Limits, budget: Budget) -> bytes:
-    """The members openpyxl may see, inflated and checked within the limits, re-zipped."""
-    out = io.BytesIO()
-    with Package(data, limits, budget) as pkg, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in pkg.names():
-            low = name.lower()
-            if name.endswith("/") or any(part in low for part in _DROPPED):
-                continue
-            chunks = pkg.chunks(name)
-            assert chunks is not None
-            if low.endswith(_XML):
-                parts: list[bytes] = []
-                sweep = Sweeper()
-                bad_numbers = False
-                for _, el in events(_keep(chunks, parts), name, ["{*}*"]):
-                    if el.tag.endswith("}v") and not _finite(el.text):
-                        bad_numbers = True
-                    sweep(el)
-                data = b"".join(parts)
-                zf.writestr(name, _numbers_as_text(data, name) if bad_numbers else data)
-            else:
-                zf.writestr(name, b"".join(chunks))
-    return out.getvalue()
+def defuse(parts: Parts, book: str) -> dict[str, list[tuple[str, str]]]:
+    """Take out of ``parts`` all that could run or reach outside (see the module's text); return
+    the notes to put on the cells whose formulas were replaced, by worksheet part."""
+    dropped = [n for n in parts.order if any(d in n.lower() for d in _DROPPED)]
+    for name in dropped:
+        parts.drop(name)
+    if dropped:
+        drop_overrides(parts, dropped)
+    _main_type(parts, book)
+    gone = set(dropped)
+    for rels in [n for n in parts.order if n.lower().endswith(".rels")]:
+        if not gone and b"External" not in parts.data[rels] and rels not in parts.trees:
+            continue  # nothing it names is gone, and nothing it names is outside
+        source = _source_of(rels)
+        cut = _cut_rels(parts, source, gone)
+        if cut:
+            _cut_references(parts, source, cut, book)
+    root = parts.tree(book)
+    for name in list(root.iter(q("definedName"))):
+        if danger(name.text or ""):
+            _remove_name(name)
+    notes: dict[str, list[tuple[str, str]]] = {}
+    for _, sheet in rel_targets(parts, book, "worksheet"):
+        if parts.has(sheet):
+            found = list(_defuse_sheet(parts, sheet))
+            if found:
+                notes[sheet] = found
+    if notes:  # Excel's list of formula cells would name cells that are no formulas any more
+        for rid, chain in rel_targets(parts, book, "calcChain"):
+            rels = parts.tree(rels_name(book))
+            for rel in [r for r in rels if r.get("Id") == rid]:
+                rels.remove(rel)
+            parts.drop(chain)
+            drop_overrides(parts, [chain])
+    return notes
 
 
-def _finite(text: str | None) -> bool:
-    """Whether a <v> could be read by openpyxl as it stands (text values are fine too: only the
-    cells typed as numbers matter, and _numbers_as_text looks at those)."""
-    if text is None:
-        return True
-    try:
-        return math.isfinite(float(text))
-    except ValueError:
-        return True
+def _main_type(parts: Parts, book: str) -> None:
+    """An .xlsm/.xltx main part declared as an .xlsx one (the copy is .xlsx, without macros)."""
+    root = parts.tree(CONTENT_TYPES)
+    for el in root:
+        if local(el) == "Override" and (el.get("PartName") or "").lower() == "/" + book.lower():
+            if el.get("ContentType") in _MACRO_MAIN:
+                el.set("ContentType", MAIN_TYPE)
 
 
-def _numbers_as_text(data: bytes, part: str) -> bytes:
-    """A worksheet whose number cells hold NaN, ∞ or other text, with those cells made text cells
-    (openpyxl refuses to load them; Excel would refuse to open them)."""
-    root = parse(data, part)
+def _source_of(rels: str) -> str:
+    folder, leaf = rels.rsplit("/", 1) if "/" in rels else ("", rels)
+    base = folder[: -len("_rels")].rstrip("/") if folder.endswith("_rels") else folder
+    name = leaf[: -len(".rels")]
+    return f"{base}/{name}" if base else name
+
+
+def _cut_rels(parts: Parts, source: str, gone: set[str]) -> set[str]:
+    """Remove ``source``'s relationships to dropped parts or outside addresses; their ids."""
+    lowered = {g.lower() for g in gone}
+    doomed = [
+        rel
+        for rel in relationships(parts, source)
+        if rel.get("TargetMode") == "External"
+        or target_part(source, rel.get("Target") or "").lower() in lowered
+    ]
+    if doomed:
+        root = parts.tree(rels_name(source))  # the same elements, now to be written out edited
+        for rel in doomed:
+            root.remove(rel)
+    return {rel.get("Id") or "" for rel in doomed}
+
+
+def _cut_references(parts: Parts, source: str, cut: set[str], book: str) -> None:
+    """Take out what pointed to the relationships ``cut`` from ``source``: a worksheet's
+    hyperlink, object or control, the workbook's sheet or external reference, or (elsewhere)
+    the attribute naming it."""
+    if not parts.has(source) or not source.lower().endswith(".xml"):
+        return
+    root = parts.look(source)
+    whole = source == book or _is_worksheet(parts, source)
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str):
+            continue
+        named = [k for k, v in el.attrib.items() if k.startswith(f"{{{R}}}") and v in cut]
+        if not named:
+            continue
+        parts.tree(source)
+        if not whole:
+            for k in named:
+                del el.attrib[k]
+        elif local(el) == "sheet":
+            remove_sheet(root, el)
+        else:
+            _remove_up(el)
+
+
+def _is_worksheet(parts: Parts, name: str) -> bool:
+    root = parts.look(CONTENT_TYPES)
+    return any(
+        (el.get("PartName") or "").lower() == "/" + name.lower() and el.get("ContentType") == WORKSHEET_TYPE
+        for el in root
+    )
+
+
+def _remove_up(el: etree._Element) -> None:
+    """Remove ``el``, and its container too when nothing is left in it."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    parent.remove(el)
+    if local(parent) in (*_WORKSHEET_CONTAINERS, "externalReferences") and not len(parent):
+        _remove_up(parent)
+
+
+def remove_sheet(workbook: etree._Element, sheet: etree._Element) -> None:
+    """Take a sheet out of workbook.xml: its names scoped to it go, later sheets' scopes move up."""
+    sheets = sheet.getparent()
+    assert sheets is not None
+    index = list(sheets).index(sheet)
+    sheets.remove(sheet)
+    for name in list(workbook.iter(q("definedName"))):
+        scope = name.get("localSheetId")
+        if scope is None or not scope.isdigit():
+            continue
+        if int(scope) == index:
+            _remove_name(name)
+        elif int(scope) > index:
+            name.set("localSheetId", str(int(scope) - 1))
+    for view in workbook.iter(q("workbookView")):
+        for attr in ("activeTab", "firstSheet"):
+            at = view.get(attr)
+            if at is not None and at.isdigit() and int(at) >= index and int(at) > 0:
+                view.set(attr, str(int(at) - 1))
+
+
+def _remove_name(name: etree._Element) -> None:
+    parent = name.getparent()
+    assert parent is not None
+    parent.remove(name)
+    if not len(parent):
+        grand = parent.getparent()
+        assert grand is not None
+        grand.remove(parent)
+
+
+# ------------------------------------------------------------------ worksheets
+
+
+def _defuse_sheet(parts: Parts, part: str) -> Iterator[tuple[str, str]]:
+    """Replace the sheet's dangerous formulas by their cached results (yielding (cell, note)), and
+    make its non-finite numbers text."""
+    if _plain(parts.data[part]):
+        return
+    root = parts.look(part)
+    masters: dict[str, str] = {}
+    for f in root.iter("{*}f"):
+        if f.get("t") == "shared" and f.text and f.get("si") is not None:
+            masters.setdefault(f.get("si") or "", f.text)
     for c in root.iter("{*}c"):
-        if c.get("t") in (None, "n"):
-            v = next((x for x in c if isinstance(x.tag, str) and x.tag.endswith("}v")), None)
-            if v is not None and v.text is not None and not _is_number(v.text):
+        f = v = None
+        for child in c:
+            name = local(child)
+            if name == "f":
+                f = child
+            elif name == "v":
+                v = child
+        if f is not None:
+            text = f.text or (masters.get(f.get("si") or "") if f.get("t") == "shared" else None) or ""
+            why = danger(text)
+            if why:
+                parts.tree(part)
+                yield c.get("r") or "", _replace_formula(c, f, v, text, why)
+                continue
+        if c.get("t") in (None, "n") and v is not None and v.text is not None and not _is_number(v.text):
+            parts.tree(part)
+            if f is not None:
                 c.set("t", "str")
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+            else:
+                inline(c, v.text)
+
+
+_PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"
+_ATTRS = rb"""((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*"""
+_ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_F_START = re.compile(rb"<" + _PREFIX + rb"f[\s>/]")
+_F = re.compile(rb"<" + _PREFIX + rb"f" + _ATTRS + rb"(/?)>(?:([^<]*)</" + _PREFIX + rb"f\s*>)?")
+# A value that is not a plain number, or one whose exponent may take it past a float's range.
+_ODD_V = re.compile(rb"<v>([^<]*[^0-9eE+.\s<-][^<]*|[^<]*[eE]\+?[0-9]{3,}[^<]*)</")
+_C_START = re.compile(rb"<c[\s>]")
+_PREFIXED = re.compile(rb":[cfv][\s>/]")  # a cell, formula or value written with a namespace prefix
+_V_ATTRS = re.compile(rb"<v\s")
+_F_TEXT = re.compile(rb"<f[\s>/][^<]*")  # a formula element's start tag and text
+_SAFE: dict[bytes, bool] = {}  # the formula elements of a sheet -> none of them reaches outside
+_SAFE_KEPT = 64  # a form has a dozen sheets; a batch of returns of one form hits every time
+
+
+def _formulas_plain(xml: bytes) -> bool:
+    """Whether no formula of the sheet reaches outside. Decided once per distinct set of formula
+    elements (every return of a form carries the same formulas; only the values typed differ)."""
+    if b"<!--" in xml:
+        return False  # a formula's text could hide behind a comment: the sheet is parsed
+    key = b"\n".join(_F_TEXT.findall(xml))
+    safe = _SAFE.get(key)
+    if safe is None:
+        safe = _formulas_safe(xml)
+        if len(_SAFE) >= _SAFE_KEPT:
+            _SAFE.clear()
+        _SAFE[key] = safe
+    return safe
+
+
+def _plain(xml: bytes) -> bool:
+    """Whether a worksheet's bytes show that none of its formulas reaches outside and none of its
+    number cells holds NaN or ∞ — read from the markup without building the tree (most sheets);
+    anything unusual (another encoding, a namespace prefix on cells, CDATA, a formula element the
+    pattern does not take apart) answers no, and the sheet is parsed."""
+    if not ascii_xml(xml) or b"CDATA" in xml:
+        return False
+    if _PREFIXED.search(xml) or _V_ATTRS.search(xml):
+        return False  # cells or values written with a prefix, or a value with attributes
+    if not _formulas_plain(xml):
+        return False
+    for m in _ODD_V.finditer(xml):  # a text <v>: fine in a text, error or formula-string cell only
+        start = _last_cell_start(xml, m.start())
+        if start < 0:
+            return False
+        attrs = {a: b or c for a, b, c in _ATTR.findall(xml[start : xml.find(b">", start)])}
+        if attrs.get(b"t") in (None, b"n"):
+            return False
+    return True
+
+
+def _formulas_safe(xml: bytes) -> bool:
+    """Each formula element taken apart and its text judged by ``formula_risk.danger`` (anything
+    the pattern cannot take apart answers no)."""
+    formulas = 0
+    for m in _F.finditer(xml):
+        formulas += 1
+        if m.group(2):
+            continue  # <f .../>: a shared formula's child, as dangerous as its master (read here)
+        if m.group(3) is None or _dangerous(m.group(3)):
+            return False
+    return formulas == len(_F_START.findall(xml))
+
+
+@lru_cache(maxsize=4096)
+def _dangerous(text: bytes) -> bool:
+    """Whether a formula as written in the XML reaches outside (cached: returns repeat formulas)."""
+    return danger(html.unescape(text.decode("utf-8", "replace"))) is not None
+
+
+def _last_cell_start(xml: bytes, before: int) -> int:
+    at = before
+    while True:
+        at = xml.rfind(b"<c", 0, at)
+        if at < 0 or _C_START.match(xml, at):
+            return at
+
+
+def _replace_formula(
+    c: etree._Element, f: etree._Element, v: etree._Element | None, text: str, why: str
+) -> str:
+    c.remove(f)
+    value = v.text if v is not None else None
+    kind = c.get("t")
+    if value is None:
+        if v is not None:
+            c.remove(v)
+        c.attrib.pop("t", None)
+    elif kind in ("str", "inlineStr") or (kind in (None, "n") and not _is_number(value)):
+        inline(c, value)
+    shown = text[:80]
+    return clean(
+        f"原单元格的公式 {shown} 会访问工作簿以外的资源（{why}），"
+        f"审核副本中已改为其保存的计算结果（{'空白' if value is None else value}），不再是公式。"
+    )
+
+
+def inline(c: etree._Element, text: str) -> None:
+    """Make ``c`` a text cell holding ``text`` (an inline string: the shared strings stay as they are)."""
+    for child in list(c):
+        if local(child) in ("v", "is", "f"):
+            c.remove(child)
+    c.set("t", "inlineStr")
+    ns = etree.QName(c).namespace
+    t = etree.SubElement(etree.SubElement(c, f"{{{ns}}}is"), f"{{{ns}}}t")
+    t.text = clean(text)
+    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
 
 
 def _is_number(text: str) -> bool:
@@ -124,70 +382,3 @@ def _is_number(text: str) -> bool:
         return math.isfinite(float(text)) and "_" not in text
     except ValueError:
         return False
-
-
-def _keep(chunks: Any, into: list[bytes]) -> Any:
-    for chunk in chunks:
-        into.append(chunk)
-        yield chunk
-
-
-def _defuse(wb: Any, cached: Workbook) -> None:
-    """Replace each formula that reaches outside by its cached result; drop such names and links."""
-    for name in list(wb.defined_names):
-        if danger(str(wb.defined_names[name].value or "")):
-            del wb.defined_names[name]
-    for ws in wb.worksheets:
-        for name in list(getattr(ws, "defined_names", {})):
-            if danger(str(ws.defined_names[name].value or "")):
-                del ws.defined_names[name]
-        sheet = cached.sheets.get(ws.title)
-        # Only the cells the file has (iter_rows() would make every cell of the used range, and
-        # one value at XFD1048576 makes that range seventeen billion cells).
-        for cell in list(ws._cells.values()):
-            link = cell.hyperlink
-            if link is not None and link.target:
-                cell.hyperlink = None  # an outside address: the text stays, the link goes
-            if cell.data_type != "f":
-                continue
-            text = getattr(cell.value, "text", cell.value)
-            why = danger(str(text or ""))
-            if not why:
-                continue
-            found = sheet.cells.get(cell.coordinate) if sheet is not None else None
-            value = found.value if found is not None else None
-            cell.value = value
-            if isinstance(value, str):
-                cell.data_type = "s"
-            shown = str(text)[:80]
-            note = (
-                f"原单元格的公式 {shown} 会访问工作簿以外的资源（{why}），"
-                f"审核副本中已改为其保存的计算结果（{'空白' if value is None else value}），不再是公式。"
-            )
-            cell.comment = Comment(ILLEGAL_CHARACTERS_RE.sub("", note), AUTHOR, width=320, height=120)
-
-
-def _values_workbook(values: Workbook) -> Any:
-    """A fresh workbook holding the values of a .xls/.ods return, sheet by sheet."""
-    wb = OpenpyxlWorkbook()
-    wb.remove(wb.active)
-    for n, sheet in enumerate(values.sheets.values(), 1):
-        try:
-            ws = wb.create_sheet(sheet.name)
-        except ValueError:  # a name Excel does not allow
-            ws = wb.create_sheet(f"表{n}")
-        if sheet.state in ("hidden", "veryHidden"):
-            ws.sheet_state = sheet.state
-        for ref, found in sheet.cells.items():
-            cell = ws[ref]
-            value = found.value
-            if isinstance(value, str):
-                cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)[:32767]
-                cell.data_type = "s"  # text stays text, even "=…"
-            else:
-                cell.value = value
-                if found.date:
-                    cell.number_format = "yyyy-mm-dd"
-    if not wb.worksheets:
-        wb.create_sheet("Sheet1")
-    return wb

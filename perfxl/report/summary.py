@@ -412,7 +412,10 @@ class _Summary:
         note_col = len(widths) - 1
         ws = self.sheet("指标得分", widths, header_rows=2)
         ws.repeat_columns(0, 1)  # each printed page names its units
-        ws.fit_to_pages(max(1, math.ceil(sum(widths) / 160)), 0)
+        # Pages break between item pairs, never inside one (a fit-to-width scale would ignore breaks).
+        breaks = _pair_breaks(widths, len(lead), page=PAGE_WIDTH)
+        ws.set_v_pagebreaks(breaks)
+        ws.set_print_scale(PRINT_SCALE)
         titles = [f"{i} {n}（{_plain(m)} 分）" for i, (n, m) in items.items()]
         ws.set_row(0, DENSE_LINE_HEIGHT * (max([_lines(t, 2 * pair) for t in titles] or [1]) + 1) + 3)
         # row 0 first, left to right (constant-memory mode writes rows in order): groups over row 1
@@ -950,6 +953,25 @@ class _Summary:
             if g not in labels:
                 labels.append(g)
         return [(g, seen.count(g)) for g in labels]
+
+
+# A landscape A4 page holds about this many column-width units at PRINT_SCALE per cent.
+PAGE_WIDTH, PRINT_SCALE = 115, 85  # measured on LibreOffice's A4 landscape render
+
+
+def _pair_breaks(widths: Sequence[float], lead: int, page: float) -> list[int]:
+    """Columns before which a page starts, so that no page splits a 自评/复核 pair; pages after
+    the first repeat the first two columns (code and name)."""
+    breaks: list[int] = []
+    used = sum(widths[:lead])
+    repeated = sum(widths[:2])
+    for c in range(lead, len(widths), 2):
+        span = sum(widths[c : c + 2])
+        if used + span > page and used > repeated:
+            breaks.append(c)
+            used = repeated
+        used += span
+    return breaks
 
 
 def histogram(scores: Sequence[Decimal | None], width: int = BIN, top: int = 100) -> list[tuple[str, int]]:
