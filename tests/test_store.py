@@ -19,9 +19,12 @@ from typing import Any
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from perfxl.batch import store as store_module
 from perfxl.batch.store import (
     EXACT_COLUMNS,
     SCHEMA_VERSION,
@@ -1055,3 +1058,79 @@ def test_a_consolidation_stored_at_once_equals_storing_each_return_alone(tmp_pat
     for name in a:
         assert a[name] == b[name], name
     assert len(a["facts"]) > 300 and len(a["findings"]) > 0
+
+
+# ------------------------------------------------------------------ fast paths against the slow ones
+
+NUMBER_TEXT = hst.one_of(
+    hst.decimals(allow_nan=True, allow_infinity=True).map(str),
+    hst.decimals(allow_nan=False, allow_infinity=False).map(lambda d: format(d, "f")),
+    hst.tuples(hst.integers(-(10**25), 10**25), hst.integers(0, 25), hst.integers(0, 4)).map(
+        lambda t: f"{t[0]}.{'0' * t[2]}{t[1]}{'0' * t[2]}"
+    ),
+    hst.text(alphabet="-+0123456789.eE _", max_size=30),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    hst.one_of(
+        NUMBER_TEXT,
+        hst.decimals(allow_nan=True, allow_infinity=True),
+        hst.integers(-(10**22), 10**22),
+        hst.floats(),
+        hst.booleans(),
+    )
+)
+def test_making_numbers_exact_fast_gives_what_parsing_them_gives(value: Any) -> None:
+    """Plain number text (and ints, Decimals) are made canonical without parsing them as a Decimal:
+    the same text (or the same refusal) as the slow path, for any value."""
+    assert store_module._fits(value) == store_module._fits_slowly(value)
+    # the cache answers for values equal to ones seen before (5 and 5.0): still the same text
+    assert store_module._fits_cached(value) == store_module._fits_slowly(value)
+
+
+@pytest.mark.parametrize(
+    "text", ["0", "-0", "-0.000", "1.", "2497.20", "100.00", "-492.2", "0.1000", "1" * 20 + ".5", "1" * 21]
+)
+def test_plain_number_text_is_made_canonical(text: str) -> None:
+    assert store_module._fits(text) == store_module._fits_slowly(text)
+    assert store_module._fits(text) == (canonical(D(text)) if len(text.split(".")[0]) <= 20 else None)
+
+
+def test_units_matched_in_one_batch_as_when_saved_one_by_one(target: str, tmp_path: Path) -> None:
+    """The units of a batch are looked up at once and kept up to date while it is stored: a name-only
+    unit adopts a code, a return without code joins the one coded unit of its name, another code
+    is another unit, exactly as when every return is saved alone."""
+    rets = [
+        ret("1" * 64, name="君山区（机关）信访局", code=None),
+        ret("2" * 64, name="君山区(机关) 信访局", code="C1", generated_at="2021-04-05T09:00:00+08:00"),
+        ret("3" * 64, name="君山区(机关)信访局", code=None, year=2021),
+        ret("4" * 64, name="君山区(机关)信访局", code="C2"),
+        ret("5" * 64, name="君山区(机关)信访局", code=None, year=2022),  # two coded units: its own
+        ret("6" * 64, name="", code=None),
+    ]
+    scores, findings, facts = parts()
+    alone = str(tmp_path / "alone.sqlite")
+    with open_store(alone) as one:
+        outcomes = [one.save_return(r, scores, findings, facts) for r in rets]
+    with open_store(target) as batch:
+        prepared = [store_module._prepare(r, scores, findings, store_module._fact_rows(facts)) for r in rets]
+        saved = batch.save_all(rets, lambda: prepared)
+        assert [s.outcome for s in saved] == outcomes
+        assert [s.round for s in saved] == [1, 2, 1, 1, 1, None]
+
+    def units(url: str) -> list[tuple[Any, ...]]:
+        with open_store(url) as st, st.engine.connect() as conn:
+            return [
+                tuple(r)
+                for r in conn.execute(
+                    sa.text(
+                        "SELECT r.sha256, u.code, u.name, u.unit_key FROM returns r "
+                        "LEFT JOIN units u ON u.id = r.unit_id ORDER BY r.sha256"
+                    )
+                )
+            ]
+
+    assert units(target) == units(alone)
+    assert len({u[3] for u in units(target)} - {None}) == 3

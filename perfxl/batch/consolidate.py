@@ -752,11 +752,12 @@ class _Accumulator:
         summary["_index"] = index
         self.returns.append(summary)
         # Strings that repeat from file to file (rule ids, cells, item names, field ids) and the
-        # item maxima are kept once, not once per file: at 10,000 returns that is hundreds of MB.
+        # item maxima and scores (a few values: 0, 4.5, 5…) are kept once, not once per file: at
+        # 10,000 returns that is hundreds of MB.
         one = self._one
         if items:
             self.items[str(index)] = [
-                (one(i), one(n), one(m), own, rec, ok, one(r)) for i, n, m, own, rec, ok, r in items
+                (one(i), one(n), one(m), one(own), one(rec), ok, one(r)) for i, n, m, own, rec, ok, r in items
             ]
         if finance:
             self.finance[str(index)] = finance
@@ -800,12 +801,17 @@ class _Accumulator:
         units = returns[returns["used"]].reset_index(drop=True)
 
         once = _first_of_each_content(rows, order)
-        score_rows = [
-            (rows[i].get("sha256"), rows[i].get("code"), rows[i].get("unit"), bool(rows[i]["used"]), *it)
-            for i in once
-            for it in self.items.get(str(i), [])
-        ]
-        scores = pd.DataFrame(score_rows, columns=SCORE_COLUMNS)
+        # column by column, each file's items freed as they are taken: no wide tuple per score
+        scols: dict[str, list[Any]] = {c: [] for c in SCORE_COLUMNS}
+        for i in once:
+            its = self.items.pop(str(i), [])
+            for c in SCORE_COLUMNS[:3]:
+                scols[c].extend([rows[i].get(c)] * len(its))
+            scols["used"].extend([bool(rows[i]["used"])] * len(its))
+            for pos, c in enumerate(SCORE_COLUMNS[4:]):
+                scols[c].extend(it[pos] for it in its)
+        scores = pd.DataFrame(scols, columns=SCORE_COLUMNS)
+        del scols
         for c in ("used", "consistent"):
             scores[c] = scores[c].astype(bool)
 
@@ -821,6 +827,8 @@ class _Accumulator:
         rank = {i: n for n, i in enumerate(order)}
         self.findings.sort(key=lambda f: rank[f[0]])  # stable: each file's own order kept
         frows = self.findings
+        usable = [rows[i] for i in used_idx if rows[i]["status"] != "unusable"]
+        rules = _rules(usable, frows)
         cols: dict[str, Any] = {}  # column by column: no second list of wide tuples at 10,000 returns
         for name in FINDING_COLUMNS[:6]:  # the file's columns
             cols[name] = [rows[f[0]].get(name) for f in frows]
@@ -829,13 +837,13 @@ class _Accumulator:
             cols[name] = [f[pos] for f in frows]
         cols["explained"] = pd.array(cols["explained"], dtype=bool)
         cols["change"] = [None] * len(frows)  # 新增 since the previous round: known with a store
+        frows.clear()  # the columns hold every value now: the rows go before the frame is made
         findings = pd.DataFrame(cols, columns=FINDING_COLUMNS)
+        del cols
         findings["year"] = findings["year"].astype("Int64")
 
         facts = self._facts(rows, once)
         facts.attrs["kept"] = self.keep_facts  # a store refuses a consolidation that dropped them
-        usable = [rows[i] for i in used_idx if rows[i]["status"] != "unusable"]
-        rules = _rules(usable, frows)
         missing = pd.DataFrame(
             [(u.code or None, u.name, u.year) for n, u in enumerate(roster or []) if n not in matched],
             columns=MISSING_COLUMNS,

@@ -73,10 +73,14 @@ Decisions:
   findings go in with one executemany per table per ``BATCH`` returns. A fact given twice keeps
   its last value; a score item given twice is an error.
 - Speed (1,000 generated returns, ≈ 250 facts, 25 scores, 32 findings each, into a SQLite file,
-  one commit): about 4.4 s of CPU on the 2-core development machine (benchmarks/bench_consolidate.py
-  prints it beside the raw-read floor). ``wal=True`` (SQLite write-ahead log, still durable) helps
-  the web app's many small commits, but must not be used for a database on a network drive, so it
-  is off by default.
+  one commit): about 2 s of CPU on the 2-core development machine, half of it SQLite's own
+  inserts (benchmarks/bench_consolidate.py prints it beside the raw-read floor). What makes it
+  so: the batch's files, units, last rounds and explanations are read with one query each
+  (``_Batch``), number text that is plain already is made canonical without parsing it (``_fits``,
+  tested against the parsing path), rows are plain tuples handed to the driver's executemany,
+  and the garbage collector waits until the batch is stored. ``wal=True`` (SQLite write-ahead
+  log, still durable) helps the web app's many small commits, but must not be used for a
+  database on a network drive, so it is off by default.
 - SQLite connections enforce foreign keys. ``Store`` owns its engine: close it (or use it as a
   context manager) so the connections are released.
 - **Where the database is** is shown with its password masked (``shown``); a URL whose driver is
@@ -86,6 +90,9 @@ Decisions:
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import os
 import re
 from collections import Counter
@@ -189,6 +196,7 @@ returns_t = sa.Table(
     sa.Index("ix_returns_year_current", "year", "is_current"),
     sa.Index("uq_returns_round", "unit_id", "year", "round", unique=True),
 )
+_INSERT_RETURN = sa.insert(returns_t)  # built once: SQLAlchemy compiles it once per database
 
 facts_t = sa.Table(
     "facts",
@@ -270,8 +278,46 @@ class Fitted(str):
     takes it as it is, without parsing and checking it again."""
 
 
+# Plain number text (no exponent, sign, spaces or underscores other than a leading "-") with at
+# most 20 digits before the point: most numbers a consolidation hands over are such text.
+_PLAIN_TEXT = re.compile(r"(-?)(0|[1-9][0-9]{0,19})(?:\.([0-9]*))?")
+_INT_LIMIT = 10 ** (PRECISION - SCALE)
+
+
 def _fits(value: Any) -> Fitted | None:
     """The canonical text of ``value`` if it is a number that fits NUMERIC(38, 18), else None."""
+    kind = type(value)
+    if kind is int:
+        return Fitted(str(value)) if -_INT_LIMIT < value < _INT_LIMIT else None
+    if kind is Decimal and value.is_finite():
+        value = format(value, "f")  # every digit, plain notation: what ``canonical`` starts from
+        kind = str
+    if kind is str:  # fast path: plain text is made canonical without parsing it as a Decimal
+        plain = _PLAIN_TEXT.fullmatch(value)
+        if plain:
+            sign, whole, places = plain.group(1), plain.group(2), (plain.group(3) or "").rstrip("0")
+            if len(places) <= SCALE:
+                if whole == "0" and not places:
+                    return Fitted("0")
+                return Fitted(f"{sign}{whole}.{places}" if places else f"{sign}{whole}")
+    return _fits_slowly(value)
+
+
+# A batch repeats many numbers (facts 0, 100.00…, scores 5, 4.5…): each is made canonical once.
+# Equal numbers have one canonical text, so numbers equal in value may share an entry; ``typed``
+# keeps True apart from 1 (a bool is no number here).
+_fits_memo = functools.lru_cache(maxsize=1 << 16, typed=True)(_fits)
+
+
+def _fits_cached(value: Any) -> Fitted | None:
+    try:
+        return _fits_memo(value)
+    except TypeError:  # unhashable (a signalling NaN): no cache
+        return _fits(value)
+
+
+def _fits_slowly(value: Any) -> Fitted | None:
+    """``_fits`` for any value, by parsing it as a Decimal (the reference the fast path is tested against)."""
     if isinstance(value, bool) or not isinstance(value, Decimal | int | float | str):
         return None
     try:
@@ -308,12 +354,12 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, Decimal | int | float) and not isinstance(value, bool)
 
 
-def _number(value: Any, what: str = "数值") -> Decimal | None:
-    """A value for an exact column: None for missing (None, NaN), else the exact Decimal; a value that
-    does not fit NUMERIC(38, 18) is refused before anything is written."""
+def _number(value: Any, what: str = "数值") -> Fitted | None:
+    """A value for an exact column: None for missing (None, NaN), else its canonical text (``Exact``
+    binds it as is); a value that does not fit NUMERIC(38, 18) is refused before anything is written."""
     if value is None or (isinstance(value, float) and value != value):
         return None
-    number = exact(value)
+    number = _fits_cached(value)
     if number is None:
         raise StoreError(
             f"{what} {value} 的小数超过 {SCALE} 位或整数超过 {PRECISION - SCALE} 位，无法精确存入数据库"
@@ -494,19 +540,21 @@ class Store:
     ) -> Saved:
         """``save_return``, saying also which round the return is, its findings with the unit's
         explanations carried over, and what it fixed and added since the previous round."""
-        sha = str(ret.get("sha256") or "").strip().lower()
-        return self.save_all([sha], lambda: [_prepare(ret, scores, findings, _fact_rows(facts))])[0]
+        return self.save_all([ret], lambda: [_prepare(ret, scores, findings, _fact_rows(facts))])[0]
 
-    def save_all(self, shas: Sequence[str], rounds: Callable[[], Iterable[Prepared]]) -> list[Saved]:
+    def save_all(
+        self, rets: Sequence[Mapping[str, Any]], rounds: Callable[[], Iterable[Prepared]]
+    ) -> list[Saved]:
         """Store returns in order, in ONE transaction: all or none (a StoreError raised while
         ``rounds()`` prepares them rolls everything back). Each is its unit's next round exactly
         as if saved alone; their facts, scores and findings go in with one executemany per table
-        per ``BATCH`` returns. ``shas``: theirs, looked up in one go; ``rounds`` is called again
-        if a concurrent writer wins a UNIQUE race."""
+        per ``BATCH`` returns. ``rets``: their ``returns`` rows, whose files, units, rounds and
+        explanations are looked up in one go; ``rounds`` is called again if a concurrent writer
+        wins a UNIQUE race."""
         for attempt in range(2):  # a concurrent writer may win a UNIQUE race once; then re-read
             try:
-                with self.engine.begin() as conn:
-                    batch = _Batch(conn, shas)
+                with self.engine.begin() as conn, _no_gc_pauses():
+                    batch = _Batch(conn, rets)
                     out = []
                     for n, p in enumerate(rounds(), start=1):
                         out.append(self._save(conn, p, batch))
@@ -526,23 +574,16 @@ class Store:
         ret, finding_rows = p.ret, p.findings
         code, name = squash_spaces(ret.get("code"), nfkc=True), str(ret.get("unit") or "").strip()
         year = _year(ret.get("year"))
-        unit_id = _unit_for_save(conn, code, name)
+        unit_id = batch.units.for_save(code, name)
         round_no, carried = None, _Carried({}, [])
         if unit_id is not None and year is not None:
-            # Lock the unit (portable FOR UPDATE; a no-op on SQLite, which locks the whole file) so two
-            # writers cannot both number this round or decide which version of the year is current.
-            if conn.dialect.name != "sqlite":  # SQLite's write transaction locks the whole file already
-                conn.execute(sa.select(units_t.c.id).where(units_t.c.id == unit_id).with_for_update()).first()
-            last = conn.execute(
-                sa.select(sa.func.max(returns_t.c.round)).where(
-                    returns_t.c.unit_id == unit_id, returns_t.c.year == year
-                )
-            ).scalar()
-            round_no = (last or 0) + 1
-            finding_rows, carried = _carry_over(conn, unit_id, year, finding_rows)
+            round_no = batch.rounds.get((unit_id, year), 0) + 1
+            batch.rounds[(unit_id, year)] = round_no
+            finding_rows, carried = _carry_over(batch.explanations(unit_id, year), finding_rows)
         new_id = _insert(
             conn,
-            sa.insert(returns_t).values(
+            _INSERT_RETURN,
+            dict(
                 unit_id=unit_id,
                 year=year,
                 file=str(ret.get("file") or ""),
@@ -566,7 +607,8 @@ class Store:
         batch.add(new_id, p.facts, p.scores, finding_rows)
         if unit_id is None or year is None:
             return _saved(conn, "inserted", new_id, batch, (None, None, None))
-        _record_explanations(conn, unit_id, year, round_no, new_id, finding_rows, carried)
+        if _record_explanations(conn, unit_id, year, round_no, new_id, finding_rows, carried):
+            batch.changed_explanations.add((unit_id, year))
         # a first round is the only version of its unit's year (every such return has a round)
         outcome = "inserted" if round_no == 1 else _make_current(conn, unit_id, year, new_id, name)
         return _saved(conn, outcome, new_id, batch, (unit_id, year, round_no))
@@ -768,17 +810,17 @@ class Prepared:
 
     sha: str
     ret: Mapping[str, Any]
-    totals: tuple[Decimal | None, Decimal | None]
-    scores: list[dict[str, Any]]
+    totals: tuple[Fitted | None, Fitted | None]
+    scores: list[tuple[Any, ...]]  # in SCORE_KEYS order
     findings: list[dict[str, Any]]
-    facts: list[dict[str, Any]]
+    facts: list[tuple[Any, ...]]  # in FACT_KEYS order
 
 
 def _prepare(
     ret: Mapping[str, Any],
     scores: Iterable[Mapping[str, Any]],
     findings: Iterable[Mapping[str, Any]],
-    facts: list[dict[str, Any]],
+    facts: list[tuple[Any, ...]],
 ) -> Prepared:
     """A return's rows as stored (``facts`` are rows of the facts table already, ``_fact_rows``),
     or the StoreError that refuses it."""
@@ -786,7 +828,7 @@ def _prepare(
     if not sha:
         raise StoreError(f"{ret.get('file')}：缺少 sha256，无法入库")
     score_rows = [_score_row(r) for r in scores]
-    items = [r["item"] for r in score_rows]
+    items = [r[0] for r in score_rows]
     if len(set(items)) != len(items):
         dup = sorted({i for i in items if items.count(i) > 1})
         raise StoreError(f"{ret.get('file')}：评分项重复：{', '.join(dup)}")
@@ -798,63 +840,96 @@ def _prepare(
 
 
 class _Batch:
-    """The returns stored in one transaction: which sha256 are stored (looked up once for all),
-    and the facts, scores and findings of the new ones, inserted together at the end (one
-    executemany per table); until then a new return's findings are read from here."""
+    """The returns stored in one transaction. Looked up once for all of them: which files are
+    stored already, their units (locked, on databases that lock rows, so no other writer numbers
+    their rounds meanwhile), the units' last rounds and explanations; kept up to date here as
+    returns are saved. The facts, scores and findings of the new ones are inserted together (one
+    executemany per table per ``BATCH`` returns); until then a new return's findings are read
+    from here."""
 
-    def __init__(self, conn: Connection, shas: Sequence[str]) -> None:
+    def __init__(self, conn: Connection, rets: Sequence[Mapping[str, Any]]) -> None:
         self.conn = conn
         self.known: dict[str, int] = {}
-        for chunk in _chunks(sorted(set(shas)), 500):
+        shas = {str(r.get("sha256") or "").strip().lower() for r in rets}
+        for chunk in _chunks(sorted(shas), 500):
             rows = conn.execute(
                 sa.select(returns_t.c.sha256, returns_t.c.id).where(returns_t.c.sha256.in_(chunk))
             )
             self.known.update({sha: rid for sha, rid in rows})
-        self.rows: dict[Any, list[dict[str, Any]]] = {facts_t: [], scores_t: [], findings_t: []}
+        self.units = _Units(conn, rets)
+        ids = sorted(self.units.loaded)
+        if ids and conn.dialect.name != "sqlite":  # SQLite's write transaction locks the whole file already
+            for chunk in _chunks(ids, 500):
+                conn.execute(sa.select(units_t.c.id).where(units_t.c.id.in_(chunk)).with_for_update()).all()
+        self.rounds: dict[tuple[int, int], int] = {}  # (unit_id, year): its last round
+        self.stored: dict[tuple[int, int], list[Any]] = {}  # (unit_id, year): its explanations rows
+        r, e = returns_t.c, explanations_t.c
+        for chunk in _chunks(ids, 500):
+            rounds = sa.select(r.unit_id, r.year, sa.func.max(r.round)).where(
+                r.unit_id.in_(chunk), r.year.is_not(None)
+            )
+            for unit_id, year, last in conn.execute(rounds.group_by(r.unit_id, r.year)):
+                self.rounds[(unit_id, year)] = last or 0
+            for row in conn.execute(sa.select(explanations_t).where(e.unit_id.in_(chunk)).order_by(e.id)):
+                self.stored.setdefault((row.unit_id, row.year), []).append(row)
+        self.changed_explanations: set[tuple[int, int]] = set()  # written since: read them again
+        self.rows: dict[Any, list[tuple[Any, ...]]] = {facts_t: [], scores_t: [], findings_t: []}
         self.findings: dict[int, list[dict[str, Any]]] = {}
 
     def add(
         self,
         return_id: int,
-        facts: list[dict[str, Any]],
-        scores: list[dict[str, Any]],
+        facts: list[tuple[Any, ...]],
+        scores: list[tuple[Any, ...]],
         findings: list[dict[str, Any]],
     ) -> None:
-        for table, rows in ((facts_t, facts), (scores_t, scores), (findings_t, findings)):
-            self.rows[table].extend({**r, "return_id": return_id} for r in rows)
+        self.rows[facts_t].extend((return_id, *r) for r in facts)
+        self.rows[scores_t].extend((return_id, *r) for r in scores)
+        self.rows[findings_t].extend((return_id, *(r[k] for k in FINDING_COLUMNS)) for r in findings)
         self.findings[return_id] = [{k: r[k] for k in FINDING_COLUMNS} for r in findings]
 
+    def explanations(self, unit_id: int, year: int) -> Sequence[Any]:
+        """The unit's explanations rows of the year, oldest first."""
+        if (unit_id, year) in self.changed_explanations:
+            self.changed_explanations.discard((unit_id, year))
+            e = explanations_t.c
+            self.stored[(unit_id, year)] = list(
+                self.conn.execute(
+                    sa.select(explanations_t).where(e.unit_id == unit_id, e.year == year).order_by(e.id)
+                )
+            )
+        return self.stored.get((unit_id, year), [])
+
     def flush(self) -> None:
-        for table, rows in self.rows.items():
+        for table, keys in ((facts_t, FACT_KEYS), (scores_t, SCORE_KEYS), (findings_t, FINDING_COLUMNS)):
+            rows = self.rows[table]
             if rows:
-                _insert_many(self.conn, table, rows)
+                _insert_many(self.conn, table, ("return_id", *keys), rows)
             rows.clear()
         self.findings.clear()  # in the database now
 
 
-def _insert_many(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """``INSERT`` many rows: the Core statement compiled once for this database, the rows handed to
-    the driver's executemany as they are. SQLAlchemy's per-row parameter processing would cost
-    more than the database itself at 200,000 facts; what it would do is done here instead: an
-    exact number goes as ``Exact`` binds it (every row's number is a ``Fitted`` text already)."""
-    keys = list(rows[0])
-    compiled = sa.insert(table).compile(dialect=conn.dialect, column_keys=keys)
-    exact_keys = [k for k in keys if isinstance(table.c[k].type, Exact)]
-    sqlite = conn.dialect.name == "sqlite"
-    for k in exact_keys:
-        for r in rows:
-            v = r[k]
-            if v is not None:
-                r[k] = (
-                    Exact().process_bind_param(v, conn.dialect)
-                    if type(v) is not Fitted
-                    else (str(v) if sqlite else Decimal(v))
-                )
-    if compiled.positional:
-        names = compiled.positiontup or []
-        params: Any = [tuple(r[n] for n in names) for r in rows]
-    else:
+def _insert_many(conn: Connection, table: sa.Table, keys: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """``INSERT`` many rows (tuples in ``keys`` order): the Core statement compiled once for this
+    database, the rows handed to the driver's executemany. SQLAlchemy's per-row parameter
+    processing would cost more than the database itself at 200,000 facts; what it would do is
+    done here instead: an exact number goes as ``Exact`` binds it (canonical text on SQLite, a
+    Decimal elsewhere)."""
+    compiled = sa.insert(table).compile(dialect=conn.dialect, column_keys=list(keys))
+    bind = Exact().process_bind_param
+    for at in [n for n, k in enumerate(keys) if isinstance(table.c[k].type, Exact)]:
+        for i, r in enumerate(rows):
+            v = r[at]
+            # SQLite stores a Fitted (a str) as it is: its canonical text is what Exact binds there
+            if v is not None and not (type(v) is Fitted and conn.dialect.name == "sqlite"):
+                rows[i] = (*r[:at], bind(v, conn.dialect), *r[at + 1 :])
+    if not compiled.positional:
+        params: Any = [dict(zip(keys, r, strict=True)) for r in rows]
+    elif list(compiled.positiontup or []) == list(keys):
         params = rows
+    else:
+        where = [list(keys).index(n) for n in compiled.positiontup or []]
+        params = [tuple(r[n] for n in where) for r in rows]
     conn.exec_driver_sql(str(compiled), params)
 
 
@@ -935,6 +1010,20 @@ def _upgrade_rounds(conn: Connection, columns: dict[str, dict[str, Any]]) -> Non
         conn.execute(sa.update(returns_t).where(returns_t.c.id == rid).values(round=n))
 
 
+@contextlib.contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """Hold the cyclic garbage collector while a batch is stored: the hundreds of thousands of
+    (acyclic) row tuples it makes would trigger full collections over everything the caller
+    holds (a consolidation's frames), a sixth of the store's time; it runs again after."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
 
@@ -969,28 +1058,63 @@ def _find_unit(conn: Connection, code: str, name: str) -> int | None:
     return coded[0] if len(coded) == 1 else None
 
 
-def _unit_for_save(conn: Connection, code: str, name: str) -> int | None:
-    name_key = squash_spaces(name, nfkc=True)
-    if not code and not name_key:
-        return None
-    found = _find_unit(conn, code, name)
-    if found is not None:
-        if code:  # adopt the code for a unit so far known by name only
-            conn.execute(
-                sa.update(units_t)
-                .where(units_t.c.id == found, units_t.c.code.is_(None))
-                .values(code=code, unit_key=f"c:{code}")
-            )
-        return found
-    key = f"c:{code}" if code else f"n:{name_key}"
-    return _insert(
-        conn, sa.insert(units_t).values(code=code or None, name=name, name_key=name_key, unit_key=key)
-    )
+class _Units:
+    """The units of a batch of returns, read in one go and kept up to date as returns are saved:
+    ``for_save`` matches (and creates, and adopts codes) exactly as ``_find_unit`` reads them."""
+
+    def __init__(self, conn: Connection, rets: Sequence[Mapping[str, Any]]) -> None:
+        self.conn = conn
+        self.by_key: dict[str, int] = {}  # unit_key: id
+        self.by_name: dict[str, set[int]] = {}  # name_key: ids of every unit of that name
+        keys, names = set(), set()
+        for ret in rets:
+            code = squash_spaces(ret.get("code"), nfkc=True)
+            name_key = squash_spaces(str(ret.get("unit") or "").strip(), nfkc=True)
+            keys.update([f"c:{code}"] if code else [])
+            names.update([name_key] if name_key else [])
+        u = units_t.c
+        for where in [*(u.unit_key.in_(c) for c in _chunks(sorted(keys), 500))] + [
+            u.name_key.in_(c) for c in _chunks(sorted(names), 500)
+        ]:
+            for uid, unit_key, name_key in conn.execute(sa.select(u.id, u.unit_key, u.name_key).where(where)):
+                self.by_key[unit_key] = uid
+                self.by_name.setdefault(name_key, set()).add(uid)
+        self.loaded = set(self.by_key.values())  # the units that existed before this batch
+
+    def for_save(self, code: str, name: str) -> int | None:
+        name_key = squash_spaces(name, nfkc=True)
+        if not code and not name_key:
+            return None
+        if code:
+            found = self.by_key.get(f"c:{code}")
+            if found is None and name_key and f"n:{name_key}" in self.by_key:
+                found = self.by_key.pop(f"n:{name_key}")  # adopt the code for a unit known by name only
+                self.conn.execute(
+                    sa.update(units_t)
+                    .where(units_t.c.id == found, units_t.c.code.is_(None))
+                    .values(code=code, unit_key=f"c:{code}")
+                )
+                self.by_key[f"c:{code}"] = found
+        else:
+            found = self.by_key.get(f"n:{name_key}")
+            same_name = self.by_name.get(name_key, set())
+            if found is None and len(same_name) == 1:  # the one coded unit of that name
+                found = next(iter(same_name))
+        if found is not None:
+            return found
+        key = f"c:{code}" if code else f"n:{name_key}"
+        new = _insert(
+            self.conn,
+            sa.insert(units_t).values(code=code or None, name=name, name_key=name_key, unit_key=key),
+        )
+        self.by_key[key] = new
+        self.by_name.setdefault(name_key, set()).add(new)
+        return new
 
 
-def _insert(conn: Connection, statement: Any) -> int:
+def _insert(conn: Connection, statement: Any, params: dict[str, Any] | None = None) -> int:
     """Execute a single-row INSERT and return the new primary key (RETURNING where available)."""
-    key = conn.execute(statement).inserted_primary_key
+    key = conn.execute(statement, params).inserted_primary_key
     if key is None or key[0] is None:  # pragma: no cover - every supported driver reports it
         raise StoreError("数据库未返回新记录的编号")
     return int(key[0])
@@ -1088,16 +1212,12 @@ class _Carried:
     voided: list[int]  # explanation rows whose value has changed
 
 
-def _carry_over(
-    conn: Connection, unit_id: int, year: int, rows: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], _Carried]:
-    """The finding rows with the unit's stored explanations attached (a finding already explained,
-    by the review copy it came in, keeps its own)."""
-    stored = conn.execute(
-        sa.select(explanations_t)
-        .where(explanations_t.c.unit_id == unit_id, explanations_t.c.year == year)
-        .order_by(explanations_t.c.id)
-    ).all()
+def _carry_over(stored: Sequence[Any], rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], _Carried]:
+    """The finding rows with the unit's stored explanations (``stored``: its explanations rows of the
+    year, oldest first) attached (a finding already explained, by the review copy it came in,
+    keeps its own)."""
+    if not stored:  # nothing to carry over: the rows as they are (what ``explain`` would give)
+        return rows, _Carried({}, [])
     latest = {(e.rule, e.sheet, e.cell): e for e in stored}
     live = [e for e in latest.values() if not e.voided]
     given = [Explanation(e.rule, e.sheet, e.cell, e.reported, e.text, e.listed) for e in live]
@@ -1119,9 +1239,9 @@ def _record_explanations(
     return_id: int,
     rows: list[dict[str, Any]],
     carried: _Carried,
-) -> None:
+) -> bool:
     """Keep every explanation this round carries (new or moved ones as new rows); void the old ones
-    whose value changed."""
+    whose value changed. True if anything was written."""
     if carried.voided:
         conn.execute(
             sa.update(explanations_t).where(explanations_t.c.id.in_(carried.voided)).values(voided=True)
@@ -1155,6 +1275,7 @@ def _record_explanations(
         )
     if fresh:
         conn.execute(sa.insert(explanations_t), fresh)
+    return bool(fresh or carried.voided)
 
 
 def _as_finding(row: Mapping[str, Any]) -> Finding:
@@ -1205,16 +1326,17 @@ def _make_current(conn: Connection, unit_id: int, year: int, new_id: int, name: 
     return "superseded"
 
 
-def _score_row(row: Mapping[str, Any]) -> dict[str, Any]:
+def _score_row(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A row of the scores table, in ``SCORE_KEYS`` order."""
     item = row.get("item", row.get("id"))
     if not item:
         raise StoreError(f"评分行缺少 item：{dict(row)}")
-    return {
-        "item": str(item),
-        "max": _number(row.get("max"), f"评分项 {item} 的分值"),
-        "self": _number(row.get("self"), f"评分项 {item} 的自评得分"),
-        "recomputed": _number(row.get("recomputed"), f"评分项 {item} 的复核得分"),
-    }
+    return (
+        str(item),
+        _number(row.get("max"), f"评分项 {item} 的分值"),
+        _number(row.get("self"), f"评分项 {item} 的自评得分"),
+        _number(row.get("recomputed"), f"评分项 {item} 的复核得分"),
+    )
 
 
 def _finding_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -1238,7 +1360,7 @@ def _explanation(value: Any) -> str | None:
     return str(value).strip() or None
 
 
-def _fact_rows(rows: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> list[dict[str, Any]]:
+def _fact_rows(rows: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """Rows of the facts table. A number is kept as its canonical text and, where it fits, exactly
     in ``number``; rows may say ``numeric`` for a number given as text (consolidation's facts)."""
     if isinstance(rows, Mapping):
@@ -1246,26 +1368,26 @@ def _fact_rows(rows: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> list[di
     return _fact_triples((r["field"], r["value"], r.get("numeric")) for r in rows)
 
 
-def _fact_triples(triples: Iterable[tuple[Any, Any, Any]]) -> list[dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
+FACT_KEYS = ("field", "value", "numeric", "number")  # the order of a fact row's values (``_fact_triples``)
+
+
+def _fact_triples(triples: Iterable[tuple[Any, Any, Any]]) -> list[tuple[Any, ...]]:
+    """(field, value, numeric) → rows of the facts table as tuples in ``FACT_KEYS`` order."""
+    out: dict[str, tuple[Any, ...]] = {}
     for fid, value, numeric in triples:
         if value is None or (isinstance(value, float) and value != value):  # None / NaN: nothing known
             continue
+        field = str(fid)
         if isinstance(value, str):
-            fits = _fits(value) if numeric is True else None  # a number written as text by consolidation
-            if fits is None:
-                out[str(fid)] = {"field": str(fid), "value": value, "numeric": False, "number": None}
-            else:
-                out[str(fid)] = {"field": str(fid), "value": str(fits), "numeric": True, "number": fits}
+            fits = (
+                _fits_cached(value) if numeric is True else None
+            )  # a number written as text by consolidation
+            out[field] = (field, value, False, None) if fits is None else (field, str(fits), True, fits)
         else:
             is_number = _is_number(value)
-            number = _fits(value) if is_number else None
-            out[str(fid)] = {
-                "field": str(fid),
-                "value": str(number) if number is not None else to_text(value),
-                "numeric": is_number,
-                "number": number,
-            }
+            number = _fits_cached(value) if is_number else None
+            text = str(number) if number is not None else to_text(value)
+            out[field] = (field, text, is_number, number)
     return list(out.values())
 
 
@@ -1410,18 +1532,19 @@ def save_rounds(
                 if findings["file"][n] == first
             ),
             _fact_triples(
-                (facts["field"][n], facts["value"][n], facts["numeric"][n])
+                triple
                 for a, b in spans["x"].get(sha, [])
-                for n in range(a, b)
+                for triple in zip(
+                    facts["field"][a:b], facts["value"][a:b], facts["numeric"][a:b], strict=True
+                )
             ),
         )
 
     saved: dict[str, Saved] = {}
     store = url_or_path if isinstance(url_or_path, Store) else open_store(url_or_path)
     try:
-        shas = [str(ret["sha256"]) for ret in todo]
-        for sha, done in zip(shas, store.save_all(shas, lambda: map(prepared, todo)), strict=True):
-            saved[sha] = done
+        for ret, done in zip(todo, store.save_all(todo, lambda: map(prepared, todo)), strict=True):
+            saved[str(ret["sha256"])] = done
             counts[done.outcome] += 1
     finally:
         if store is not url_or_path:
