@@ -1458,18 +1458,6 @@ def _spans(shas: list[Any]) -> dict[str, list[tuple[int, int]]]:
 
 
 SCORE_KEYS = ("item", "max", "self", "recomputed")
-FINDING_KEYS = (
-    "rule",
-    "item",
-    "severity",
-    "sheet",
-    "cell",
-    "reported",
-    "expected",
-    "message",
-    "explanation",
-    "explained",
-)
 BATCH = 200  # returns prepared and inserted at a time: the rows of 10,000 returns never all at once
 
 
@@ -1509,7 +1497,7 @@ def save_rounds(
     del cols
     todo.sort(key=_recency, reverse=True)
     scores = _columns(getattr(con, "scores", None), ("sha256", *SCORE_KEYS))
-    findings = _columns(getattr(con, "findings", None), ("sha256", "file", *FINDING_KEYS))
+    findings = _columns(getattr(con, "findings", None), ("sha256", "file", *FINDING_COLUMNS))
     facts = _columns(getattr(con, "facts", None), ("sha256", "field", "value", "numeric"))
     spans = {part: _spans(c["sha256"]) for part, c in (("s", scores), ("f", findings), ("x", facts))}
 
@@ -1526,7 +1514,7 @@ def save_rounds(
                 for n in range(a, b)
             ),
             (
-                dict(zip(FINDING_KEYS, (findings[k][n] for k in FINDING_KEYS), strict=True))
+                dict(zip(FINDING_COLUMNS, (findings[k][n] for k in FINDING_COLUMNS), strict=True))
                 for a, b in own
                 for n in range(a, b)
                 if findings["file"][n] == first
