@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from lxml import etree
 
+from perfxl.check.sharedformula import col_name, ref_rc
 from perfxl.engine.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
 from perfxl.form.styles import FORMULA_FILL, INPUT_FILL, SEVERITY_FILLS
 from perfxl.report.notes import Notes
@@ -21,11 +22,9 @@ from perfxl.report.package_edit import (
     Parts,
     R,
     Styles,
-    a1,
     add_override,
     add_rel,
     cell,
-    col_letter,
     drop_overrides,
     first,
     local,
@@ -159,14 +158,14 @@ class SheetMarks:
     def target(self, ref: str) -> str | None:
         """The cell a finding's reference points to (a range's or a merge's top-left)."""
         try:
-            top, left = a1(ref.replace("$", "").split(":")[0])
+            top, left = ref_rc(ref.replace("$", "").split(":")[0])
         except ValueError:
             return None
         for box in self.merged:
             if box and box[0] <= top <= box[2] and box[1] <= left <= box[3]:
                 top, left = box[0], box[1]
                 break
-        return f"{col_letter(left)}{top}"
+        return f"{col_name(left)}{top}"
 
     def unmark(self) -> None:
         """Take an earlier review's marks off: its notes (keeping the unit's own note) and its
@@ -258,7 +257,7 @@ def selected(parts: Parts, part: str) -> bool:
 def _bounds(ref: str) -> tuple[int, int, int, int] | None:
     ends = ref.replace("$", "").split(":")
     try:
-        (r1, c1), (r2, c2) = a1(ends[0]), a1(ends[-1])
+        (r1, c1), (r2, c2) = ref_rc(ends[0]), ref_rc(ends[-1])
     except ValueError:
         return None
     return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)

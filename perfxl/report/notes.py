@@ -13,11 +13,11 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from perfxl.check.sharedformula import ref_rc
 from perfxl.report.package_edit import (
     MAIN,
     Parts,
     R,
-    a1,
     add_default,
     add_override,
     add_rel,
@@ -114,7 +114,7 @@ class Notes:
         shapes = []
         for n, (ref, (_, text)) in enumerate(self.notes.items(), 1):
             try:
-                row, col = a1(ref)
+                row, col = ref_rc(ref)
             except ValueError:
                 continue
             lines = min(36, 1 + text.count("\n") + len(text) // 24)

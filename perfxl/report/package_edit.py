@@ -21,12 +21,12 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 
 from lxml import etree
 
 from perfxl.check.limits import Budget, Limits
 from perfxl.check.package import BAD, Package, XlsxReadError
+from perfxl.check.sharedformula import col_name, ref_rc
 from perfxl.check.xmlsafe import parse
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -323,32 +323,11 @@ def first(root: etree._Element, name: str) -> etree._Element | None:
     return next((el for el in root if local(el) == name), None)
 
 
-@lru_cache(maxsize=8192)  # a form's references (its merges, its flagged cells) come back in every return
-def a1(ref: str) -> tuple[int, int]:
-    """(row, column) of ``"F8"``; ``ValueError`` for anything else."""
-    m = re.fullmatch(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})", ref)
-    if m is None:
-        raise ValueError(ref)
-    col = 0
-    for ch in m.group(1).upper():
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
-
-
-@lru_cache(maxsize=1024)
-def col_letter(col: int) -> str:
-    out = ""
-    while col:
-        col, rest = divmod(col - 1, 26)
-        out = chr(65 + rest) + out
-    return out
-
-
 def cell(sheet: etree._Element, ref: str) -> etree._Element:
     """The ``<c>`` of ``ref`` on a worksheet, made (with its row) where the schema order wants it
     when the file has none."""
-    row_no, col_no = a1(ref)
-    ref = f"{col_letter(col_no)}{row_no}"
+    row_no, col_no = ref_rc(ref)
+    ref = f"{col_name(col_no)}{row_no}"
     data = first(sheet, "sheetData")
     if data is None:
         data = place(sheet, etree.Element(q("sheetData")))
@@ -376,11 +355,11 @@ def cell(sheet: etree._Element, ref: str) -> etree._Element:
     for el in cells:  # a cell may leave out its reference too: it follows the one before
         there = el.get("r")
         try:
-            col = a1(there)[1] if there else col + 1
+            col = ref_rc(there)[1] if there else col + 1
         except ValueError:
             col += 1
         if there is None:
-            el.set("r", f"{col_letter(col)}{row_no}")
+            el.set("r", f"{col_name(col)}{row_no}")
         if col == col_no:
             return el
     c = etree.Element(f"{{{ns}}}c", r=ref)
@@ -397,7 +376,7 @@ def cell(sheet: etree._Element, ref: str) -> etree._Element:
 
 def _col(c: etree._Element) -> int:
     try:
-        return a1(c.get("r") or "")[1]
+        return ref_rc(c.get("r") or "")[1]
     except ValueError:
         return 0
 

@@ -29,6 +29,7 @@ from perfxl.check.explanations import EXPLANATION_HEADER, KEY_HEADER, REVIEW_SHE
 from perfxl.check.limits import LIMITS, Budget, LimitExceeded, Limits
 from perfxl.check.package import XlsxReadError, read_source
 from perfxl.check.result import CheckResult, ItemResult
+from perfxl.check.sharedformula import col_name
 from perfxl.engine.findings import ERROR, SEVERITIES, WARNING, Finding
 from perfxl.form.styles import (
     BODY_FONT,
@@ -40,7 +41,7 @@ from perfxl.form.styles import (
 )
 from perfxl.oserror import shown
 from perfxl.report.marks import FILLS, Book, SheetMarks, group, level, selected
-from perfxl.report.package_edit import Styles, col_letter, rel_targets
+from perfxl.report.package_edit import Styles, rel_targets
 from perfxl.report.sanitize import ReviewError, defuse, open_package, workbook_part
 from perfxl.report.sheetxml import NewSheet, clean
 
@@ -127,7 +128,7 @@ def _annotate(parts: Any, result: CheckResult, file_name: str, sha256: str, chec
     book.add_first(
         [(SHEET, review), (ITEMS_SHEET, items)],
         [
-            ("_xlnm._FilterDatabase", 0, f"{quoted}!$A${head}:${col_letter(KEY_COL)}${last}"),
+            ("_xlnm._FilterDatabase", 0, f"{quoted}!$A${head}:${col_name(KEY_COL)}${last}"),
             ("_xlnm.Print_Titles", 0, f"{quoted}!${head}:${head}"),
             ("_xlnm.Print_Titles", 1, f"'{ITEMS_SHEET}'!$2:$2"),
         ],
@@ -190,7 +191,7 @@ class _Sheet:
             )
         self.ws.put(row, col, value, xf)
         if span > 1:
-            self.ws.merges.append(f"{col_letter(col)}{row}:{col_letter(col + span - 1)}{row}")
+            self.ws.merges.append(f"{col_name(col)}{row}:{col_name(col + span - 1)}{row}")
             for c in range(col + 1, col + span):
                 self.ws.put(row, c, None, xf if border else 0)
 
@@ -318,7 +319,7 @@ def _draw(
         row += 1
         d.put(row, 1, "未发现问题", span=LAST, border=True, align="center")
     last = max(row, head + 1)
-    ws.filter = f"A{head}:{col_letter(KEY_COL)}{last}"
+    ws.filter = f"A{head}:{col_name(KEY_COL)}{last}"
     ws.freeze = head
     if result.round is not None and result.round > 1:
         _changes(d, row + 2, result, widths)

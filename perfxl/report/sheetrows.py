@@ -26,10 +26,10 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-MAX_TEXT = 32767  # Excel's limit on a cell's text (UTF-16 units)
+from perfxl.report.sheetxml import MAX_TEXT, literal
+
 _COLUMNS = [xl_col_to_name(c) for c in range(16384)]
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
-_ESCAPED = re.compile(r"_x[0-9a-fA-F]{4}_")
 _XML = re.compile(r"[&<>]")
 _EDGE_SPACE = re.compile(r"^\s|\s$")
 
@@ -109,8 +109,7 @@ class RowWriter:
 def _t(text: str) -> str:
     """A ``<t>`` element as xlsxwriter writes it: control characters as ``_xHHHH_`` (and a literal
     ``_xHHHH_`` protected), XML escaped, edge whitespace preserved."""
-    if "_x" in text:
-        text = _ESCAPED.sub(lambda m: "_x005F" + m.group(0), text)
+    text = literal(text)
     if _CONTROL.search(text):
         text = _CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
     space = ' xml:space="preserve"' if text and _EDGE_SPACE.search(text) else ""

@@ -14,7 +14,8 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from perfxl.report.package_edit import MAIN, R, col_letter, q, serialize
+from perfxl.check.sharedformula import col_name
+from perfxl.report.package_edit import MAIN, R, q, serialize
 
 # Characters XML 1.0 cannot carry (C0 controls but tab, CR, LF), and lone surrogates.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -77,7 +78,7 @@ class NewSheet:
             out.append(f'<row r="{r}"{height}>')
             for c in sorted(by_row.get(r, ())):
                 value, xf = self.cells[(r, c)]
-                out.append(_cell(f"{col_letter(c)}{r}", value, xf))
+                out.append(_cell(f"{col_name(c)}{r}", value, xf))
             out.append("</row>")
         return "".join(out)
 
@@ -88,7 +89,7 @@ class NewSheet:
         etree.SubElement(pr, q("pageSetUpPr"), fitToPage="1")
         last_row = max((r for r, _ in self.cells), default=1)
         last_col = max((c for _, c in self.cells), default=1)
-        etree.SubElement(ws, q("dimension"), ref=f"A1:{col_letter(last_col)}{last_row}")
+        etree.SubElement(ws, q("dimension"), ref=f"A1:{col_name(last_col)}{last_row}")
         views = etree.SubElement(ws, q("sheetViews"))
         view = etree.SubElement(views, q("sheetView"), workbookViewId="0")
         if not self.plain:

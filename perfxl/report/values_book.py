@@ -10,8 +10,9 @@ import io
 import zipfile
 from xml.sax.saxutils import quoteattr
 
+from perfxl.check.sharedformula import ref_rc
 from perfxl.check.xlsxread import Workbook
-from perfxl.report.package_edit import WORKSHEET_TYPE, R, a1
+from perfxl.report.package_edit import WORKSHEET_TYPE, R
 from perfxl.report.sheetxml import NewSheet
 
 MAIN_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
@@ -41,7 +42,7 @@ def values_package(values: Workbook) -> bytes:
         ws = NewSheet(plain=True)
         for ref, found in sheet.cells.items():
             try:
-                row, col = a1(ref)
+                row, col = ref_rc(ref)
             except ValueError:
                 continue
             value = int(found.value) if isinstance(found.value, bool) else found.value
