@@ -1042,25 +1042,13 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 def _find_unit(conn: Connection, code: str, name: str) -> int | None:
     """The unit a (code, name) pair denotes, or None. See the module docstring for the matching."""
-    name_key = squash_spaces(name, nfkc=True)
-    if code:
-        found = conn.execute(sa.select(units_t.c.id).where(units_t.c.unit_key == f"c:{code}")).scalar()
-        if found is not None or not name_key:
-            return found
-        return conn.execute(sa.select(units_t.c.id).where(units_t.c.unit_key == f"n:{name_key}")).scalar()
-    if not name_key:
-        return None
-    found = conn.execute(sa.select(units_t.c.id).where(units_t.c.unit_key == f"n:{name_key}")).scalar()
-    if found is not None:
-        return found
-    same_name = sa.select(units_t.c.id).where(units_t.c.name_key == name_key).limit(2)
-    coded = conn.execute(same_name).scalars().all()
-    return coded[0] if len(coded) == 1 else None
+    return _Units(conn, [{"code": code, "unit": name}]).find(code, squash_spaces(name, nfkc=True))
 
 
 class _Units:
     """The units of a batch of returns, read in one go and kept up to date as returns are saved:
-    ``for_save`` matches (and creates, and adopts codes) exactly as ``_find_unit`` reads them."""
+    ``find`` is the one matching (see the module docstring); ``for_save`` also creates units and
+    adopts codes."""
 
     def __init__(self, conn: Connection, rets: Sequence[Mapping[str, Any]]) -> None:
         self.conn = conn
@@ -1081,25 +1069,33 @@ class _Units:
                 self.by_name.setdefault(name_key, set()).add(uid)
         self.loaded = set(self.by_key.values())  # the units that existed before this batch
 
+    def find(self, code: str, name_key: str) -> int | None:
+        """The unit a code and a normalised name denote: by code, else by name (a unit known by
+        name only, else the one coded unit of that name)."""
+        if code:
+            found = self.by_key.get(f"c:{code}")
+            return found if found is not None or not name_key else self.by_key.get(f"n:{name_key}")
+        if not name_key:
+            return None
+        found = self.by_key.get(f"n:{name_key}")
+        same_name = self.by_name.get(name_key, set())
+        if found is None and len(same_name) == 1:  # the one coded unit of that name
+            found = next(iter(same_name))
+        return found
+
     def for_save(self, code: str, name: str) -> int | None:
         name_key = squash_spaces(name, nfkc=True)
         if not code and not name_key:
             return None
-        if code:
-            found = self.by_key.get(f"c:{code}")
-            if found is None and name_key and f"n:{name_key}" in self.by_key:
-                found = self.by_key.pop(f"n:{name_key}")  # adopt the code for a unit known by name only
-                self.conn.execute(
-                    sa.update(units_t)
-                    .where(units_t.c.id == found, units_t.c.code.is_(None))
-                    .values(code=code, unit_key=f"c:{code}")
-                )
-                self.by_key[f"c:{code}"] = found
-        else:
-            found = self.by_key.get(f"n:{name_key}")
-            same_name = self.by_name.get(name_key, set())
-            if found is None and len(same_name) == 1:  # the one coded unit of that name
-                found = next(iter(same_name))
+        found = self.find(code, name_key)
+        if code and found is not None and f"c:{code}" not in self.by_key:
+            del self.by_key[f"n:{name_key}"]  # adopt the code for a unit known by name only
+            self.conn.execute(
+                sa.update(units_t)
+                .where(units_t.c.id == found, units_t.c.code.is_(None))
+                .values(code=code, unit_key=f"c:{code}")
+            )
+            self.by_key[f"c:{code}"] = found
         if found is not None:
             return found
         key = f"c:{code}" if code else f"n:{name_key}"
