@@ -576,6 +576,7 @@ def _take_rounds(con: Consolidation, saved: dict[str, Saved]) -> None:
         fixed_rows += [{**{k: r.get(k) for k in FIXED_COLUMNS[:7]}, **x} for x in s.fixed]
     f["explanation"], f["explained"], f["change"] = explanation, pd.array(explained, dtype=bool), change
     open_ = ~f["explained"]
+    files = f["file"].astype(object)  # plain labels: looked up in a categorical index, some fail
     for frame in (con.returns, con.units):  # each file's findings are all in ``findings``: count again
         for key, rows_of in (
             ("errors", open_ & (f["severity"] == ERROR)),
@@ -583,7 +584,7 @@ def _take_rounds(con: Consolidation, saved: dict[str, Saved]) -> None:
             ("infos", open_ & (f["severity"] == INFO)),
             ("explained", f["explained"]),
         ):
-            counts = f[rows_of].groupby("file").size()
+            counts = files[rows_of].value_counts().to_dict()
             frame[key] = pd.array([int(counts.get(x, 0)) for x in frame["file"]], dtype="Int64")
         frame["round"] = pd.array([_round(rounds.get(sha)) for sha in frame["sha256"]], dtype="Int64")
         frame["fixed"] = pd.array([_len(rounds.get(sha), "fixed") for sha in frame["sha256"]], dtype="Int64")
