@@ -55,6 +55,10 @@ class Column:
     def extend(self, values: Iterable[Any]) -> None:
         self.codes.extend(map(self.code, values))
 
+    def seal(self) -> None:
+        """No more values: the lookup of codes goes (at 10,000 returns it is tens of MB)."""
+        self._codes = {}
+
     def array(self, rows: np.ndarray, categorical: bool = False) -> Any:
         """The values of ``rows`` (positions): a Categorical if asked and every value is text, else
         an object array of the values themselves (None where missing)."""
@@ -67,13 +71,29 @@ class Column:
         return table[codes]
 
 
+class Flag:
+    """A yes/no column: a byte per row (``bool(value)``, as ``astype(bool)`` would make it)."""
+
+    def __init__(self) -> None:
+        self.codes = array("b")
+
+    def extend(self, values: Iterable[Any]) -> None:
+        self.codes.extend(map(bool, values))
+
+    def array(self, rows: np.ndarray, categorical: bool = False) -> Any:
+        return np.frombuffer(self.codes, dtype=np.int8)[rows].astype(bool) if len(self.codes) else np.zeros(0, bool)
+
+    def seal(self) -> None:
+        pass
+
+
 class LongTable:
     """Rows of one long frame, file by file: ``add(file, rows)`` with rows as tuples in ``names``
     order; ``frame`` then gives them in any order of files, with per-file columns joined on."""
 
-    def __init__(self, names: Sequence[str], text: Iterable[str] = ()) -> None:
-        texts = set(text)
-        self.columns = {n: Column(n in texts) for n in names}
+    def __init__(self, names: Sequence[str], text: Iterable[str] = (), flags: Iterable[str] = ()) -> None:
+        texts, yes_no = set(text), set(flags)
+        self.columns: dict[str, Column | Flag] = {n: Flag() if n in yes_no else Column(n in texts) for n in names}
         self.spans: dict[int, tuple[int, int]] = {}
         self.size = 0
 
@@ -101,16 +121,23 @@ class LongTable:
     def value(self, name: str, row: int) -> Any:
         column = self.columns[name]
         code = column.codes[row]
+        if isinstance(column, Flag):
+            return bool(code)
         return None if code == MISSING else column.values[code]
+
+    def seal(self) -> None:
+        """Every row is in: the columns' lookups go."""
+        for column in self.columns.values():
+            column.seal()
 
     def take(self, files: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """The row positions of ``files``' rows in that order (each file's own order kept), and for
         each row the position in ``files`` of its file."""
-        counts = np.array([b - a for a, b in (self.spans.get(f, (0, 0)) for f in files)], dtype=np.int64)
-        starts = np.array([self.spans.get(f, (0, 0))[0] for f in files], dtype=np.int64)
-        owner = np.repeat(np.arange(len(files), dtype=np.int64), counts)
-        first = np.repeat(np.cumsum(counts) - counts, counts)  # where each file's run starts in the result
-        rows = np.repeat(starts, counts) + (np.arange(len(owner), dtype=np.int64) - first)
+        spans = [self.spans.get(f, (0, 0)) for f in files]
+        counts = np.array([b - a for a, b in spans], dtype=np.int32)
+        owner = np.repeat(np.arange(len(files), dtype=np.int32), counts)
+        parts = [np.arange(a, b, dtype=np.int32) for a, b in spans if b > a]
+        rows = np.concatenate(parts) if parts else np.zeros(0, np.int32)
         return rows, owner
 
     def frame(

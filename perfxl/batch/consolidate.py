@@ -507,7 +507,7 @@ def consolidate(
         con = acc.build(expected)
         del acc  # the rows now live in the frames; free them before the workbook is written
         if store is not None:
-            con.stored, saved = save_rounds(con, store)
+            con.stored, saved = save_rounds(con, store, brief=True)
             _take_rounds(con, saved)
             if folder is not None:
                 _reviews(con, _jobs(files, folder, tolerance, False), saved, workers, show)
@@ -744,10 +744,12 @@ class _Accumulator:
     def __init__(self, keep_facts: bool = True) -> None:
         self.keep_facts = keep_facts
         self.returns: list[dict[str, Any]] = []
-        self.items = LongTable(ITEM_FIELDS, text=("item", "name", "reading"))
+        self.items = LongTable(ITEM_FIELDS, text=("item", "name", "reading"), flags=("consistent",))
         self.finance: dict[int, dict[str, Decimal]] = {}
-        self.findings = LongTable(FINDING_FIELDS, text=("rule", "severity", "sheet", "cell", "item", "message"))
-        self.facts = LongTable(FACT_FIELDS, text=("field", "value"))
+        self.findings = LongTable(
+            FINDING_FIELDS, text=("rule", "severity", "sheet", "cell", "item", "message"), flags=("explained",)
+        )
+        self.facts = LongTable(FACT_FIELDS, text=("field", "value"), flags=("numeric",))
         self._names: dict[Any, Any] = {}
 
     def add(self, row: Row) -> None:
@@ -778,6 +780,8 @@ class _Accumulator:
                         row["reason"] = _join(
                             row.get("reason"), "单位名册中没有此单位（预算编码、名称均未对上）"
                         )
+        for table in (self.items, self.findings, self.facts):
+            table.seal()
         order = sorted(range(len(rows)), key=lambda i: _order(rows[i]))
         returns = _frame([rows[i] for i in order], RETURN_COLUMNS)
         used_idx = [i for i in order if rows[i].get("used")]
