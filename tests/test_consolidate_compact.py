@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from inputgen import random_inputs
 
-from perfxl.batch.columns import LongTable
+from perfxl.batch.columns import LongTable, WideTable
 from perfxl.batch.consolidate import (
     FACT_COLUMNS,
     FINDING_COLUMNS,
@@ -106,6 +106,29 @@ def test_long_frames_hold_exactly_the_rows_the_workers_sent(con: Consolidation, 
     assert all(isinstance(v, Decimal) for v in con.scores["max"])
     assert all(isinstance(v, str) for v in con.findings["rule"])
     assert all(isinstance(v, str) for v in con.facts["value"])
+
+
+def test_finance_rows_hold_what_the_workers_sent(con: Consolidation, folder: Path) -> None:
+    head = ["sha256", "code", "unit", "year", "in_totals", "totals_note"]
+    rows = []
+    for ret in con.units.astype(object).to_dict("records"):
+        finance = check_one(str(folder / ret["name"]), ret["name"])[2]
+        rows.append({**{k: ret[k] for k in head}, **finance})
+    expected = pd.DataFrame(rows, columns=list(con.finance.columns))
+    expected["year"] = expected["year"].astype("Int64")
+    assert len(con.finance.columns) > len(head) and len(expected) > 1
+    assert _table(con.finance) == _table(expected)
+
+
+def test_a_wide_table_leaves_a_column_a_file_lacks_empty() -> None:
+    table = WideTable()
+    table.add(0, {"a": Decimal("1.0"), "b": Decimal("2")})
+    table.add(1, {"c": Decimal("1.00")})
+    table.add(2, {"b": Decimal("2"), "a": Decimal("1")})
+    frame = table.frame([2, 3, 1, 0], {"file": ["x", "y", "z", "w"]})
+    assert list(frame.columns) == ["file", "b", "a", "c"]
+    got = [[None if v is None else str(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    assert got == [["x", "2", "1", None], ["y", None, None, None], ["z", None, None, "1.00"], ["w", "2", "1.0", None]]
 
 
 def test_each_file_of_identical_content_has_its_own_findings_but_shares_scores(con: Consolidation) -> None:

@@ -12,7 +12,7 @@ the very objects the workers sent.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -172,3 +172,41 @@ def _repeat(values: Sequence[Any], owner: np.ndarray, categorical: bool) -> Any:
         codes, uniques = pd.factorize(table)  # None: code -1, missing
         return pd.Categorical.from_codes(codes[owner], categories=pd.Index(list(uniques)))
     return table[owner]
+
+
+class WideTable:
+    """One row per file, of named columns that may differ from file to file (the finance tables'
+    汇总 rows), each column's values as codes; the names in the order the files give them."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, Column] = {}
+        self.rows: dict[int, int] = {}
+        self.names: dict[int, tuple[str, ...]] = {}
+        self._names: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def add(self, file: int, values: Mapping[str, Any]) -> None:
+        if not values:
+            return
+        row = self.rows[file] = len(self.rows)
+        names = tuple(values)
+        self.names[file] = self._names.setdefault(names, names)
+        for name, value in values.items():
+            column = self.columns.get(name)
+            if column is None:
+                column = self.columns[name] = Column()
+            column.codes.extend([MISSING] * (row - len(column.codes)))  # earlier files lacked it
+            column.codes.append(column.code(value))
+
+    def frame(self, files: Sequence[int], head: dict[str, Any]) -> pd.DataFrame:
+        """The rows of ``files`` (None where a file lacks a column): the ``head`` columns given,
+        then every name any of them has, in the order they first come."""
+        names = list(dict.fromkeys(n for f in files for n in self.names.get(f, ())))
+        size = len(self.rows)
+        rows = np.array([self.rows.get(f, size) for f in files], dtype=np.int32)  # none: all missing
+        out = dict(head)
+        for name in names:
+            column = self.columns[name]
+            column.seal()
+            column.codes.extend([MISSING] * (size + 1 - len(column.codes)))
+            out[name] = column.array(rows)
+        return pd.DataFrame(out, columns=[*head, *names])

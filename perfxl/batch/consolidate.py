@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from perfxl.batch.columns import LongTable
+from perfxl.batch.columns import LongTable, WideTable
 from perfxl.batch.current import Recency, mtime_text, recency_key
 from perfxl.batch.store import Saved, Store, open_store, save_rounds, take_round
 from perfxl.check import check_file
@@ -745,7 +745,7 @@ class _Accumulator:
         self.keep_facts = keep_facts
         self.returns: list[dict[str, Any]] = []
         self.items = LongTable(ITEM_FIELDS, text=("item", "name", "reading"), flags=("consistent",))
-        self.finance: dict[int, dict[str, Decimal]] = {}
+        self.finance = WideTable()
         self.findings = LongTable(
             FINDING_FIELDS, text=("rule", "severity", "sheet", "cell", "item", "message"), flags=("explained",)
         )
@@ -760,8 +760,7 @@ class _Accumulator:
         summary["_index"] = index
         self.returns.append(summary)
         self.items.add(index, items)
-        if finance:
-            self.finance[index] = finance
+        self.finance.add(index, finance)
         self.findings.add(index, findings)
         if fields:
             self.facts.add_columns(index, (fields, values, numeric))
@@ -794,14 +793,9 @@ class _Accumulator:
         for c in ("used", "consistent"):
             scores[c] = scores[c].astype(bool)
 
-        keys: list[str] = []
-        for i in used_idx:
-            for k in self.finance.get(i, {}):
-                if k not in keys:
-                    keys.append(k)
         head = ["sha256", "code", "unit", "year", "in_totals", "totals_note"]
-        fin_rows = [{**{k: rows[i].get(k) for k in head}, **self.finance.get(i, {})} for i in used_idx]
-        finance = _frame(fin_rows, [*head, *keys])
+        finance = _typed(self.finance.frame(used_idx, {k: [rows[i].get(k) for i in used_idx] for k in head}))
+        self.finance = WideTable()
 
         rank = {i: n for n, i in enumerate(order)}
         usable = [rows[i] for i in used_idx if rows[i]["status"] != "unusable"]
@@ -876,7 +870,11 @@ def _first_of_each_content(rows: list[dict[str, Any]], order: list[int]) -> list
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    df = pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns)
+    return _typed(pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns))
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """Counts and years as nullable integers, flags as bool (True only where True)."""
     for c in ("year", "size", "errors", "warnings", "infos"):
         if c in df:
             df[c] = df[c].astype("Int64")
