@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from inputgen import random_inputs
 
-from perfxl.batch.columns import LongTable, WideTable
+from perfxl.batch.columns import Column, LongTable, WideTable
 from perfxl.batch.consolidate import (
     FACT_COLUMNS,
     FINDING_COLUMNS,
@@ -143,6 +143,8 @@ def test_values_of_other_types_or_forms_stay_apart() -> None:
     table = LongTable(["v"])
     table.add(0, [(Decimal("3"),), (Decimal("3.0"),), (True,), (1,), (None,), ("3",)])
     table.add(1, [(Decimal("3"),)])
+    column = table.columns["v"]
+    assert isinstance(column, Column) and len(column.values) == 5  # Decimal 3 is kept once
     frame = table.frame([1, 0], {}, ["v"])
     got = [(type(v).__name__, str(v)) if v is not None else None for v in frame["v"]]
     assert got == [
@@ -154,7 +156,6 @@ def test_values_of_other_types_or_forms_stay_apart() -> None:
         None,
         ("str", "3"),
     ]
-    assert len(table.columns["v"].values) == 5  # Decimal 3 is kept once
 
 
 def test_a_store_takes_a_batch_of_more_files_than_a_small_category_holds(tmp_path: Path, folder: Path) -> None:

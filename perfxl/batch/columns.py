@@ -89,7 +89,8 @@ class Flag:
 
 class LongTable:
     """Rows of one long frame, file by file: ``add(file, rows)`` with rows as tuples in ``names``
-    order; ``frame`` then gives them in any order of files, with per-file columns joined on."""
+    order; ``frame`` then gives them, once, in any order of files, with per-file columns joined on
+    (each column is let go as soon as it is in the frame)."""
 
     def __init__(self, names: Sequence[str], text: Iterable[str] = (), flags: Iterable[str] = ()) -> None:
         texts, yes_no = set(text), set(flags)
@@ -152,13 +153,13 @@ class LongTable:
         are this table's own. Columns named in ``categorical`` are ``category`` when all text."""
         rows, owner = self.take(files)
         cats = set(categorical)
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = {name: _repeat(per_file[name], owner, name in cats) for name in per_file}
+        del owner
         for name in columns:
-            if name in per_file:
-                out[name] = _repeat(per_file[name], owner, name in cats)
-            else:
+            if name not in per_file:
                 out[name] = self.columns[name].array(rows, name in cats)
-        return pd.DataFrame(out, columns=list(columns))
+                self.columns[name] = Flag()  # taken: its codes go before the next column is made
+        return pd.DataFrame({name: out.pop(name) for name in columns}, columns=list(columns), copy=False)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.columns)
@@ -170,7 +171,7 @@ def _repeat(values: Sequence[Any], owner: np.ndarray, categorical: bool) -> Any:
     table[:] = list(values)
     if categorical and all(v is None or type(v) is str for v in values):
         codes, uniques = pd.factorize(table)  # None: code -1, missing
-        return pd.Categorical.from_codes(codes[owner], categories=pd.Index(list(uniques)))
+        return pd.Categorical.from_codes(codes.astype(np.int32)[owner], categories=pd.Index(list(uniques)))
     return table[owner]
 
 
