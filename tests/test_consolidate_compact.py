@@ -86,7 +86,9 @@ def _reference(con: Consolidation, folder: Path) -> dict[str, pd.DataFrame]:
             own = dict(zip(SCORE_COLUMNS[4:], it, strict=True))
             rows["scores"].append({**{k: ret[k] for k in SCORE_COLUMNS[:4]}, **own})
         for fact in zip(fields, values, numeric, strict=True):
-            rows["facts"].append({"sha256": ret["sha256"] or "", **dict(zip(FACT_COLUMNS[1:], fact, strict=True))})
+            rows["facts"].append(
+                {"sha256": ret["sha256"] or "", **dict(zip(FACT_COLUMNS[1:], fact, strict=True))}
+            )
     columns = {"scores": SCORE_COLUMNS, "findings": FINDING_COLUMNS, "facts": FACT_COLUMNS}
     frames = {name: pd.DataFrame(r, columns=columns[name]) for name, r in rows.items()}
     frames["findings"]["year"] = frames["findings"]["year"].astype("Int64")  # as a year, not a float
@@ -128,7 +130,12 @@ def test_a_wide_table_leaves_a_column_a_file_lacks_empty() -> None:
     frame = table.frame([2, 3, 1, 0], {"file": ["x", "y", "z", "w"]})
     assert list(frame.columns) == ["file", "b", "a", "c"]
     got = [[None if v is None else str(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-    assert got == [["x", "2", "1", None], ["y", None, None, None], ["z", None, None, "1.00"], ["w", "2", "1.0", None]]
+    assert got == [
+        ["x", "2", "1", None],
+        ["y", None, None, None],
+        ["z", None, None, "1.00"],
+        ["w", "2", "1.0", None],
+    ]
 
 
 def test_each_file_of_identical_content_has_its_own_findings_but_shares_scores(con: Consolidation) -> None:
@@ -158,7 +165,9 @@ def test_values_of_other_types_or_forms_stay_apart() -> None:
     ]
 
 
-def test_a_store_takes_a_batch_of_more_files_than_a_small_category_holds(tmp_path: Path, folder: Path) -> None:
+def test_a_store_takes_a_batch_of_more_files_than_a_small_category_holds(
+    tmp_path: Path, folder: Path
+) -> None:
     """130 files: the findings' file column has more categories than int8 codes hold; the counts
     each file's row takes back from the store must still be found."""
     many = tmp_path / "many"

@@ -81,7 +81,11 @@ class Flag:
         self.codes.extend(map(bool, values))
 
     def array(self, rows: np.ndarray, categorical: bool = False) -> Any:
-        return np.frombuffer(self.codes, dtype=np.int8)[rows].astype(bool) if len(self.codes) else np.zeros(0, bool)
+        return (
+            np.frombuffer(self.codes, dtype=np.int8)[rows].astype(bool)
+            if len(self.codes)
+            else np.zeros(0, bool)
+        )
 
     def seal(self) -> None:
         pass
@@ -94,7 +98,9 @@ class LongTable:
 
     def __init__(self, names: Sequence[str], text: Iterable[str] = (), flags: Iterable[str] = ()) -> None:
         texts, yes_no = set(text), set(flags)
-        self.columns: dict[str, Column | Flag] = {n: Flag() if n in yes_no else Column(n in texts) for n in names}
+        self.columns: dict[str, Column | Flag] = {
+            n: Flag() if n in yes_no else Column(n in texts) for n in names
+        }
         self.spans: dict[int, tuple[int, int]] = {}
         self.size = 0
 
@@ -144,7 +150,7 @@ class LongTable:
     def frame(
         self,
         files: Sequence[int],
-        per_file: dict[str, Sequence[Any]],
+        per_file: Mapping[str, Sequence[Any]],
         columns: Sequence[str],
         categorical: Iterable[str] = (),
     ) -> pd.DataFrame:

@@ -747,7 +747,9 @@ class _Accumulator:
         self.items = LongTable(ITEM_FIELDS, text=("item", "name", "reading"), flags=("consistent",))
         self.finance = WideTable()
         self.findings = LongTable(
-            FINDING_FIELDS, text=("rule", "severity", "sheet", "cell", "item", "message"), flags=("explained",)
+            FINDING_FIELDS,
+            text=("rule", "severity", "sheet", "cell", "item", "message"),
+            flags=("explained",),
         )
         self.facts = LongTable(FACT_FIELDS, text=("field", "value"), flags=("numeric",))
         self._names: dict[Any, Any] = {}
@@ -804,7 +806,7 @@ class _Accumulator:
             order,
             _per_file(rows, order, FINDING_COLUMNS[:7]),
             [*FINDING_COLUMNS[:-1]],
-            ("sha256", "file", "name", "code", "unit", "rule", "severity", "sheet", "cell", "item", "message"),
+            [c for c in FINDING_COLUMNS if c not in ("year", "used", "reported", "expected", "difference")],
         )
         self.findings = LongTable(FINDING_FIELDS)
         findings["change"] = None  # 新增 since the previous round: known with a store
@@ -813,7 +815,10 @@ class _Accumulator:
             findings[c] = findings[c].astype(bool)
 
         facts = self.facts.frame(
-            once, {"sha256": [rows[i].get("sha256") or "" for i in once]}, FACT_COLUMNS, ("sha256", "field", "value")
+            once,
+            {"sha256": [rows[i].get("sha256") or "" for i in once]},
+            FACT_COLUMNS,
+            ("sha256", "field", "value"),
         )
         self.facts = LongTable(FACT_FIELDS)
         facts["numeric"] = facts["numeric"].astype(bool)
