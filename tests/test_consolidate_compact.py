@@ -148,10 +148,10 @@ def test_each_file_of_identical_content_has_its_own_findings_but_shares_scores(c
 
 def test_values_of_other_types_or_forms_stay_apart() -> None:
     table = LongTable(["v"])
-    table.add(0, [(Decimal("3"),), (Decimal("3.0"),), (True,), (1,), (None,), ("3",)])
+    table.add(0, [(Decimal("3"),), (Decimal("3.0"),), (True,), (1,), (None,), ("3",), (3.0,)])
     table.add(1, [(Decimal("3"),)])
     column = table.columns["v"]
-    assert isinstance(column, Column) and len(column.values) == 5  # Decimal 3 is kept once
+    assert isinstance(column, Column) and len(column.values) == 6  # Decimal 3 is kept once
     frame = table.frame([1, 0], {}, ["v"])
     got = [(type(v).__name__, str(v)) if v is not None else None for v in frame["v"]]
     assert got == [
@@ -162,6 +162,7 @@ def test_values_of_other_types_or_forms_stay_apart() -> None:
         ("int", "1"),
         None,
         ("str", "3"),
+        ("float", "3.0"),
     ]
 
 

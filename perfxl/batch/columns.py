@@ -12,7 +12,7 @@ the very objects the workers sent.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -24,16 +24,17 @@ MISSING = -1  # the code of None
 
 def _typed(value: Any) -> Any:
     """A value's identity as a code: equal values of other types or forms stay apart (3.0 and 3,
-    True and 1), so the frame holds exactly what was sent."""
+    True and 1), so the frame holds exactly what was sent. Text, the common case, is its own key
+    (no other key is a str)."""
+    if type(value) is str:
+        return value
     return (type(value), str(value)) if isinstance(value, Decimal) else (type(value), value)
 
 
 class Column:
     """One column's values as codes into its distinct values (None is ``MISSING``)."""
 
-    def __init__(self, text: bool = False) -> None:
-        # A text column holds str (or None) only: its values are their own keys, the quick path.
-        self.key: Callable[[Any], Any] | None = None if text else _typed
+    def __init__(self) -> None:
         self.codes = array("i")
         self.values: list[Any] = []
         self._codes: dict[Any, int] = {}
@@ -41,7 +42,7 @@ class Column:
     def code(self, value: Any) -> int:
         if value is None:
             return MISSING
-        key = value if self.key is None else self.key(value)
+        key = _typed(value)
         try:
             found = self._codes.get(key)
         except TypeError:  # unhashable (never sent by a worker): kept as it is, not shared
@@ -96,11 +97,9 @@ class LongTable:
     order; ``frame`` then gives them, once, in any order of files, with per-file columns joined on
     (each column is let go as soon as it is in the frame)."""
 
-    def __init__(self, names: Sequence[str], text: Iterable[str] = (), flags: Iterable[str] = ()) -> None:
-        texts, yes_no = set(text), set(flags)
-        self.columns: dict[str, Column | Flag] = {
-            n: Flag() if n in yes_no else Column(n in texts) for n in names
-        }
+    def __init__(self, names: Sequence[str], flags: Iterable[str] = ()) -> None:
+        yes_no = set(flags)
+        self.columns: dict[str, Column | Flag] = {n: Flag() if n in yes_no else Column() for n in names}
         self.spans: dict[int, tuple[int, int]] = {}
         self.size = 0
 

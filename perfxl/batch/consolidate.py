@@ -744,14 +744,10 @@ class _Accumulator:
     def __init__(self, keep_facts: bool = True) -> None:
         self.keep_facts = keep_facts
         self.returns: list[dict[str, Any]] = []
-        self.items = LongTable(ITEM_FIELDS, text=("item", "name", "reading"), flags=("consistent",))
+        self.items = LongTable(ITEM_FIELDS, flags=("consistent",))
         self.finance = WideTable()
-        self.findings = LongTable(
-            FINDING_FIELDS,
-            text=("rule", "severity", "sheet", "cell", "item", "message"),
-            flags=("explained",),
-        )
-        self.facts = LongTable(FACT_FIELDS, text=("field", "value"), flags=("numeric",))
+        self.findings = LongTable(FINDING_FIELDS, flags=("explained",))
+        self.facts = LongTable(FACT_FIELDS, flags=("numeric",))
         self._names: dict[Any, Any] = {}
 
     def add(self, row: Row) -> None:
