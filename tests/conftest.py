@@ -5,9 +5,14 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 
 import pytest
+
+# Parsed editions are stored in a cache directory of the session's own (spec/stored.py), never in
+# the user's: commands the tests start inherit it.
+os.environ.setdefault("PERFXL_CACHE_DIR", tempfile.mkdtemp(prefix="perfxl-test-cache-"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
