@@ -3,7 +3,8 @@
 ``consolidate(paths)`` returns a :class:`Consolidation` of pandas DataFrames; ``summary.write_summary``
 turns it into the summary workbook and ``store.save_consolidation`` into a database. pandas lives here and in
 summary.py only. Workers send back compact rows (tuples of plain values), never ``CheckResult``
-objects, so the parent holds the result rows and nothing more.
+objects; the parent keeps the long tables as codes into their distinct values (``columns.py``)
+until the frames are made, so 10,000 returns fit in a few hundred MB.
 
 ``units`` and ``finance`` hold the *used* returns only (one per unit); the other frames cover every
 file (``scores`` and ``facts`` every usable one), with ``sha256`` to join on and ``used`` to filter:
@@ -801,7 +802,7 @@ class _Accumulator:
         findings = self.findings.frame(
             order,
             _per_file(rows, order, FINDING_COLUMNS[:7]),
-            [*FINDING_COLUMNS[:-1]],
+            FINDING_COLUMNS[:-1],
             FINDING_TEXT,
         )
         self.findings = LongTable(FINDING_FIELDS)
