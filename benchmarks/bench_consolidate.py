@@ -1,7 +1,8 @@
 """Benchmark `perfxl consolidate` against the raw-read floor (python-calamine alone), same processes.
 
 Run:  python benchmarks/bench_consolidate.py [--n 1000] [--workers 2] [--runs 3] [--folder DIR]
-                                             [--review] [--peak-memory [--simulate] [--db]]
+                                             [--review] [--peak-memory [--simulate] [--memory-folder DIR]
+                                              [--memory-runs 1] [--memory-only]]
 
 Generates N returns from randomized inputs (tests/inputgen.py) into a temporary folder (or
 ``--folder``, kept and reused) — not timed — then prints, in one run, medians of ``--runs`` runs
@@ -15,12 +16,15 @@ side by side, each with its ratio to the floor measured in the same run:
 * end to end: check + summary workbook + SQLite store (target: ≤ 5× the floor).
 
 The load average is printed before and after. ``--review`` also times consolidation with review
-copies on a subset of min(N, 100) files. ``--peak-memory`` consolidates (with the summary; with
-``--db`` also into SQLite) the first 1,000 and then all 10,000 returns, each in a fresh child
-process, and prints the time per 1,000 (linear time: the two agree) and the child's peak RSS
-(VmHWM: the process itself — target ≤ 300 MB — and, separately, its largest worker);
-by default the 10,000 are distinct generated returns, with ``--simulate`` 1,000 are generated and
-each is linked 10 times under another name (then 9 of each 10 are duplicate returns of one unit).
+copies on a subset of min(N, 100) files. ``--peak-memory`` consolidates the first 1,000 and then
+all 10,000 returns, summary only and then with an SQLite store as well, each in a fresh child
+process (``--memory-runs`` times; medians), and prints the time per 1,000 (linear time: the two
+sizes agree) and the child's peak RSS (VmHWM: the process itself, target ≤ 300 MB, and separately
+its largest worker). By default the 10,000 are distinct generated returns (generated once into
+``--memory-folder`` and reused from there: that takes about 20 minutes on 2 cores); with
+``--simulate`` 1,000 are generated and each is linked 10 times under another name (then 9 of each
+10 are duplicate returns of one unit, and there are a tenth of the scores and facts).
+``--memory-only`` skips the timed stages.
 """
 
 from __future__ import annotations
@@ -101,19 +105,47 @@ def calamine_floor(paths: list[str], workers: int) -> float:
 
 def measure(folder: Path, workers: int, db: bool) -> None:
     """Child mode for --peak-memory: consolidate the folder (writing the summary, and storing with
-    --db), print the time per 1,000 returns and peak RSS."""
-    started = time.perf_counter()
-    store = str(folder.parent / f"perfxl-{os.getpid()}.sqlite") if db else None
-    con = consolidate([folder], folder.parent / "汇总.xlsx", workers=workers, db=store)
-    elapsed = time.perf_counter() - started
-    me = _peak_rss_mb()
+    --db) into a temporary folder; print one line of figures for the parent to read."""
+    with tempfile.TemporaryDirectory(prefix="perfxl-bench-out-") as out:
+        started = time.perf_counter()
+        store = str(Path(out) / "perfxl.sqlite") if db else None
+        con = consolidate([folder], Path(out) / "汇总.xlsx", workers=workers, db=store)
+        elapsed = time.perf_counter() - started
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    n = len(con.returns)
-    print(
-        f"  {n} files, {len(con.units)} units, {len(con.findings)} findings, {len(con.facts)} facts rows"
-        f"{' (stored)' if db else ''}: {elapsed:.1f} s, {elapsed / n * 1000:.2f} s per 1,000"
-    )
-    print(f"  peak RSS: parent {me:.0f} MB (target ≤ 300 MB), largest worker {kids:.0f} MB")
+    counts = f"{len(con.returns)} {len(con.units)} {len(con.findings)} {len(con.facts)}"
+    print(f"{counts} {elapsed} {_peak_rss_mb()} {kids}")
+
+
+def peak_memory(folder: Path, how: str, workers: int, runs: int) -> None:
+    """Consolidate the first 1,000 and all 10,000 returns of ``folder``, summary only and with SQLite,
+    each in a fresh child process, ``runs`` times; print medians: time per 1,000 (linear time:
+    the two sizes agree) and the child's peak RSS beside the target."""
+    print(f"peak memory: {how}; {workers} workers; medians of {runs} run(s) each")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (2 cores)")
+    with tempfile.TemporaryDirectory(prefix="perfxl-bench-first-") as tmp:
+        first = Path(tmp) / "returns"  # the first 1,000 alone, for time per 1,000 at both sizes
+        first.mkdir()
+        for p, name in find_returns([folder])[:1000]:
+            os.link(p, first / name.replace("/", "_"))
+        for db in (False, True):
+            for where in (first, folder):
+                got = []
+                for _ in range(runs):
+                    cmd = [sys.executable, __file__, "--measure", str(where), "--workers", str(workers)]
+                    done = subprocess.run(
+                        cmd + (["--db"] if db else []), check=True, capture_output=True, text=True
+                    )
+                    got.append([float(x) for x in done.stdout.split()[-7:]])
+                med = [statistics.median(c) for c in zip(*got, strict=True)]
+                files, units, findings, facts, secs, parent, kid = med
+                case = "summary + SQLite" if db else "summary only"
+                mark = "ok" if parent <= 300 else "OVER"
+                print(
+                    f"  {case:<16} {files:6.0f} files ({units:.0f} units, {findings:.0f} findings,"
+                    f" {facts:.0f} facts rows): {secs / files * 1000:5.2f} s per 1,000; parent peak RSS"
+                    f" {parent:4.0f} MB (target ≤ 300 MB: {mark}); largest worker {kid:.0f} MB"
+                )
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def _peak_rss_mb() -> float:
@@ -139,21 +171,8 @@ def median_of(runs: int, work: Callable[[], object]) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=1000, help="returns to generate (default 1000)")
-    ap.add_argument("--workers", type=int, default=2, help="processes for both runs (default 2)")
-    ap.add_argument("--runs", type=int, default=3, help="runs of each stage; medians are printed (default 3)")
-    ap.add_argument("--review", action="store_true", help="also time review copies on min(N, 100) files")
-    ap.add_argument("--peak-memory", action="store_true", help="peak RSS of consolidating 10,000 returns")
-    ap.add_argument("--simulate", action="store_true", help="with --peak-memory: 1,000 returns linked 10×")
-    ap.add_argument("--db", action="store_true", help="with --peak-memory: store into SQLite as well")
-    ap.add_argument("--folder", type=Path, help="use (and keep) generated returns in this folder")
-    ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.measure:
-        measure(args.measure, args.workers, args.db)
-        return
+def timed(args: argparse.Namespace) -> None:
+    """The stages of one consolidation of N returns, medians of ``--runs`` runs, beside the floor."""
     with tempfile.TemporaryDirectory(prefix="perfxl-bench-") as tmp:
         folder = args.folder or Path(tmp) / "returns"
         folder.mkdir(parents=True, exist_ok=True)
@@ -210,11 +229,36 @@ def main() -> None:
                 f"  (without: {base:.1f} ms/file)"
             )
 
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=1000, help="returns to generate (default 1000)")
+    ap.add_argument("--workers", type=int, default=2, help="processes for both runs (default 2)")
+    ap.add_argument("--runs", type=int, default=3, help="runs of each stage; medians are printed (default 3)")
+    ap.add_argument("--review", action="store_true", help="also time review copies on min(N, 100) files")
+    ap.add_argument("--peak-memory", action="store_true", help="peak RSS of consolidating 10,000 returns")
+    ap.add_argument("--simulate", action="store_true", help="with --peak-memory: 1,000 returns linked 10×")
+    ap.add_argument(
+        "--memory-folder", type=Path, help="with --peak-memory: 10,000 returns kept and reused here"
+    )
+    ap.add_argument(
+        "--memory-runs", type=int, default=1, help="with --peak-memory: runs per case (default 1)"
+    )
+    ap.add_argument("--memory-only", action="store_true", help="with --peak-memory: skip the timed stages")
+    ap.add_argument("--db", action="store_true", help=argparse.SUPPRESS)  # child mode: store as well
+    ap.add_argument("--folder", type=Path, help="use (and keep) generated returns in this folder")
+    ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.measure:
+        measure(args.measure, args.workers, args.db)
+        return
+    if not (args.peak_memory and args.memory_only):
+        timed(args)
     if args.peak_memory:
         with tempfile.TemporaryDirectory(prefix="perfxl-bench-mem-") as tmp:
-            folder = Path(tmp) / "returns"
-            folder.mkdir()
             if args.simulate:
+                folder = Path(tmp) / "returns"
+                folder.mkdir()
                 made = 0.0  # with --folder of 1,000 returns: linked from there, not generated again
                 if args.folder is not None and len(find_returns([args.folder])) == 1000:
                     for p in args.folder.iterdir():
@@ -226,17 +270,18 @@ def main() -> None:
                         os.link(p, p.with_name(f"{p.stem}_副本{k}{p.suffix}"))
                 how = "1,000 generated returns, each linked 10 times (simulation)"
             else:
-                made = generate(folder, 10_000, max(args.workers, os.cpu_count() or 1))
-                how = "10,000 distinct generated returns"
-            print(f"peak memory: {how}, generated in {made:.0f} s; consolidating with {args.workers} workers")
-            print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-            first = Path(tmp) / "first"  # the first 1,000 alone, for time per 1,000 at both sizes
-            first.mkdir()
-            for p in sorted(folder.iterdir())[:1000]:
-                os.link(p, first / p.name)
-            for where in (first, folder):
-                cmd = [sys.executable, __file__, "--measure", str(where), "--workers", str(args.workers)]
-                subprocess.run(cmd + (["--db"] if args.db else []), check=True)
+                folder = args.memory_folder or Path(tmp) / "returns"
+                folder.mkdir(parents=True, exist_ok=True)
+                have = len(find_returns([folder]))
+                made = (
+                    generate(folder, 10_000, max(args.workers, os.cpu_count() or 1))
+                    if have != 10_000
+                    else 0.0
+                )
+                how = "10,000 distinct generated returns" + (
+                    f" (generated in {made:.0f} s)" if made else " (reused)"
+                )
+            peak_memory(folder, how, args.workers, args.memory_runs)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 ``consolidate(paths)`` returns a :class:`Consolidation` of pandas DataFrames; ``summary.write_summary``
 turns it into the summary workbook and ``store.save_consolidation`` into a database. pandas lives here and in
 summary.py only. Workers send back compact rows (tuples of plain values), never ``CheckResult``
-objects, so the parent holds the result rows and nothing more.
+objects; the parent keeps the long tables as codes into their distinct values (``columns.py``)
+until the frames are made, so 10,000 returns fit in a few hundred MB.
 
 ``units`` and ``finance`` hold the *used* returns only (one per unit); the other frames cover every
 file (``scores`` and ``facts`` every usable one), with ``sha256`` to join on and ``used`` to filter:
@@ -27,6 +28,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
+from perfxl.batch.columns import LongTable, WideTable
 from perfxl.batch.current import Recency, mtime_text, recency_key
 from perfxl.batch.store import Saved, Store, open_store, save_rounds, take_round
 from perfxl.check import check_file
@@ -506,7 +508,7 @@ def consolidate(
         con = acc.build(expected)
         del acc  # the rows now live in the frames; free them before the workbook is written
         if store is not None:
-            con.stored, saved = save_rounds(con, store)
+            con.stored, saved = save_rounds(con, store, brief=True)
             _take_rounds(con, saved)
             if folder is not None:
                 _reviews(con, _jobs(files, folder, tolerance, False), saved, workers, show)
@@ -575,6 +577,7 @@ def _take_rounds(con: Consolidation, saved: dict[str, Saved]) -> None:
         fixed_rows += [{**{k: r.get(k) for k in FIXED_COLUMNS[:7]}, **x} for x in s.fixed]
     f["explanation"], f["explained"], f["change"] = explanation, pd.array(explained, dtype=bool), change
     open_ = ~f["explained"]
+    files = f["file"].astype(object)  # plain labels: looked up in a categorical index, some fail
     for frame in (con.returns, con.units):  # each file's findings are all in ``findings``: count again
         for key, rows_of in (
             ("errors", open_ & (f["severity"] == ERROR)),
@@ -582,7 +585,7 @@ def _take_rounds(con: Consolidation, saved: dict[str, Saved]) -> None:
             ("infos", open_ & (f["severity"] == INFO)),
             ("explained", f["explained"]),
         ):
-            counts = f[rows_of].groupby("file").size()
+            counts = files[rows_of].value_counts().to_dict()
             frame[key] = pd.array([int(counts.get(x, 0)) for x in frame["file"]], dtype="Int64")
         frame["round"] = pd.array([_round(rounds.get(sha)) for sha in frame["sha256"]], dtype="Int64")
         frame["fixed"] = pd.array([_len(rounds.get(sha), "fixed") for sha in frame["sha256"]], dtype="Int64")
@@ -735,51 +738,31 @@ class _Progress:
 
 
 class _Accumulator:
-    """Rows as they come back, kept as column lists (no per-row objects beyond what pandas needs)."""
+    """Rows as they come back: each return's summary as a dict, the long tables (items, findings,
+    facts) as codes into their distinct values (``columns.LongTable``), so the parent holds a few
+    bytes per cell and each repeated value once; the frames are made from them in ``build``."""
 
     def __init__(self, keep_facts: bool = True) -> None:
         self.keep_facts = keep_facts
         self.returns: list[dict[str, Any]] = []
-        self.items: dict[str, list[tuple[Any, ...]]] = {}
-        self.finance: dict[str, dict[str, Decimal]] = {}
-        self.findings: list[tuple[Any, ...]] = []
-        self.facts: dict[int, tuple[tuple[str, ...], tuple[str, ...], tuple[bool, ...]]] = {}
+        self.items = LongTable(ITEM_FIELDS, flags=("consistent",))
+        self.finance = WideTable()
+        self.findings = LongTable(FINDING_FIELDS, flags=("explained",))
+        self.facts = LongTable(FACT_FIELDS, flags=("numeric",))
         self._names: dict[Any, Any] = {}
 
     def add(self, row: Row) -> None:
         summary, items, finance, findings, (fields, values, numeric) = row
         index = len(self.returns)
+        one = self._one  # the summary's texts (status, edition, times…) repeat from file to file too
+        summary = {k: one(v) if isinstance(v, str) else v for k, v in summary.items()}
         summary["_index"] = index
         self.returns.append(summary)
-        # Strings that repeat from file to file (rule ids, cells, item names, field ids) and the
-        # item maxima and scores (a few values: 0, 4.5, 5…) are kept once, not once per file: at
-        # 10,000 returns that is hundreds of MB.
-        one = self._one
-        if items:
-            self.items[str(index)] = [
-                (one(i), one(n), one(m), one(own), one(rec), ok, one(r)) for i, n, m, own, rec, ok, r in items
-            ]
-        if finance:
-            self.finance[str(index)] = finance
-        for rule, sev, sheet, cell, item, reported, expected, diff, message, said, explained in findings:
-            self.findings.append(
-                (
-                    index,
-                    one(rule),
-                    one(sev),
-                    one(sheet),
-                    one(cell),
-                    one(item),
-                    reported,
-                    expected,
-                    diff,
-                    message,
-                    said,
-                    explained,
-                )
-            )
+        self.items.add(index, items)
+        self.finance.add(index, finance)
+        self.findings.add(index, findings)
         if fields:
-            self.facts[index] = (tuple(one(k) for k in fields), values, numeric)
+            self.facts.add_columns(index, (fields, values, numeric))
 
     def build(self, roster: list[Unit] | None) -> Consolidation:
         rows = self.returns
@@ -795,54 +778,47 @@ class _Accumulator:
                         row["reason"] = _join(
                             row.get("reason"), "单位名册中没有此单位（预算编码、名称均未对上）"
                         )
+        for table in (self.items, self.findings, self.facts):
+            table.seal()
         order = sorted(range(len(rows)), key=lambda i: _order(rows[i]))
         returns = _frame([rows[i] for i in order], RETURN_COLUMNS)
         used_idx = [i for i in order if rows[i].get("used")]
         units = returns[returns["used"]].reset_index(drop=True)
 
         once = _first_of_each_content(rows, order)
-        # column by column, each file's items freed as they are taken: no wide tuple per score
-        scols: dict[str, list[Any]] = {c: [] for c in SCORE_COLUMNS}
-        for i in once:
-            its = self.items.pop(str(i), [])
-            for c in SCORE_COLUMNS[:3]:
-                scols[c].extend([rows[i].get(c)] * len(its))
-            scols["used"].extend([bool(rows[i]["used"])] * len(its))
-            for pos, c in enumerate(SCORE_COLUMNS[4:]):
-                scols[c].extend(it[pos] for it in its)
-        scores = pd.DataFrame(scols, columns=SCORE_COLUMNS)
-        del scols
+        texts = ("sha256", "code", "unit", "item", "name", "reading")
+        scores = self.items.frame(once, _per_file(rows, once, SCORE_COLUMNS[:4]), SCORE_COLUMNS, texts)
+        self.items = LongTable(ITEM_FIELDS)  # the frame holds every value now
         for c in ("used", "consistent"):
             scores[c] = scores[c].astype(bool)
 
-        keys: list[str] = []
-        for i in used_idx:
-            for k in self.finance.get(str(i), {}):
-                if k not in keys:
-                    keys.append(k)
         head = ["sha256", "code", "unit", "year", "in_totals", "totals_note"]
-        fin_rows = [{**{k: rows[i].get(k) for k in head}, **self.finance.get(str(i), {})} for i in used_idx]
-        finance = _frame(fin_rows, [*head, *keys])
+        finance = _typed(self.finance.frame(used_idx, {k: [rows[i].get(k) for i in used_idx] for k in head}))
+        self.finance = WideTable()
 
         rank = {i: n for n, i in enumerate(order)}
-        self.findings.sort(key=lambda f: rank[f[0]])  # stable: each file's own order kept
-        frows = self.findings
         usable = [rows[i] for i in used_idx if rows[i]["status"] != "unusable"]
-        rules = _rules(usable, frows)
-        cols: dict[str, Any] = {}  # column by column: no second list of wide tuples at 10,000 returns
-        for name in FINDING_COLUMNS[:6]:  # the file's columns
-            cols[name] = [rows[f[0]].get(name) for f in frows]
-        cols["used"] = pd.array([bool(rows[f[0]].get("used")) for f in frows], dtype=bool)
-        for pos, name in enumerate(FINDING_COLUMNS[7:-1], start=1):  # the finding's own
-            cols[name] = [f[pos] for f in frows]
-        cols["explained"] = pd.array(cols["explained"], dtype=bool)
-        cols["change"] = [None] * len(frows)  # 新增 since the previous round: known with a store
-        frows.clear()  # the columns hold every value now: the rows go before the frame is made
-        findings = pd.DataFrame(cols, columns=FINDING_COLUMNS)
-        del cols
+        rules = _rules(usable, self._rule_rows(order))
+        findings = self.findings.frame(
+            order,
+            _per_file(rows, order, FINDING_COLUMNS[:7]),
+            FINDING_COLUMNS[:-1],
+            FINDING_TEXT,
+        )
+        self.findings = LongTable(FINDING_FIELDS)
+        findings["change"] = None  # 新增 since the previous round: known with a store
         findings["year"] = findings["year"].astype("Int64")
+        for c in ("used", "explained"):
+            findings[c] = findings[c].astype(bool)
 
-        facts = self._facts(rows, once)
+        facts = self.facts.frame(
+            once,
+            {"sha256": [rows[i].get("sha256") or "" for i in once]},
+            FACT_COLUMNS,
+            ("sha256", "field", "value"),
+        )
+        self.facts = LongTable(FACT_FIELDS)
+        facts["numeric"] = facts["numeric"].astype(bool)
         facts.attrs["kept"] = self.keep_facts  # a store refuses a consolidation that dropped them
         missing = pd.DataFrame(
             [(u.code or None, u.name, u.year) for n, u in enumerate(roster or []) if n not in matched],
@@ -855,33 +831,43 @@ class _Accumulator:
             returns, units, scores, finance, findings, rules, missing, duplicates, facts, elapsed=0.0
         )
 
-    def _one(self, value: Any) -> Any:
-        if value is None:
-            return None
-        key = (type(value), str(value)) if isinstance(value, Decimal) else value  # keep 3.0 and 3 apart
-        return self._names.setdefault(key, value)
-
-    def _facts(self, rows: list[dict[str, Any]], order: list[int]) -> pd.DataFrame:
-        sha: list[str] = []
-        fields: list[str] = []
-        values: list[str] = []
-        numeric: list[bool] = []
+    def _rule_rows(self, order: list[int]) -> Iterator[tuple[int, str, str, str]]:
+        """(file, rule, severity, message) of every finding, files in ``order``."""
+        value = self.findings.value
         for i in order:
-            if i in self.facts:
-                f, v, n = self.facts.pop(i)
-                sha.extend([rows[i].get("sha256") or ""] * len(f))
-                fields.extend(f)
-                values.extend(v)
-                numeric.extend(n)
-        return pd.DataFrame(
-            {
-                "sha256": pd.Categorical(sha),
-                "field": pd.Categorical(fields),
-                "value": values,
-                "numeric": pd.array(numeric, dtype=bool),
-            },
-            columns=FACT_COLUMNS,
-        )
+            for n in self.findings.rows_of(i):
+                yield i, value("rule", n), value("severity", n), value("message", n)
+
+    def _one(self, value: Any) -> Any:
+        return self._names.setdefault(value, value)
+
+
+# The columns of the long tables as a worker sends their rows (see ``Row``).
+ITEM_FIELDS = SCORE_COLUMNS[4:]
+FINDING_FIELDS = FINDING_COLUMNS[7:-1]
+FACT_FIELDS = FACT_COLUMNS[1:]
+# the findings' text columns, kept as category: a few distinct values each (messages: one in ten)
+FINDING_TEXT = (
+    "sha256",
+    "file",
+    "name",
+    "code",
+    "unit",
+    "rule",
+    "severity",
+    "sheet",
+    "cell",
+    "item",
+    "message",
+)
+
+
+def _per_file(rows: list[dict[str, Any]], files: list[int], names: Sequence[str]) -> dict[str, list[Any]]:
+    """The file's own columns of a long frame, one value per file of ``files``."""
+    out = {n: [rows[i].get(n) for i in files] for n in names}
+    if "used" in out:
+        out["used"] = [bool(v) for v in out["used"]]
+    return out
 
 
 def _first_of_each_content(rows: list[dict[str, Any]], order: list[int]) -> list[int]:
@@ -900,7 +886,11 @@ def _first_of_each_content(rows: list[dict[str, Any]], order: list[int]) -> list
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    df = pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns)
+    return _typed(pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns))
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """Counts and years as nullable integers, flags as bool (True only where True)."""
     for c in ("year", "size", "errors", "warnings", "infos"):
         if c in df:
             df[c] = df[c].astype("Int64")
@@ -1063,7 +1053,8 @@ def rule_title(rule: str, edition: Edition | None) -> str:
     )
 
 
-def _rules(usable: list[dict[str, Any]], findings: list[tuple[Any, ...]]) -> pd.DataFrame:
+def _rules(usable: list[dict[str, Any]], findings: Iterable[tuple[int, str, str, str]]) -> pd.DataFrame:
+    """Per rule over the usable used returns; ``findings``: (file, rule, severity, message), in order."""
     used = {r["_index"] for r in usable}
     n = len(used)
     edition = None
@@ -1073,12 +1064,11 @@ def _rules(usable: list[dict[str, Any]], findings: list[tuple[Any, ...]]) -> pd.
         except SpecError:
             edition = None
     stats: dict[str, dict[str, Any]] = {}
-    for f in findings:
-        if f[0] not in used:
+    for file, rule, severity, message in findings:
+        if file not in used:
             continue
-        rule, severity, message = f[1], f[2], f[9]
         s = stats.setdefault(rule, {"units": set(), "findings": 0, "severity": severity, "example": message})
-        s["units"].add(f[0])
+        s["units"].add(file)
         s["findings"] += 1
         if SEVERITIES.index(severity) < SEVERITIES.index(s["severity"]):
             s["severity"] = severity

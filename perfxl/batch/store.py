@@ -306,7 +306,7 @@ def _fits(value: Any) -> Fitted | None:
 # A batch repeats many numbers (facts 0, 100.00…, scores 5, 4.5…): each is made canonical once.
 # Equal numbers have one canonical text, so numbers equal in value may share an entry; ``typed``
 # keeps True apart from 1 (a bool is no number here).
-_fits_memo = functools.lru_cache(maxsize=1 << 16, typed=True)(_fits)
+_fits_memo = functools.lru_cache(maxsize=1 << 13, typed=True)(_fits)  # the frequent ones; a few MB
 
 
 def _fits_cached(value: Any) -> Fitted | None:
@@ -543,23 +543,29 @@ class Store:
         return self.save_all([ret], lambda: [_prepare(ret, scores, findings, _fact_rows(facts))])[0]
 
     def save_all(
-        self, rets: Sequence[Mapping[str, Any]], rounds: Callable[[], Iterable[Prepared]]
+        self,
+        rets: Sequence[Mapping[str, Any]],
+        rounds: Callable[[], Iterable[Prepared]],
+        brief: bool = False,
     ) -> list[Saved]:
         """Store returns in order, in ONE transaction: all or none (a StoreError raised while
         ``rounds()`` prepares them rolls everything back). Each is its unit's next round exactly
         as if saved alone; their facts, scores and findings go in with one executemany per table
         per ``BATCH`` returns. ``rets``: their ``returns`` rows, whose files, units, rounds and
         explanations are looked up in one go; ``rounds`` is called again if a concurrent writer
-        wins a UNIQUE race."""
+        wins a UNIQUE race. ``brief``: each ``Saved`` keeps its findings and new ones as ``Brief``
+        (a batch of 10,000 returns holds them all until it is done)."""
         for attempt in range(2):  # a concurrent writer may win a UNIQUE race once; then re-read
             try:
                 with self.engine.begin() as conn, _no_gc_pauses():
                     batch = _Batch(conn, rets)
                     out = []
                     for n, p in enumerate(rounds(), start=1):
-                        out.append(self._save(conn, p, batch))
+                        done = self._save(conn, p, batch)
+                        out.append(_brief(done) if brief else done)
                         if n % BATCH == 0:
                             batch.flush()
+                            _young_garbage()
                     batch.flush()
                     return out
             except sa.exc.IntegrityError:
@@ -1024,6 +1030,13 @@ def _no_gc_pauses() -> Iterator[None]:
             gc.enable()
 
 
+def _young_garbage() -> None:
+    """While the collector is held (``_no_gc_pauses``): the cycles the last ``BATCH`` returns left
+    (statements, results), found among the young objects only, so 10,000 returns do not pile them
+    up (tens of MB) and no collection runs over what the caller holds."""
+    gc.collect(1)
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
 
@@ -1122,9 +1135,39 @@ class Saved:
 
     outcome: str
     round: int | None = None
-    findings: tuple[dict[str, Any], ...] = ()  # as stored: with the unit's explanations carried over
+    findings: tuple[Mapping[str, Any], ...] = ()  # as stored: with the unit's explanations carried over
     fixed: tuple[dict[str, Any], ...] = ()  # the previous round's findings this round no longer has
-    new: tuple[dict[str, Any], ...] = ()  # this round's findings the previous round did not have
+    new: tuple[Mapping[str, Any], ...] = ()  # this round's findings the previous round did not have
+
+
+class Brief(Mapping[str, Any]):
+    """A stored finding as kept for every return of a batch: what pairs it with the return's own
+    findings (rule, sheet, cell) and its explanation. Five slots, where a dict of every column per
+    finding would cost about 100 MB at 10,000 returns."""
+
+    __slots__ = ("rule", "sheet", "cell", "explanation", "explained")
+
+    def __init__(self, row: Mapping[str, Any]) -> None:
+        self.rule, self.sheet, self.cell = row["rule"], row.get("sheet"), row.get("cell")
+        self.explanation, self.explained = row.get("explanation"), row.get("explained")
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in Brief.__slots__:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(Brief.__slots__)
+
+    def __len__(self) -> int:
+        return len(Brief.__slots__)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # to a review worker
+        return Brief, (dict(self),)
+
+
+def _brief(saved: Saved) -> Saved:
+    return replace(saved, findings=tuple(map(Brief, saved.findings)), new=tuple(map(Brief, saved.new)))
 
 
 FINDING_COLUMNS = (
@@ -1427,29 +1470,59 @@ def take_round(result: CheckResult, saved: Saved) -> None:
     result.new = [f for f in result.findings if key(f) in new]
 
 
-def _columns(frame: Any, names: Sequence[str]) -> dict[str, list[Any]]:
-    """A DataFrame's columns as lists, pandas' missing values (NaN, NaT, NA) as None; a column
-    the frame lacks is all None."""
-    n = 0 if frame is None else len(frame)
-    out = {}
-    for name in names:
-        if n and name in frame:
+class _Column:
+    """A DataFrame's column read by position (``col[n]``, ``col[a:b]`` as a list), pandas' missing
+    values (NaN, NaT, NA) as None, a column the frame lacks as all None. No Python list of all
+    its values is made: a ``category`` column is read through its codes (the facts of 10,000
+    returns are 2.5 million rows), any other through one object array."""
+
+    def __init__(self, frame: Any, name: str) -> None:
+        self.n = 0 if frame is None else len(frame)
+        self.codes: Any = None
+        self.values: Any = None
+        if self.n and name in frame:
             col = frame[name]
-            out[name] = col.astype(object).where(col.notna(), None).tolist()
-        else:
-            out[name] = [None] * n
-    return out
+            if str(col.dtype) == "category":
+                self.codes = col.cat.codes.to_numpy()
+                self.values = [*col.cat.categories.tolist(), None]  # code -1, missing: the last
+            elif str(col.dtype) == "bool":  # no missing values: read as it is, a Python bool each
+                self.values = col.to_numpy()
+            else:
+                self.values = col.astype(object).where(col.notna(), None).to_numpy()
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, at: Any) -> Any:
+        if self.values is None:
+            return None if isinstance(at, int) else [None] * len(range(*at.indices(self.n)))
+        if self.codes is None:
+            return self.values[at : at + 1].tolist()[0] if isinstance(at, int) else self.values[at].tolist()
+        if isinstance(at, int):
+            return self.values[self.codes[at]]
+        values = self.values
+        return [values[c] for c in self.codes[at].tolist()]
 
 
-def _spans(shas: list[Any]) -> dict[str, list[tuple[int, int]]]:
+def _columns(frame: Any, names: Sequence[str]) -> dict[str, _Column]:
+    return {name: _Column(frame, name) for name in names}
+
+
+def _spans(frame: Any) -> dict[str, list[tuple[int, int]]]:
     """{sha256: [(start, stop), …]}: the runs of rows of each file in a long frame."""
+    if frame is None or not len(frame) or "sha256" not in frame:
+        return {}
+    col = frame["sha256"]
+    if str(col.dtype) == "category":  # its own codes: no factorizing of 2.5 million facts
+        codes, uniques = col.cat.codes.to_numpy(), col.cat.categories
+    else:
+        codes, uniques = col.factorize()  # None and NaN: -1
+    starts = [0, *((codes[1:] != codes[:-1]).nonzero()[0] + 1).tolist()]
     out: dict[str, list[tuple[int, int]]] = {}
-    start = 0
-    for n in range(1, len(shas) + 1):
-        if n == len(shas) or shas[n] != shas[start]:
-            if shas[start]:
-                out.setdefault(str(shas[start]), []).append((start, n))
-            start = n
+    for start, stop in zip(starts, [*starts[1:], len(codes)], strict=True):
+        code = int(codes[start])
+        if code >= 0 and uniques[code]:
+            out.setdefault(str(uniques[code]), []).append((start, stop))
     return out
 
 
@@ -1470,9 +1543,10 @@ def save_consolidation(con: Any, url_or_path: str | Path | Store = DEFAULT_PATH)
 
 
 def save_rounds(
-    con: Any, url_or_path: str | Path | Store = DEFAULT_PATH
+    con: Any, url_or_path: str | Path | Store = DEFAULT_PATH, brief: bool = False
 ) -> tuple[dict[str, int], dict[str, Saved]]:
-    """``save_consolidation``, with what storing each file said (its round…), by sha256."""
+    """``save_consolidation``, with what storing each file said (its round…), by sha256; with
+    ``brief``, its findings and new ones as ``Brief``."""
     if getattr(getattr(con, "facts", None), "attrs", {}).get("kept") is False:
         raise StoreError(
             "这次汇总没有保留报表的字段值（facts），不能入库：请用 consolidate(..., facts=True) 汇总"
@@ -1492,10 +1566,13 @@ def save_rounds(
         todo.append(ret)
     del cols
     todo.sort(key=_recency, reverse=True)
-    scores = _columns(getattr(con, "scores", None), ("sha256", *SCORE_KEYS))
-    findings = _columns(getattr(con, "findings", None), ("sha256", "file", *FINDING_COLUMNS))
-    facts = _columns(getattr(con, "facts", None), ("sha256", "field", "value", "numeric"))
-    spans = {part: _spans(c["sha256"]) for part, c in (("s", scores), ("f", findings), ("x", facts))}
+    scores = _columns(getattr(con, "scores", None), SCORE_KEYS)
+    findings = _columns(getattr(con, "findings", None), ("file", *FINDING_COLUMNS))
+    facts = _columns(getattr(con, "facts", None), ("field", "value", "numeric"))
+    spans = {
+        part: _spans(getattr(con, name, None))
+        for part, name in (("s", "scores"), ("f", "findings"), ("x", "facts"))
+    }
 
     def prepared(ret: dict[str, Any]) -> Prepared:
         sha = str(ret["sha256"])
@@ -1527,7 +1604,7 @@ def save_rounds(
     saved: dict[str, Saved] = {}
     store = url_or_path if isinstance(url_or_path, Store) else open_store(url_or_path)
     try:
-        for ret, done in zip(todo, store.save_all(todo, lambda: map(prepared, todo)), strict=True):
+        for ret, done in zip(todo, store.save_all(todo, lambda: map(prepared, todo), brief), strict=True):
             saved[str(ret["sha256"])] = done
             counts[done.outcome] += 1
     finally:

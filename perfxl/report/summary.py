@@ -627,7 +627,7 @@ class _Summary:
             ]
         bad = self.style(align="center", font_color=BAD_TEXT, bold=True)
         r = 0
-        for part, change in ((df.head(room), None), (fixed.head(max(0, room - len(df))), "已修正")):
+        for part, change in _chunks(((df.head(room), None), (fixed.head(max(0, room - len(df))), "已修正"))):
             cols = {k: part[k].tolist() if k in part else [None] * len(part) for k in FINDING_SHEET_COLUMNS}
             styles = looks[change is not None]
             for n in range(len(part)):
@@ -995,6 +995,16 @@ def _edition(con: Consolidation) -> Edition | None:
         return load_edition(str(names[0]))
     except SpecError:
         return None
+
+
+CHUNK = 10_000  # rows of a long frame turned into Python lists at a time (320,000 findings at 10,000 returns)
+
+
+def _chunks(parts: Sequence[tuple[pd.DataFrame, Any]]) -> Any:
+    """Each (frame, tag) as consecutive slices of at most ``CHUNK`` rows, with its tag."""
+    for df, tag in parts:
+        for start in range(0, len(df), CHUNK):
+            yield df.iloc[start : start + CHUNK], tag
 
 
 def _rows(df: pd.DataFrame) -> Any:
