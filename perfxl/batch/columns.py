@@ -54,7 +54,8 @@ class Column:
         return found
 
     def extend(self, values: Iterable[Any]) -> None:
-        self.codes.extend(map(self.code, values))
+        known, code = self._codes.get, self.code  # text seen before, the usual case: no call for it
+        self.codes.extend([c if type(v) is str and (c := known(v)) is not None else code(v) for v in values])
 
     def seal(self) -> None:
         """No more values: the lookup of codes goes (at 10,000 returns it is tens of MB)."""
