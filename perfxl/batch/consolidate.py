@@ -557,14 +557,14 @@ def _take_rounds(con: Consolidation, saved: dict[str, Saved]) -> None:
         by_file.setdefault(name, []).append(n)
     returns = _records(con.returns)
     # the keys as plain lists once: a pandas lookup per finding cost seconds at 1,000 returns
-    keys = list(zip(f["rule"].tolist(), f["sheet"].tolist(), f["cell"].tolist(), strict=True))
+    rule, sheet, cell = f["rule"].tolist(), f["sheet"].tolist(), f["cell"].tolist()
     fixed_rows = []
     for r in returns:
         s = rounds.get(r["sha256"])
         rows = by_file.get(r["file"], [])
         if s is None:
             continue
-        mine = [keys[n] for n in rows]
+        mine = [(rule[n], sheet[n], cell[n]) for n in rows]
         stored = list(s.findings)
         matched = pair([(x["rule"], x["sheet"], x["cell"]) for x in stored], [_none(k) for k in mine])
         new = {(x["rule"], x["sheet"], x["cell"]) for x in s.new}
