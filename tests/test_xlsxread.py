@@ -1160,3 +1160,17 @@ def test_libreoffice_resave(tmp_path: Path) -> None:
     for name in before.defined_names:
         assert resolve_name(after, name) == resolve_name(before, name)
     assert after.custom_properties["单位名称"] == "某某局"
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_a_worksheet_with_two_cell_areas_is_refused(where: str) -> None:
+    """Two <sheetData> (a crafted or broken file): readers differ on which one counts, so neither is
+    trusted, and the message names the sheet."""
+    texts = dict(_FUZZ_PARTS)
+    sheet = texts["sheet"]
+    at = (
+        sheet.index("<sheetData>") if where == "before" else sheet.index("</sheetData>") + len("</sheetData>")
+    )
+    texts["sheet"] = sheet[:at] + "<sheetData/>" + sheet[at:]
+    with pytest.raises(XlsxReadError, match="工作表“表”有两处单元格数据（sheetData）"):
+        read_xlsx(_book(texts["sheet"], texts["sst"], texts["workbook"]))

@@ -360,6 +360,10 @@ class _Reader:
                     continue
                 local = tag.rpartition("}")[2]
                 if local == "sheetData":
+                    if past_data:  # readers differ on which one counts (and Excel repairs the file)
+                        raise XlsxReadError(
+                            f"{BAD}工作表“{name}”有两处单元格数据（sheetData），无法确定以哪一处为准"
+                        )
                     past_data = True
                 elif local == "mergeCell":
                     if merge := el.get("ref"):
