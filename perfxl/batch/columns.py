@@ -12,7 +12,7 @@ the very objects the workers sent.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -162,13 +162,9 @@ class LongTable:
         out: dict[str, Any] = {name: _repeat(per_file[name], owner, name in cats) for name in per_file}
         del owner
         for name in columns:
-            if name not in per_file:
-                out[name] = self.columns[name].array(rows, name in cats)
-                self.columns[name] = Flag()  # taken: its codes go before the next column is made
+            if name not in per_file:  # taken out: its codes go before the next column is made
+                out[name] = self.columns.pop(name).array(rows, name in cats)
         return pd.DataFrame({name: out.pop(name) for name in columns}, columns=list(columns), copy=False)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.columns)
 
 
 def _repeat(values: Sequence[Any], owner: np.ndarray, categorical: bool) -> Any:
