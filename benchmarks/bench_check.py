@@ -84,24 +84,16 @@ def calamine_values(data: bytes) -> None:
 
 
 def generated_returns(folder: Path, n: int) -> list[Path]:
-    from inputgen import random_inputs
+    from inputgen import write_random_return
 
-    from perfxl.engine.layout import build_plan
     from perfxl.form.meta import Unit
-    from perfxl.form.template import write_template
-    from perfxl.spec import load_edition
 
-    ed = load_edition()
-    plan = build_plan(ed)
     paths = []
     for i in range(n):
         rng = random.Random(i)
-        values = random_inputs(plan, rng, rng.choice(("mixed", "plausible", "edgy", "sparse")))
+        profile = rng.choice(("mixed", "plausible", "edgy", "sparse"))
         unit = Unit(f"测试单位{i:03d}", f"43{i:06d}", 2020)
-        values.update({"unit.name": unit.name, "unit.code": unit.code, "unit.year": unit.year})
-        path = folder / f"{i:03d}.xlsx"
-        write_template(path, ed, unit, values, plan.options)
-        paths.append(path)
+        paths.append(write_random_return(folder / f"{i:03d}.xlsx", unit, rng, profile))
     return paths
 
 

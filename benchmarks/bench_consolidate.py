@@ -47,27 +47,21 @@ sys.path.insert(0, str(ROOT / "tests"))  # inputgen: the randomized input genera
 
 from perfxl.batch.consolidate import consolidate, find_returns  # noqa: E402
 from perfxl.batch.store import save_consolidation  # noqa: E402
-from perfxl.engine.layout import build_plan  # noqa: E402
 from perfxl.form.meta import Unit  # noqa: E402
-from perfxl.form.template import write_template  # noqa: E402
 from perfxl.report.summary import write_summary  # noqa: E402
-from perfxl.spec import load_edition  # noqa: E402
 
 PROFILES = ("mixed", "mixed", "plausible", "edgy", "sparse")
 
 
 def _generate(job: tuple[str, int, int]) -> None:
     folder, start, stop = job
-    from inputgen import random_inputs
+    from inputgen import write_random_return
 
-    ed = load_edition()
-    plan = build_plan(ed)
     for i in range(start, stop):
         rng = random.Random(i)
-        values = random_inputs(plan, rng, rng.choice(PROFILES))
+        profile = rng.choice(PROFILES)
         unit = Unit(f"测试单位{i:05d}", f"43{i:06d}", 2020)
-        values.update({"unit.name": unit.name, "unit.code": unit.code, "unit.year": unit.year})
-        write_template(Path(folder) / f"{i:05d}_{unit.code}.xlsx", ed, unit, values, plan.options)
+        write_random_return(Path(folder) / f"{i:05d}_{unit.code}.xlsx", unit, rng, profile)
 
 
 def generate(folder: Path, n: int, workers: int) -> float:

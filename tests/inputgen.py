@@ -42,10 +42,13 @@ from __future__ import annotations
 import random
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
+from pathlib import Path
 
 from perfxl.engine.compute import compute
-from perfxl.engine.layout import Plan, unit_rows
-from perfxl.spec import Item, expr
+from perfxl.engine.layout import Plan, build_plan, unit_rows
+from perfxl.form.meta import Unit
+from perfxl.form.template import write_template
+from perfxl.spec import Edition, Item, expr, load_edition
 
 __all__ = ["PROFILES", "edge_cases", "edge_targets", "named_edge_cases", "random_inputs"]
 
@@ -129,6 +132,19 @@ def random_inputs(plan: Plan, rng: random.Random, profile: str = "mixed") -> Val
         b.grade_edge("self", rng.choice(grades) - rng.choice([ZERO, ZERO, Decimal("0.5")]))
     b.narrative(random.Random(rng.random()), _BLANK[profile])
     return b.values
+
+
+def write_random_return(
+    path: Path, unit: Unit, rng: random.Random, profile: str = "mixed", edition: Edition | None = None
+) -> Path:
+    """A return of ``unit`` as a unit would send it back: the edition's workbook (default edition)
+    with ``random_inputs`` from ``rng`` in every input cell. Returns ``path``."""
+    ed = edition or load_edition()
+    plan = build_plan(ed)
+    values = random_inputs(plan, rng, profile)
+    values.update({"unit.name": unit.name, "unit.code": unit.code, "unit.year": unit.year})
+    write_template(path, ed, unit, values, plan.options)
+    return path
 
 
 def edge_targets(item: Item) -> list[tuple[str, Decimal | None]]:

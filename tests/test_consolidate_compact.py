@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from inputgen import random_inputs
+from inputgen import write_random_return
 
 from perfxl.batch.columns import Column, LongTable, WideTable
 from perfxl.batch.consolidate import (
@@ -25,23 +25,16 @@ from perfxl.batch.consolidate import (
     consolidate,
 )
 from perfxl.batch.store import open_store
-from perfxl.engine.layout import build_plan
 from perfxl.form.meta import Unit
-from perfxl.form.template import write_template
 from perfxl.spec import load_edition
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("compact")
-    ed = load_edition()
-    plan = build_plan(ed)
     for i, profile in enumerate(["mixed", "plausible", "edgy", "sparse", "mixed"]):
-        rng = random.Random(100 + i)
-        values = random_inputs(plan, rng, profile)
         unit = Unit(f"单位{i}", f"4306{i:02d}", 2020)
-        values.update({"unit.name": unit.name, "unit.code": unit.code, "unit.year": unit.year})
-        write_template(root / f"{i:02d}.xlsx", ed, unit, values, plan.options)
+        write_random_return(root / f"{i:02d}.xlsx", unit, random.Random(100 + i), profile)
     os.link(root / "00.xlsx", root / "00_副本.xlsx")  # same content: scores and facts once
     (root / "空.xlsx").write_bytes(b"")  # unusable: one finding, no scores
     return root

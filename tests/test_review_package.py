@@ -19,7 +19,7 @@ import hostile
 import openpyxl
 import pytest
 import test_check_broken as broken
-from inputgen import random_inputs
+from inputgen import write_random_return
 from lo_recalc import PDF_CONVERT_TO, convert_many, recalc_many, soffice_available
 from lxml import etree
 from python_calamine import CalamineWorkbook
@@ -29,11 +29,8 @@ from perfxl.check.result import CheckResult
 from perfxl.check.xlsxread import read_xlsx
 from perfxl.engine.findings import INFO, Finding
 from perfxl.engine.formula_risk import danger
-from perfxl.engine.layout import build_plan
 from perfxl.form.meta import Unit
-from perfxl.form.template import write_template
 from perfxl.report.review import ITEMS_SHEET, SHEET, write_review
-from perfxl.spec import load_edition
 
 # What the copy takes out on purpose, so checking it again no longer finds it.
 DEFUSED = {"input.formula_dangerous", "formula.dangerous", "file.macros", "file.external_links"}
@@ -58,15 +55,10 @@ def _broken(case: broken.Case) -> Build:
 
 def _generated(seed: int) -> Build:
     def build(folder: Path) -> Path:
-        ed = load_edition()
-        plan = build_plan(ed)
         rng = random.Random(seed)
-        values = random_inputs(plan, rng, rng.choice(("mixed", "plausible", "edgy", "sparse")))
+        profile = rng.choice(("mixed", "plausible", "edgy", "sparse"))
         unit = Unit(f"测试单位{seed:03d}", f"43{seed:06d}", 2020)
-        values.update({"unit.name": unit.name, "unit.code": unit.code, "unit.year": unit.year})
-        path = folder / f"{seed:03d}.xlsx"
-        write_template(path, ed, unit, values, plan.options)
-        return path
+        return write_random_return(folder / f"{seed:03d}.xlsx", unit, rng, profile)
 
     return build
 
